@@ -1,0 +1,106 @@
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { ConfigError, loadConfig, type Config } from '../kernel/config.js';
+import { DatabaseOpenError, redactUrl } from '../kernel/db.js';
+import { DomainError } from '../kernel/errors.js';
+import { MigrationError } from '../kernel/migrator.js';
+import { createPlatform } from '../platform.js';
+
+const USAGE = `Usage: plinth <command>
+
+Commands:
+  start [--role api|worker|all]   run the platform (HTTP API and background workers)
+  migrate                         apply pending database migrations and exit
+  seed <dir>                      load a seed directory (e.g. seed/) idempotently
+  help                            show this text
+
+Configuration comes from the environment: see README.md.`;
+
+function describe(error: unknown): string {
+  if (error instanceof ConfigError) return `configuration error: ${error.message}`;
+  if (error instanceof DatabaseOpenError || error instanceof MigrationError) return error.message;
+  if (error instanceof DomainError) return error.details.map((d) => `  ${d.code}: ${d.message}`).join('\n');
+  return (error as Error)?.stack ?? String(error);
+}
+
+async function start(config: Config): Promise<number> {
+  const platform = await createPlatform(config, { defaultMetrics: true, seedOnFirstStart: true });
+  await platform.start();
+  if (config.role !== 'worker') {
+    await platform.app.listen({ port: config.port, host: config.host });
+  }
+  const where = config.databaseUrl ? redactUrl(config.databaseUrl) : path.join(config.dataDir, 'plinth.db');
+  platform.app.log.info({ database: where, role: config.role }, 'Plinth is running');
+
+  return new Promise((resolve) => {
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      platform.app.log.info({ signal }, 'shutting down: finishing requests in flight');
+      const force = setTimeout(() => {
+        platform.app.log.error('shutdown took longer than 10 s; exiting');
+        resolve(1);
+      }, 10_000);
+      force.unref();
+      platform
+        .stop()
+        .then(() => resolve(0))
+        .catch((error: unknown) => {
+          console.error(describe(error));
+          resolve(1);
+        })
+        .finally(() => clearTimeout(force));
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'start': {
+        const { values } = parseArgs({ args: rest, options: { role: { type: 'string' } } });
+        const env = values.role ? { ...process.env, PLINTH_ROLE: values.role } : process.env;
+        return await start(loadConfig(env));
+      }
+      case 'migrate': {
+        const platform = await createPlatform(loadConfig());
+        await platform.stop();
+        console.log('migrations are up to date');
+        return 0;
+      }
+      case 'seed': {
+        const dir = rest[0];
+        if (!dir) {
+          console.error('plinth seed: name the directory to load, e.g. `plinth seed seed/`');
+          return 2;
+        }
+        const platform = await createPlatform(loadConfig());
+        try {
+          const report = await platform.seed(path.resolve(dir));
+          console.log(
+            `seeded ${dir}: ${report.mdms.schemasCreated} schemas created; records: ${report.mdms.recordsCreated} created, ` +
+              `${report.mdms.recordsUpdated} updated, ${report.mdms.recordsUnchanged} unchanged`,
+          );
+        } finally {
+          await platform.stop();
+        }
+        return 0;
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+        console.log(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        console.error(`plinth: unknown command "${command}"\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (error) {
+    console.error(`plinth ${command}: refused\n${describe(error)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,113 @@
+import type { HttpApp } from '../../kernel/http.js';
+import { DomainError } from '../../kernel/errors.js';
+import { responseInfo } from '../../kernel/envelope.js';
+import {
+  MdmsCountResponse,
+  MdmsResponse,
+  MdmsSearchRequest,
+  MdmsWriteRequest,
+  SchemaCodeParams,
+  SchemaCreateRequest,
+  SchemaResponse,
+  SchemaSearchRequest,
+  V1SearchRequest,
+  V1SearchResponse,
+} from './mdms.schema.js';
+import type { Actor, MdmsService } from './mdms.service.js';
+
+const tags = ['mdms'];
+
+/** Until the user module authenticates callers, writes are attributed to nobody. */
+const anonymous: Actor = { uuid: null };
+
+export function mdmsRoutes(service: MdmsService) {
+  return (app: HttpApp) => {
+    app.post(
+      '/mdms-v2/schema/v1/_create',
+      { schema: { tags, summary: 'Define a master (JSON Schema with x-unique and x-ref-schema)', body: SchemaCreateRequest, response: { 202: SchemaResponse } } },
+      async (request, reply) => {
+        const { SchemaDefinition, RequestInfo } = request.body;
+        const created = await service.createSchema(SchemaDefinition, anonymous);
+        return reply.status(202).send({ ResponseInfo: responseInfo(RequestInfo, request.id), SchemaDefinitions: [created] });
+      },
+    );
+
+    app.post(
+      '/mdms-v2/schema/v1/_search',
+      { schema: { tags, summary: 'Search master definitions', body: SchemaSearchRequest, response: { 202: SchemaResponse } } },
+      async (request, reply) => {
+        const { SchemaDefCriteria, RequestInfo } = request.body;
+        const found = await service.searchSchemas(SchemaDefCriteria);
+        return reply.status(202).send({ ResponseInfo: responseInfo(RequestInfo, request.id), SchemaDefinitions: found });
+      },
+    );
+
+    app.post(
+      '/mdms-v2/schema/v1/_update',
+      { schema: { tags, summary: 'Not supported, as in DIGIT: definitions are immutable' } },
+      async () => {
+        throw new DomainError('not_implemented', {
+          code: 'NOT_IMPLEMENTED',
+          message: 'Schema definitions cannot be changed; create a new schema code instead',
+        });
+      },
+    );
+
+    app.post(
+      '/mdms-v2/v2/_create/:schemaCode',
+      { schema: { tags, summary: 'Create a master data record', params: SchemaCodeParams, body: MdmsWriteRequest, response: { 202: MdmsResponse } } },
+      async (request, reply) => {
+        const { Mdms, RequestInfo } = request.body;
+        const created = await service.createData(request.params.schemaCode, Mdms, anonymous);
+        return reply.status(202).send({ ResponseInfo: responseInfo(RequestInfo, request.id), mdms: [created] });
+      },
+    );
+
+    app.post(
+      '/mdms-v2/v2/_update/:schemaCode',
+      {
+        schema: {
+          tags,
+          summary: 'Update a master data record (isActive false is the soft delete)',
+          params: SchemaCodeParams,
+          body: MdmsWriteRequest,
+          response: { 202: MdmsResponse },
+        },
+      },
+      async (request, reply) => {
+        const { Mdms, RequestInfo } = request.body;
+        const updated = await service.updateData(request.params.schemaCode, Mdms, anonymous);
+        return reply.status(202).send({ ResponseInfo: responseInfo(RequestInfo, request.id), mdms: [updated] });
+      },
+    );
+
+    app.post(
+      '/mdms-v2/v2/_search',
+      { schema: { tags, summary: 'Search master data records', body: MdmsSearchRequest, response: { 200: MdmsResponse } } },
+      async (request) => {
+        const { MdmsCriteria, RequestInfo } = request.body;
+        return { ResponseInfo: responseInfo(RequestInfo, request.id), mdms: await service.searchData(MdmsCriteria) };
+      },
+    );
+
+    app.post(
+      '/mdms-v2/v2/_count',
+      { schema: { tags, summary: 'Count master data records', body: MdmsSearchRequest, response: { 200: MdmsCountResponse } } },
+      async (request) => {
+        const { MdmsCriteria, RequestInfo } = request.body;
+        return { ResponseInfo: responseInfo(RequestInfo, request.id), totalCount: await service.countData(MdmsCriteria) };
+      },
+    );
+
+    for (const url of ['/mdms-v2/v1/_search', '/egov-mdms-service/v1/_search']) {
+      app.post(
+        url,
+        { schema: { tags, summary: "DIGIT's v1 search: moduleDetails/masterDetails with JsonPath filters", body: V1SearchRequest, response: { 200: V1SearchResponse } } },
+        async (request) => {
+          const { MdmsCriteria, RequestInfo } = request.body;
+          return { ResponseInfo: responseInfo(RequestInfo, request.id), MdmsRes: await service.searchV1(MdmsCriteria) };
+        },
+      );
+    }
+  };
+}

@@ -1,0 +1,379 @@
+import { LRUCache } from 'lru-cache';
+import type { Clock } from '../../kernel/clock.js';
+import type { ChangeFeed } from '../../kernel/changes.js';
+import type { Database, Tx } from '../../kernel/db.js';
+import { DomainError, invalid, type ErrorDetail } from '../../kernel/errors.js';
+import type { Outbox } from '../../kernel/events.js';
+import { newId } from '../../kernel/ids.js';
+import { assertKnownTenant, isTenantIdSyntax, tenantLineage, type TenantDirectory } from '../../kernel/tenancy.js';
+import { applyFilter } from './mdms.jsonpath.js';
+import type { Mdms, MdmsCriteria, MdmsRes, SchemaDefinition, V1Criteria } from './mdms.schema.js';
+import type { DataRow, MdmsStore, Runner, SchemaRow } from './mdms.store.js';
+import {
+  checkDefinition,
+  refSchemas,
+  uniqueIdentifierOf,
+  validateData,
+  valuesAt,
+  type SchemaDefinitionBody,
+} from './mdms.validation.js';
+
+/** Who is writing; `null` until the caller is authenticated (user module). */
+export type Actor = { uuid: string | null };
+
+export type SchemaInput = { tenantId: string; code: string; description?: string | null; definition: object; isActive?: boolean };
+export type DataInput = {
+  id?: string | null;
+  tenantId: string;
+  schemaCode?: string | null;
+  data: object;
+  isActive?: boolean;
+  auditDetails?: object | null;
+};
+
+export const TENANT_SCHEMA = 'tenant.tenants';
+const SOURCE = '/plinth/mdms';
+const CHANGE_TOPIC = 'mdms';
+
+export type MdmsServiceDeps = {
+  database: Database;
+  store: MdmsStore;
+  clock: Clock;
+  outbox: Outbox;
+  changes: ChangeFeed;
+};
+
+export function createMdmsService({ database, store, clock, outbox, changes }: MdmsServiceDeps) {
+  // Search answers, keyed by the normalised criteria; master data is read far more than written.
+  const cache = new LRUCache<string, object>({ max: 5000 });
+  let tenantCache: Promise<ReadonlySet<string>> | undefined;
+  changes.subscribe(CHANGE_TOPIC, () => {
+    cache.clear();
+    tenantCache = undefined;
+  });
+  changes.subscribe('*', () => {
+    cache.clear();
+    tenantCache = undefined;
+  });
+
+  const runner = (tx?: Tx): Runner => (tx ? (tx.kysely.withTables() as unknown as Runner) : store.runner());
+
+  const tenants: TenantDirectory = {
+    knownTenants() {
+      if (!tenantCache) {
+        const loading = store.tenantCodes(store.runner()).then((codes) => new Set(codes) as ReadonlySet<string>);
+        tenantCache = loading;
+        loading.catch(() => {
+          if (tenantCache === loading) tenantCache = undefined;
+        });
+      }
+      return tenantCache;
+    },
+  };
+
+  /** Inside a transaction the tenant list is read through it: it may hold tenants not yet committed. */
+  function tenantsSeenBy(db: Runner): TenantDirectory {
+    return { knownTenants: async () => new Set(await store.tenantCodes(db)) };
+  }
+
+  /** A new state may register its own tenant list before it is a known tenant. */
+  async function assertWritableTenant(db: Runner, tenantId: string, schemaCode: string): Promise<void> {
+    if (schemaCode === TENANT_SCHEMA && isTenantIdSyntax(tenantId) && !tenantId.includes('.')) return;
+    await assertKnownTenant(tenantsSeenBy(db), tenantId);
+  }
+
+  async function cached<T extends object>(key: string, load: () => Promise<T>): Promise<T> {
+    const hit = cache.get(key);
+    if (hit) return hit as T;
+    const value = await load();
+    cache.set(key, value);
+    return value;
+  }
+
+  function toSchema(row: SchemaRow): SchemaDefinition {
+    return {
+      id: row.id,
+      tenantId: row.tenant_id,
+      code: row.code,
+      description: row.description,
+      definition: row.definition as Record<string, unknown>,
+      isActive: row.is_active,
+      auditDetails: {
+        createdBy: row.created_by,
+        lastModifiedBy: row.last_modified_by,
+        createdTime: row.created_time,
+        lastModifiedTime: row.last_modified_time,
+      },
+    };
+  }
+
+  function toMdms(row: DataRow): Mdms {
+    return {
+      id: row.id,
+      tenantId: row.tenant_id,
+      schemaCode: row.schema_code,
+      uniqueIdentifier: row.unique_identifier,
+      data: row.data,
+      isActive: row.is_active,
+      auditDetails: {
+        createdBy: row.created_by,
+        lastModifiedBy: row.last_modified_by,
+        createdTime: row.created_time,
+        lastModifiedTime: row.last_modified_time,
+      },
+    };
+  }
+
+  /** The definition that governs `schemaCode` at `tenantId`: its own, else the nearest ancestor's. */
+  async function resolveSchema(db: Runner, tenantId: string, schemaCode: string): Promise<SchemaRow> {
+    const lineage = tenantLineage(tenantId);
+    const rows = await store.findSchema(db, lineage, schemaCode);
+    const row = lineage.map((t) => rows.find((r) => r.tenant_id === t)).find((r) => r !== undefined);
+    if (!row || !row.is_active) {
+      throw invalid('SCHEMA_DEFINITION_NOT_FOUND_ERR', `No schema "${schemaCode}" is defined for tenant ${tenantId} or its state`, [
+        schemaCode,
+      ]);
+    }
+    return row;
+  }
+
+  /** Every x-ref-schema value must be an active record's uniqueIdentifier at the tenant or above. */
+  async function checkReferences(db: Runner, tenantId: string, definition: SchemaDefinitionBody, data: unknown): Promise<ErrorDetail[]> {
+    const errors: ErrorDetail[] = [];
+    for (const ref of refSchemas(definition)) {
+      const values = [...new Set(valuesAt(data, ref.fieldPath).map(String))];
+      if (values.length === 0) continue;
+      const found = await store.activeData(db, tenantLineage(tenantId), [ref.schemaCode], values);
+      const existing = new Set(found.map((row) => row.unique_identifier));
+      const missing = values.filter((v) => !existing.has(v));
+      if (missing.length > 0) {
+        errors.push({
+          code: 'REFERENCE_VALIDATION_ERR',
+          message: `data.${ref.fieldPath}: ${missing.map((m) => `"${m}"`).join(', ')} not found in ${ref.schemaCode}`,
+          params: [ref.fieldPath, ...missing],
+        });
+      }
+    }
+    return errors;
+  }
+
+  async function validateRecord(db: Runner, schema: SchemaRow, tenantId: string, data: unknown) {
+    const definition = schema.definition as SchemaDefinitionBody;
+    const errors = validateData(schema.id, definition, data);
+    if (errors.length > 0) throw new DomainError('invalid', errors);
+    const uniqueIdentifier = uniqueIdentifierOf(definition, data);
+    if (uniqueIdentifier === undefined) {
+      throw invalid(
+        'UNIQUE_IDENTIFIER_EMPTY_ERR',
+        `The unique fields (${(definition['x-unique'] as string[]).map((p) => `data.${p}`).join(', ')}) must have values`,
+      );
+    }
+    return { definition, uniqueIdentifier };
+  }
+
+  function schemaCodeOf(pathCode: string, body: string | null | undefined): string {
+    if (body && body !== pathCode) {
+      throw invalid('INVALID_SCHEMA_CODE', `Mdms.schemaCode "${body}" does not match the schema code in the path "${pathCode}"`);
+    }
+    return pathCode;
+  }
+
+  async function createSchemaInTx(tx: Tx, input: SchemaInput, actor: Actor): Promise<SchemaDefinition> {
+    const db = runner(tx);
+    await assertWritableTenant(db, input.tenantId, input.code);
+    const problems = checkDefinition(input.definition);
+    if (problems.length > 0) throw new DomainError('invalid', problems);
+    const existing = await store.findSchema(db, [input.tenantId], input.code);
+    if (existing.length > 0) {
+      throw invalid('DUPLICATE_SCHEMA_CODE', `Schema "${input.code}" already exists for tenant ${input.tenantId}`, [input.code]);
+    }
+    const now = clock.now();
+    const row: SchemaRow = {
+      id: newId(),
+      tenant_id: input.tenantId,
+      code: input.code,
+      description: input.description ?? null,
+      definition: input.definition,
+      is_active: input.isActive ?? true,
+      created_by: actor.uuid,
+      last_modified_by: actor.uuid,
+      created_time: now,
+      last_modified_time: now,
+    };
+    await store.insertSchema(db, row);
+    const schema = toSchema(row);
+    await outbox.append(tx, { type: 'plinth.mdms.schema.created.v1', source: SOURCE, subject: row.id, tenantId: row.tenant_id, data: schema });
+    await changes.publish(tx, CHANGE_TOPIC);
+    return schema;
+  }
+
+  async function createDataInTx(tx: Tx, pathSchemaCode: string, input: DataInput, actor: Actor): Promise<Mdms> {
+    const schemaCode = schemaCodeOf(pathSchemaCode, input.schemaCode);
+    const db = runner(tx);
+    await assertWritableTenant(db, input.tenantId, schemaCode);
+    const schema = await resolveSchema(db, input.tenantId, schemaCode);
+    const { definition, uniqueIdentifier } = await validateRecord(db, schema, input.tenantId, input.data);
+    const existing = await store.findByKey(db, input.tenantId, schemaCode, uniqueIdentifier);
+    if (existing) {
+      const hint = existing.is_active ? '' : ' (it is deactivated: update it with isActive true instead)';
+      throw invalid('DUPLICATE_RECORD', `A ${schemaCode} record with unique identifier "${uniqueIdentifier}" already exists${hint}`, [
+        uniqueIdentifier,
+      ]);
+    }
+    const refErrors = await checkReferences(db, input.tenantId, definition, input.data);
+    if (refErrors.length > 0) throw new DomainError('invalid', refErrors);
+    const now = clock.now();
+    const row: DataRow = {
+      id: newId(),
+      tenant_id: input.tenantId,
+      schema_code: schemaCode,
+      unique_identifier: uniqueIdentifier,
+      data: input.data,
+      is_active: input.isActive ?? true,
+      created_by: actor.uuid,
+      last_modified_by: actor.uuid,
+      created_time: now,
+      last_modified_time: now,
+    };
+    await store.insertData(db, row);
+    const record = toMdms(row);
+    await outbox.append(tx, { type: 'plinth.mdms.data.created.v1', source: SOURCE, subject: row.id, tenantId: row.tenant_id, data: record });
+    await changes.publish(tx, CHANGE_TOPIC);
+    return record;
+  }
+
+  async function updateDataInTx(tx: Tx, pathSchemaCode: string, input: DataInput, actor: Actor): Promise<Mdms> {
+    const schemaCode = schemaCodeOf(pathSchemaCode, input.schemaCode);
+    if (!input.id) throw invalid('MASTER_DATA_ID_ABSENT_ERR', 'Mdms.id is required to update a record');
+    if (!input.auditDetails) throw invalid('AUDIT_DETAILS_ABSENT_ERR', 'Mdms.auditDetails must be sent back as read');
+    const db = runner(tx);
+    await assertKnownTenant(tenantsSeenBy(db), input.tenantId);
+    const existing = await store.findById(db, input.id);
+    if (!existing || existing.tenant_id !== input.tenantId || existing.schema_code !== schemaCode) {
+      throw invalid('INVALID_MASTER_DATA_ID', `No ${schemaCode} record with id "${input.id}" at tenant ${input.tenantId}`, [input.id]);
+    }
+    const schema = await resolveSchema(db, input.tenantId, schemaCode);
+    const { definition, uniqueIdentifier } = await validateRecord(db, schema, input.tenantId, input.data);
+    if (uniqueIdentifier !== existing.unique_identifier) {
+      throw invalid(
+        'UNIQUE_KEY_UPDATE_ERR',
+        `The unique fields (${(definition['x-unique'] as string[]).join(', ')}) cannot change: "${existing.unique_identifier}" would become "${uniqueIdentifier}"`,
+      );
+    }
+    const isActive = input.isActive ?? existing.is_active;
+    if (isActive) {
+      const refErrors = await checkReferences(db, input.tenantId, definition, input.data);
+      if (refErrors.length > 0) throw new DomainError('invalid', refErrors);
+    }
+    const now = clock.now();
+    const changesToRow = { data: input.data, is_active: isActive, last_modified_by: actor.uuid, last_modified_time: now };
+    await store.updateData(db, existing.id, changesToRow);
+    const record = toMdms({ ...existing, ...changesToRow });
+    await outbox.append(tx, { type: 'plinth.mdms.data.updated.v1', source: SOURCE, subject: existing.id, tenantId: existing.tenant_id, data: record });
+    await changes.publish(tx, CHANGE_TOPIC);
+    return record;
+  }
+
+  /** DIGIT's v2 fallback: the first tenant, from the requested one up to its state, that has matches. */
+  async function fallbackTenant(criteria: MdmsCriteria): Promise<string | undefined> {
+    for (const tenantId of tenantLineage(criteria.tenantId)) {
+      const count = await store.countData(store.runner(), dataQuery(criteria, tenantId));
+      if (count > 0) return tenantId;
+    }
+    return undefined;
+  }
+
+  function dataQuery(criteria: MdmsCriteria, tenantId: string) {
+    return {
+      tenantId,
+      schemaCode: criteria.schemaCode ?? undefined,
+      ids: criteria.ids ?? undefined,
+      uniqueIdentifiers: criteria.uniqueIdentifiers ?? undefined,
+      filters: criteria.filters ?? undefined,
+      isActive: criteria.isActive ?? undefined,
+    };
+  }
+
+  return {
+    tenants,
+
+    createSchema(input: SchemaInput, actor: Actor): Promise<SchemaDefinition> {
+      return database.transaction((tx) => createSchemaInTx(tx, input, actor));
+    },
+
+    async searchSchemas(criteria: { tenantId: string; codes?: string[]; offset?: number; limit?: number }): Promise<SchemaDefinition[]> {
+      await assertKnownTenant(tenants, criteria.tenantId);
+      const page = { offset: criteria.offset ?? 0, limit: criteria.limit ?? 10 };
+      return cached(`schema|${JSON.stringify([criteria.tenantId, criteria.codes ?? [], page])}`, async () =>
+        (await store.searchSchemas(store.runner(), { ...criteria, ...page })).map(toSchema),
+      );
+    },
+
+    createData(schemaCode: string, input: DataInput, actor: Actor): Promise<Mdms> {
+      return database.transaction((tx) => createDataInTx(tx, schemaCode, input, actor));
+    },
+
+    updateData(schemaCode: string, input: DataInput, actor: Actor): Promise<Mdms> {
+      return database.transaction((tx) => updateDataInTx(tx, schemaCode, input, actor));
+    },
+
+    async searchData(criteria: MdmsCriteria): Promise<Mdms[]> {
+      await assertKnownTenant(tenants, criteria.tenantId);
+      const page = { offset: criteria.offset ?? 0, limit: criteria.limit ?? 10 };
+      return cached(`data|${JSON.stringify({ ...criteria, ...page })}`, async () => {
+        const tenantId = await fallbackTenant(criteria);
+        if (tenantId === undefined) return [];
+        return (await store.searchData(store.runner(), dataQuery(criteria, tenantId), page)).map(toMdms);
+      });
+    },
+
+    async countData(criteria: MdmsCriteria): Promise<number> {
+      await assertKnownTenant(tenants, criteria.tenantId);
+      const { count } = await cached(`count|${JSON.stringify(criteria)}`, async () => {
+        for (const tenantId of tenantLineage(criteria.tenantId)) {
+          const n = await store.countData(store.runner(), dataQuery(criteria, tenantId));
+          if (n > 0) return { count: n };
+        }
+        return { count: 0 };
+      });
+      return count;
+    },
+
+    /** DIGIT's v1 search: active records per master, most specific tenant wins, JsonPath filter applied. */
+    async searchV1(criteria: V1Criteria): Promise<MdmsRes> {
+      await assertKnownTenant(tenants, criteria.tenantId);
+      return cached(`v1|${JSON.stringify(criteria)}`, async () => {
+        const wanted = criteria.moduleDetails.flatMap((module) =>
+          module.masterDetails.map((master) => ({ module: module.moduleName, master: master.name, filter: master.filter ?? '' })),
+        );
+        const lineage = tenantLineage(criteria.tenantId);
+        const rows = await store.activeData(store.runner(), lineage, [...new Set(wanted.map((w) => `${w.module}.${w.master}`))]);
+        const result: MdmsRes = {};
+        for (const { module, master, filter } of wanted) {
+          const code = `${module}.${master}`;
+          const ofCode = rows.filter((row) => row.schema_code === code);
+          const tenantId = lineage.find((t) => ofCode.some((row) => row.tenant_id === t));
+          if (tenantId === undefined) continue;
+          const records = ofCode.filter((row) => row.tenant_id === tenantId).map((row) => row.data);
+          let filtered: unknown[];
+          try {
+            filtered = applyFilter(records, filter);
+          } catch (error) {
+            throw invalid('INVALID_FILTER', `The filter of ${code} is not a valid JsonPath: ${(error as Error).message}`, [filter]);
+          }
+          (result[module] ??= {})[master] = filtered;
+        }
+        return result;
+      });
+    },
+
+    /** For the seed loader: several writes in the caller's transaction. */
+    inTransaction: { createSchemaInTx, createDataInTx, updateDataInTx },
+    resolveSchema: (tx: Tx, tenantId: string, schemaCode: string) => resolveSchema(runner(tx), tenantId, schemaCode),
+    findByKey: (tx: Tx, tenantId: string, schemaCode: string, uniqueIdentifier: string) =>
+      store.findByKey(runner(tx), tenantId, schemaCode, uniqueIdentifier),
+    toMdms,
+  };
+}
+
+export type MdmsService = ReturnType<typeof createMdmsService>;

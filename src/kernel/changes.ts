@@ -1,0 +1,85 @@
+import { sql } from 'kysely';
+import pg from 'pg';
+import type { Database, Tx } from './db.js';
+
+/**
+ * Tells every process sharing the database that some data changed, so in-memory caches can drop
+ * what they hold. PostgreSQL: NOTIFY inside the writing transaction (delivered on commit) and a
+ * LISTEN connection. SQLite: after-commit callbacks in this process, and `data_version` polling to
+ * notice writes by another process (e.g. `plinth seed` run beside a live server).
+ */
+export type ChangeFeed = {
+  /** Announces, once `tx` commits, that data under `topic` changed. */
+  publish(tx: Tx, topic: string): Promise<void>;
+  /** `callback` gets the topic; `'*'` means "anything may have changed". */
+  subscribe(topic: string, callback: (topic: string) => void): () => void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+};
+
+const CHANNEL = 'plinth_changes';
+
+export function createChangeFeed(database: Database, options: { pollIntervalMs?: number } = {}): ChangeFeed {
+  const listeners = new Map<string, Set<(topic: string) => void>>();
+  let pollTimer: NodeJS.Timeout | undefined;
+  let listenClient: pg.Client | undefined;
+  let stopped = false;
+
+  function emit(topic: string) {
+    const targets = topic === '*' ? [...listeners.values()] : [listeners.get(topic)];
+    for (const set of targets) for (const callback of set ?? []) callback(topic);
+  }
+
+  async function listen(): Promise<void> {
+    if (stopped) return;
+    const client = new pg.Client({ connectionString: database.url });
+    client.on('notification', (message) => emit(message.payload ?? '*'));
+    client.on('error', () => {
+      // Lost the connection: notifications may have been missed, so drop every cache, then retry.
+      listenClient = undefined;
+      client.end().catch(() => undefined);
+      emit('*');
+      setTimeout(() => void listen().catch(() => undefined), 1000).unref();
+    });
+    await client.connect();
+    await client.query(`LISTEN ${CHANNEL}`);
+    listenClient = client;
+  }
+
+  return {
+    async publish(tx, topic) {
+      if (database.dialect === 'postgres') {
+        await sql`select pg_notify(${CHANNEL}, ${topic})`.execute(tx.kysely);
+      }
+      tx.afterCommit(() => emit(topic));
+    },
+    subscribe(topic, callback) {
+      let set = listeners.get(topic);
+      if (!set) listeners.set(topic, (set = new Set()));
+      set.add(callback);
+      return () => set.delete(callback);
+    },
+    async start() {
+      stopped = false;
+      if (database.dialect === 'postgres') {
+        await listen();
+        return;
+      }
+      let version = database.sqliteDataVersion();
+      pollTimer = setInterval(() => {
+        const current = database.sqliteDataVersion();
+        if (current !== version) {
+          version = current;
+          emit('*');
+        }
+      }, options.pollIntervalMs ?? 1000);
+      pollTimer.unref();
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(pollTimer);
+      await listenClient?.end().catch(() => undefined);
+      listenClient = undefined;
+    },
+  };
+}

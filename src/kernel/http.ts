@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Config } from './config.js';
+import { DomainError, type ErrorDetail, type ErrorKind } from './errors.js';
+import { errorBody } from './envelope.js';
+import type { Metrics } from './metrics.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Open routes need no token; every other route is authorized by its action (see access). */
+    open?: boolean;
+  }
+}
+
+export type HttpApp = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+const STATUS_BY_KIND: Record<ErrorKind, number> = {
+  invalid: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  too_large: 413,
+  not_implemented: 501,
+};
+
+const CORRELATION_ID = /^[A-Za-z0-9._:|-]{1,128}$/;
+
+/** `/MdmsCriteria/tenantId` → `MdmsCriteria.tenantId`. */
+function fieldName(instancePath: string, missing?: unknown): string {
+  const parts = instancePath.split('/').filter(Boolean);
+  if (typeof missing === 'string') parts.push(missing);
+  return parts.length === 0 ? 'the request body' : parts.join('.');
+}
+
+type AjvIssue = { keyword: string; instancePath: string; message?: string; params: Record<string, unknown> };
+
+function validationDetails(error: FastifyError): ErrorDetail[] {
+  const issues = (error.validation ?? []) as AjvIssue[];
+  const where = error.validationContext ?? 'body';
+  return issues.slice(0, 10).map((issue) => {
+    const field = fieldName(issue.instancePath, issue.params['missingProperty']);
+    const message =
+      issue.keyword === 'required'
+        ? `${field} is required`
+        : issue.keyword === 'additionalProperties'
+          ? `${field} has an unknown property "${String(issue.params['additionalProperty'])}"`
+          : `${field} ${issue.message ?? 'is invalid'}`;
+    return { code: 'INVALID_REQUEST', message: where === 'body' ? message : `${where} ${message}`, params: [field] };
+  });
+}
+
+/** Maps every error to DIGIT's shape; internals of a 5xx never reach the caller. */
+function toErrorResponse(error: FastifyError | DomainError | Error): { status: number; details: ErrorDetail[] } {
+  if (error instanceof DomainError) return { status: STATUS_BY_KIND[error.kind], details: [...error.details] };
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) return { status: 400, details: validationDetails(fastifyError) };
+  switch (fastifyError.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, details: [{ code: 'JsonParseException', message: `The request body is not valid JSON: ${error.message}` }] };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, details: [{ code: 'PAYLOAD_TOO_LARGE', message: 'The request body is larger than this server accepts' }] };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, details: [{ code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the request body as application/json' }] };
+  }
+  if (error instanceof SyntaxError) {
+    return { status: 400, details: [{ code: 'JsonParseException', message: `The request body is not valid JSON: ${error.message}` }] };
+  }
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { status, details: [{ code: fastifyError.code ?? 'BAD_REQUEST', message: error.message }] };
+  }
+  return { status: 500, details: [{ code: 'INTERNAL_SERVER_ERROR', message: 'The server could not complete the request; it has been logged' }] };
+}
+
+// Per body schema: lower-cased key → the key the schema expects, for DIGIT's case-insensitive reading.
+const keyMaps = new WeakMap<object, Map<string, string>>();
+
+function canonicalKeys(schema: unknown): Map<string, string> | undefined {
+  if (!schema || typeof schema !== 'object') return undefined;
+  let map = keyMaps.get(schema);
+  if (!map) {
+    const properties = (schema as { properties?: Record<string, unknown> }).properties ?? {};
+    map = new Map(Object.keys(properties).map((key) => [key.toLowerCase(), key]));
+    keyMaps.set(schema, map);
+  }
+  return map;
+}
+
+/** `requestInfo` → `RequestInfo`, `mdmsCriteria` → `MdmsCriteria`: DIGIT reads top-level keys case-insensitively. */
+function normaliseTopLevelKeys(request: FastifyRequest): void {
+  const body = request.body;
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return;
+  const map = canonicalKeys(request.routeOptions.schema?.body);
+  if (!map || map.size === 0) return;
+  const record = body as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const canonical = map.get(key.toLowerCase());
+    if (canonical && canonical !== key && !(canonical in record)) {
+      record[canonical] = record[key];
+      Reflect.deleteProperty(record, key);
+    }
+  }
+}
+
+export type HttpAppOptions = {
+  config: Config;
+  metrics: Metrics;
+  version: string;
+};
+
+export async function createHttpApp({ config, metrics, version }: HttpAppOptions): Promise<HttpApp> {
+  const app = Fastify({
+    logger: {
+      level: config.logLevel,
+      redact: ['req.headers.authorization', 'req.headers["auth-token"]', 'req.headers.cookie'],
+    },
+    bodyLimit: config.bodyLimit,
+    // One line per request, written by our onResponse hook below.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'correlationId' }),
+    requestIdHeader: 'x-correlation-id',
+    genReqId: (req) => {
+      const incoming = req.headers['x-correlation-id'];
+      return typeof incoming === 'string' && CORRELATION_ID.test(incoming) ? incoming : randomUUID();
+    },
+    ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('preValidation', async (request) => normaliseTopLevelKeys(request));
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-correlation-id', request.id);
+    reply.header('cache-control', 'no-cache, no-store, max-age=0, must-revalidate');
+  });
+
+  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.observeHttp(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    request.log.info(
+      { method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      'request',
+    );
+  });
+
+  app.setErrorHandler((error: FastifyError | DomainError, request, reply) => {
+    const { status, details } = toErrorResponse(error);
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.debug({ err: error }, 'request refused');
+    return reply.status(status).send(errorBody(details));
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .status(404)
+      .send(errorBody([{ code: 'NOT_FOUND', message: `No API at ${request.method} ${request.url.split('?')[0]}` }])),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Plinth',
+        version,
+        description: "DIGIT's platform APIs, served by Plinth. Every body carries DIGIT's RequestInfo envelope.",
+      },
+    },
+  });
+  // The docs page's own routes (HTML, assets) are public, like the spec.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...route.config, open: true };
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  app.get('/openapi.json', { schema: { hide: true }, config: { open: true } }, async () => app.swagger());
+
+  return app;
+}

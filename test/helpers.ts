@@ -1,0 +1,74 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { loadConfig, type Config } from '../src/kernel/config.js';
+import { createPlatform, type Platform, type PlatformOptions } from '../src/platform.js';
+
+export const SEED_DIR = path.resolve('seed');
+
+export type TestDatabase = { config: Config; drop(): Promise<void> };
+
+/**
+ * A database of its own for one test file: a temporary SQLite directory, or a new PostgreSQL
+ * database on the server of TEST_DATABASE_URL when the suite runs on PostgreSQL.
+ */
+export async function testDatabase(overrides: Partial<Config> = {}): Promise<TestDatabase> {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'plinth-test-'));
+  const base = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', PLINTH_SEED_DIR: SEED_DIR });
+  if (process.env['PLINTH_TEST_DB'] !== 'postgres') {
+    return {
+      config: { ...base, ...overrides },
+      drop: () => fs.rm(dataDir, { recursive: true, force: true }),
+    };
+  }
+  const serverUrl = process.env['TEST_DATABASE_URL'];
+  if (!serverUrl) throw new Error('PLINTH_TEST_DB=postgres needs TEST_DATABASE_URL');
+  const name = `plinth_t_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    config: { ...base, databaseUrl: url.toString(), ...overrides },
+    async drop() {
+      const client = new pg.Client({ connectionString: serverUrl });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+      await fs.rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type TestPlatform = Platform & { drop(): Promise<void> };
+
+/** A started platform with the demo state loaded, on its own database. */
+export async function testPlatform(options: PlatformOptions & { config?: Partial<Config> } = {}): Promise<TestPlatform> {
+  const db = await testDatabase(options.config);
+  const platform = await createPlatform(db.config, { seedOnFirstStart: true, ...options });
+  await platform.start();
+  return {
+    ...platform,
+    async drop() {
+      await platform.stop();
+      await db.drop();
+    },
+  };
+}
+
+/** POST a JSON body through the app without a socket. */
+export async function post(platform: Platform, url: string, body: unknown, headers: Record<string, string> = {}) {
+  const response = await platform.app.inject({
+    method: 'POST',
+    url,
+    headers: { 'content-type': 'application/json', ...headers },
+    payload: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: response.statusCode, body: response.json() as Record<string, unknown>, headers: response.headers };
+}
+
+export const requestInfo = { apiId: 'Rainmaker', ver: '.01', ts: 1700000000000, msgId: '20170310130900|en_IN' };
