@@ -35,6 +35,8 @@ export type PlatformOptions = {
   /** Collect Node process metrics (off in tests, which build many platforms). */
   defaultMetrics?: boolean;
   dispatcher?: DispatcherOptions;
+  /** How often SQLite is checked for writes by other processes (default 1 s). */
+  changePollMs?: number;
   /** Load `config.seedDir` when this database has never been seeded. */
   seedOnFirstStart?: boolean;
 };
@@ -55,7 +57,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
 
     const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? false });
     const app = await createHttpApp({ config, metrics, version });
-    const changes = createChangeFeed(database);
+    const changes = createChangeFeed(database, { pollIntervalMs: options.changePollMs });
     const dispatcher = createDispatcher(database, clock, {
       ...options.dispatcher,
       onError: (error, event) => app.log.warn({ err: error, eventId: event.id, type: event.type }, 'event delivery failed'),

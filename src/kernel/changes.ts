@@ -19,7 +19,7 @@ export type ChangeFeed = {
 
 const CHANNEL = 'plinth_changes';
 
-export function createChangeFeed(database: Database, options: { pollIntervalMs?: number } = {}): ChangeFeed {
+export function createChangeFeed(database: Database, options: { pollIntervalMs?: number | undefined } = {}): ChangeFeed {
   const listeners = new Map<string, Set<(topic: string) => void>>();
   let pollTimer: NodeJS.Timeout | undefined;
   let listenClient: pg.Client | undefined;

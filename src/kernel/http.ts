@@ -122,7 +122,8 @@ export async function createHttpApp({ config, metrics, version }: HttpAppOptions
     bodyLimit: config.bodyLimit,
     // One line per request, written by our onResponse hook below.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'correlationId' }),
-    requestIdHeader: 'x-correlation-id',
+    // genReqId reads and checks x-correlation-id itself; Fastify would take the header unchecked.
+    requestIdHeader: false,
     genReqId: (req) => {
       const incoming = req.headers['x-correlation-id'];
       return typeof incoming === 'string' && CORRELATION_ID.test(incoming) ? incoming : randomUUID();

@@ -26,10 +26,9 @@ export function applyFilter(records: readonly unknown[], filter: string): unknow
     const keys = [...projection[0].matchAll(/'([^']*)'|"([^"]*)"/g)].map((m) => m[1] ?? m[2] ?? '');
     const base = trimmed.slice(0, projection.index);
     const matched = base === '' || base === '$' ? records : applyFilter(records, base);
-    return matched.map((record) => {
-      const source = (record ?? {}) as Record<string, unknown>;
-      return Object.fromEntries(keys.filter((key) => key in source).map((key) => [key, source[key]]));
-    });
+    return matched
+      .filter((record): record is Record<string, unknown> => record !== null && typeof record === 'object' && !Array.isArray(record))
+      .map((source) => Object.fromEntries(keys.filter((key) => Object.hasOwn(source, key)).map((key) => [key, source[key]])));
   }
   return JSONPath({ path: toJsonPathPlus(trimmed), json: records as unknown[], wrap: true, ignoreEvalErrors: true }) as unknown[];
 }

@@ -14,7 +14,8 @@ export type SchemaDefinitionBody = {
 
 export type RefSchema = { fieldPath: string; schemaCode: string };
 
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
+// ownProperties: a record's fields are its own; `required: ['constructor']` must not be met by Object's.
+const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true, ownProperties: true });
 addFormats.default(ajv);
 ajv.addKeyword({ keyword: 'x-unique', schemaType: 'array' });
 ajv.addKeyword({ keyword: 'x-ref-schema', schemaType: 'array' });
@@ -120,7 +121,7 @@ export function valuesAt(data: unknown, path: string): unknown[] {
     const next: unknown[] = [];
     for (const value of current) {
       if (segment === '*' && Array.isArray(value)) next.push(...value);
-      else if (value && typeof value === 'object' && !Array.isArray(value) && segment in value) {
+      else if (value && typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, segment)) {
         next.push((value as Record<string, unknown>)[segment]);
       }
     }

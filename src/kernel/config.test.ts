@@ -1,0 +1,150 @@
+import path from 'node:path';
+import { describe, it, expect } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+/** Runs `fn` and returns the ConfigError it throws; fails the test if it throws anything else or nothing. */
+function configErrorOf(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError, but nothing was thrown');
+}
+
+describe('loadConfig', () => {
+  it('uses the defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config).toEqual({
+      port: 8080,
+      host: '0.0.0.0',
+      dataDir: path.resolve('./data'),
+      databaseUrl: undefined,
+      eventBusUrl: undefined,
+      adminPassword: undefined,
+      seedDir: path.resolve('./seed'),
+      internalPort: undefined,
+      logLevel: 'info',
+      role: 'all',
+      bodyLimit: 1024 * 1024,
+    });
+  });
+
+  it('reads every variable when set', () => {
+    const config = loadConfig({
+      PORT: '3000',
+      HOST: '127.0.0.1',
+      DATA_DIR: '/var/lib/plinth',
+      DATABASE_URL: 'postgres://user:pw@db:5432/plinth',
+      EVENT_BUS_URL: 'nats://bus:4222',
+      PLINTH_ADMIN_PASSWORD: 's3cret',
+      PLINTH_SEED_DIR: '/opt/seed',
+      INTERNAL_PORT: '9090',
+      LOG_LEVEL: 'debug',
+      PLINTH_ROLE: 'worker',
+      PLINTH_BODY_LIMIT: '2048',
+    });
+    expect(config).toEqual({
+      port: 3000,
+      host: '127.0.0.1',
+      dataDir: path.resolve('/var/lib/plinth'),
+      databaseUrl: 'postgres://user:pw@db:5432/plinth',
+      eventBusUrl: 'nats://bus:4222',
+      adminPassword: 's3cret',
+      seedDir: path.resolve('/opt/seed'),
+      internalPort: 9090,
+      logLevel: 'debug',
+      role: 'worker',
+      bodyLimit: 2048,
+    });
+  });
+
+  it('accepts postgresql:// as well as postgres://', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgresql://db/plinth' }).databaseUrl).toBe('postgresql://db/plinth');
+  });
+
+  it('accepts the port range boundaries 0 and 65535', () => {
+    expect(loadConfig({ PORT: '0' }).port).toBe(0);
+    expect(loadConfig({ PORT: '65535' }).port).toBe(65535);
+  });
+
+  it('treats empty and blank strings as unset', () => {
+    const config = loadConfig({
+      PORT: '',
+      HOST: '   ',
+      DATA_DIR: '',
+      DATABASE_URL: '',
+      EVENT_BUS_URL: ' ',
+      PLINTH_ADMIN_PASSWORD: '',
+      PLINTH_SEED_DIR: '',
+      INTERNAL_PORT: '',
+      LOG_LEVEL: '',
+      PLINTH_ROLE: '',
+      PLINTH_BODY_LIMIT: '',
+    });
+    expect(config).toEqual(loadConfig({}));
+  });
+
+  it('trims surrounding whitespace from values', () => {
+    const config = loadConfig({ PORT: ' 3000 ', LOG_LEVEL: ' warn ', HOST: ' localhost ' });
+    expect(config.port).toBe(3000);
+    expect(config.logLevel).toBe('warn');
+    expect(config.host).toBe('localhost');
+  });
+
+  it('resolves DATA_DIR and PLINTH_SEED_DIR to absolute paths', () => {
+    const config = loadConfig({ DATA_DIR: 'relative/data', PLINTH_SEED_DIR: './some/seed' });
+    expect(path.isAbsolute(config.dataDir)).toBe(true);
+    expect(config.dataDir).toBe(path.join(process.cwd(), 'relative', 'data'));
+    expect(path.isAbsolute(config.seedDir)).toBe(true);
+    expect(config.seedDir).toBe(path.join(process.cwd(), 'some', 'seed'));
+  });
+
+  it('applies overrides on top of the environment', () => {
+    const config = loadConfig({ PORT: '3000', LOG_LEVEL: 'debug' }, { port: 0, role: 'api' });
+    expect(config.port).toBe(0);
+    expect(config.role).toBe('api');
+    expect(config.logLevel).toBe('debug');
+  });
+
+  describe('rejects a bad variable, naming it', () => {
+    const cases: { variable: string; value: string; mentions: string }[] = [
+      { variable: 'PORT', value: 'abc', mentions: 'port number' },
+      { variable: 'PORT', value: '70000', mentions: 'port number' },
+      { variable: 'PORT', value: '-1', mentions: 'port number' },
+      { variable: 'PORT', value: '80.5', mentions: 'port number' },
+      { variable: 'INTERNAL_PORT', value: '65536', mentions: 'port number' },
+      { variable: 'DATABASE_URL', value: 'mysql://x', mentions: 'postgres://' },
+      { variable: 'DATABASE_URL', value: 'not a url', mentions: 'not a valid URL' },
+      { variable: 'EVENT_BUS_URL', value: 'http://x', mentions: 'nats://' },
+      { variable: 'LOG_LEVEL', value: 'loud', mentions: 'must be one of' },
+      { variable: 'LOG_LEVEL', value: 'INFO', mentions: 'must be one of' },
+      { variable: 'PLINTH_ROLE', value: 'boss', mentions: 'must be one of' },
+      { variable: 'PLINTH_BODY_LIMIT', value: '0', mentions: 'positive integer' },
+      { variable: 'PLINTH_BODY_LIMIT', value: '-5', mentions: 'positive integer' },
+      { variable: 'PLINTH_BODY_LIMIT', value: '1.5', mentions: 'positive integer' },
+    ];
+
+    for (const { variable, value, mentions } of cases) {
+      it(`${variable}=${value}`, () => {
+        const error = configErrorOf(() => loadConfig({ [variable]: value }));
+        expect(error.variable).toBe(variable);
+        expect(error.message.startsWith(`${variable}: `)).toBe(true);
+        expect(error.message).toContain(mentions);
+      });
+    }
+  });
+
+  it('does not echo a DATABASE_URL that fails to parse (it may hold a password)', () => {
+    const error = configErrorOf(() => loadConfig({ DATABASE_URL: 'postgres://user:hunter2@db:notaport' }));
+    expect(error.variable).toBe('DATABASE_URL');
+    expect(error.message).not.toContain('hunter2');
+  });
+
+  it('echoes the offending value for enumerated variables', () => {
+    const error = configErrorOf(() => loadConfig({ PLINTH_ROLE: 'boss' }));
+    expect(error.message).toContain('"boss"');
+    expect(error.message).toContain('api, worker, all');
+  });
+});

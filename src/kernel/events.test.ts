@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabase, type TestDatabase } from '../../test/helpers.js';
+import { connectDatabase, type Database } from './db.js';
+import { createDispatcher, createOutbox, eventMigrations, type CloudEvent } from './events.js';
+import { migrate } from './migrator.js';
+
+let db: TestDatabase;
+let database: Database;
+let now = 1_700_000_000_000;
+const clock = { now: () => now };
+
+beforeAll(async () => {
+  db = await testDatabase();
+  database = await connectDatabase(db.config);
+  await migrate(database, [{ module: 'kernel', migrations: eventMigrations }]);
+});
+afterAll(async () => {
+  await database.close();
+  await db.drop();
+});
+
+async function publish(subject: string, data: unknown, type = 'plinth.test.happened.v1') {
+  const outbox = createOutbox(database, clock, () => undefined);
+  return database.transaction((tx) => outbox.append(tx, { type, source: '/plinth/test', subject, tenantId: 'pb', data }));
+}
+
+describe('outbox and dispatcher', () => {
+  it('delivers committed events in order, once per subscriber, as CloudEvents', async () => {
+    const dispatcher = createDispatcher(database, clock);
+    const seen: CloudEvent[] = [];
+    dispatcher.subscribe({ name: 'a', types: '*', handle: async (e) => void seen.push(e) });
+    await publish('s1', { n: 1 });
+    await publish('s1', { n: 2 });
+    await publish('s2', { n: 3 }, 'plinth.test.other.v1');
+    expect(await dispatcher.deliverPending()).toBe(3);
+    expect(seen.map((e) => (e.data as { n: number }).n)).toEqual([1, 2, 3]);
+    expect(seen[0]).toMatchObject({ specversion: '1.0', source: '/plinth/test', subject: 's1', tenantid: 'pb', datacontenttype: 'application/json' });
+    expect(await dispatcher.deliverPending()).toBe(0);
+    expect(seen).toHaveLength(3);
+  });
+
+  it('writes nothing when the transaction rolls back', async () => {
+    const dispatcher = createDispatcher(database, clock);
+    const seen: CloudEvent[] = [];
+    dispatcher.subscribe({ name: 'rollback', types: '*', handle: async (e) => void seen.push(e) });
+    const outbox = createOutbox(database, clock, () => undefined);
+    await expect(
+      database.transaction(async (tx) => {
+        await outbox.append(tx, { type: 't', source: '/x', subject: 'r', tenantId: 'pb', data: {} });
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    await dispatcher.deliverPending();
+    expect(seen).toHaveLength(0);
+  });
+
+  it('retries a failing subscriber with backoff, holds later events of the same subject, never re-runs a handler that succeeded', async () => {
+    const dispatcher = createDispatcher(database, clock, { backoffMs: () => 1000, maxAttempts: 5 });
+    const good: number[] = [];
+    let failuresLeft = 2;
+    const flaky: number[] = [];
+    dispatcher.subscribe({ name: 'good', types: '*', handle: async (e) => void good.push((e.data as { n: number }).n) });
+    dispatcher.subscribe({
+      name: 'flaky',
+      types: '*',
+      handle: async (e) => {
+        if (failuresLeft-- > 0) throw new Error('downstream unavailable');
+        flaky.push((e.data as { n: number }).n);
+      },
+    });
+    await publish('order-1', { n: 10 });
+    await publish('order-1', { n: 11 });
+    await publish('order-2', { n: 20 });
+
+    await dispatcher.deliverPending(); // n=10 fails for flaky; order-1 is held; order-2 fails too (flaky's 2nd failure)
+    expect(good).toEqual([10, 20]);
+    expect(flaky).toEqual([]);
+    await dispatcher.deliverPending(); // still backing off
+    expect(flaky).toEqual([]);
+
+    now += 1000;
+    await dispatcher.deliverPending();
+    expect(flaky).toEqual([10, 11, 20]);
+    expect(good).toEqual([10, 20, 11]); // 'good' ran once per event, not again on retries
+  });
+
+  it('dead-letters after maxAttempts, and replays on request', async () => {
+    const dispatcher = createDispatcher(database, clock, { backoffMs: () => 0, maxAttempts: 2 });
+    let healthy = false;
+    const delivered: string[] = [];
+    dispatcher.subscribe({
+      name: 'fragile',
+      types: ['plinth.test.dead.v1'],
+      handle: async (e) => {
+        if (!healthy) throw new Error('broken');
+        delivered.push(e.subject);
+      },
+    });
+    await publish('d1', {}, 'plinth.test.dead.v1');
+    await dispatcher.deliverPending();
+    await dispatcher.deliverPending();
+    await dispatcher.deliverPending();
+    expect(delivered).toEqual([]);
+    const rows = await database.kysely
+      .withTables<{ plinth_outbox: { subject: string; status: string; attempts: number; last_error: string } }>()
+      .selectFrom('plinth_outbox')
+      .select(['status', 'attempts', 'last_error'])
+      .where('subject', '=', 'd1')
+      .execute();
+    expect(rows).toEqual([{ status: 'dead', attempts: 2, last_error: 'broken' }]);
+
+    healthy = true;
+    expect(await dispatcher.replayDead()).toBe(1);
+    await dispatcher.deliverPending();
+    expect(delivered).toEqual(['d1']);
+  });
+
+  it('refuses two subscribers with the same name', () => {
+    const dispatcher = createDispatcher(database, clock);
+    dispatcher.subscribe({ name: 'dup', types: '*', handle: async () => undefined });
+    expect(() => dispatcher.subscribe({ name: 'dup', types: '*', handle: async () => undefined })).toThrow(/already registered/);
+  });
+});

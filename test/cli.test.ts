@@ -1,0 +1,135 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabase, type TestDatabase } from './helpers.js';
+
+/** Runs the compiled `plinth` command, as `npm start` does. */
+function plinth(args: string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, ['bin/plinth.js', ...args], {
+    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'info', HOST: '127.0.0.1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+async function listeningPort(run: ReturnType<typeof plinth>): Promise<number> {
+  for (let i = 0; i < 300; i++) {
+    const match = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(run.output());
+    if (match) return Number(match[1]);
+    if (run.child.exitCode !== null) throw new Error(`plinth exited early:\n${run.output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`plinth did not start:\n${run.output()}`);
+}
+
+async function call(port: number, url: string, body?: unknown) {
+  const response = await fetch(`http://127.0.0.1:${port}${url}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+function envOf(db: TestDatabase): Record<string, string> {
+  return {
+    PORT: '0',
+    DATA_DIR: db.config.dataDir,
+    PLINTH_SEED_DIR: db.config.seedDir,
+    ...(db.config.databaseUrl ? { DATABASE_URL: db.config.databaseUrl } : {}),
+  };
+}
+
+describe('plinth start', () => {
+  let db: TestDatabase;
+  const running: ChildProcess[] = [];
+  beforeAll(async () => {
+    db = await testDatabase();
+  });
+  afterAll(async () => {
+    for (const child of running) child.kill('SIGKILL');
+    await db.drop();
+  });
+
+  it('serves the seeded platform, stops cleanly on SIGTERM, and keeps its data across a restart', async () => {
+    const first = plinth(['start'], envOf(db));
+    running.push(first.child);
+    const port = await listeningPort(first);
+    expect((await call(port, '/health/ready')).status).toBe(200);
+
+    const tenants = await call(port, '/mdms-v2/v1/_search', {
+      RequestInfo: {},
+      MdmsCriteria: { tenantId: 'pb', moduleDetails: [{ moduleName: 'tenant', masterDetails: [{ name: 'tenants' }] }] },
+    });
+    const codes = ((tenants.body['MdmsRes'] as Record<string, Record<string, Array<{ code: string }>>>)['tenant']!['tenants'] ?? []).map((t) => t.code);
+    expect(codes).toEqual(expect.arrayContaining(['pb', 'pb.amritsar', 'pb.jalandhar']));
+
+    const created = await call(port, '/mdms-v2/v2/_create/common-masters.Department', {
+      RequestInfo: {},
+      Mdms: { tenantId: 'pb', data: { code: 'DEPT_CLI', name: 'Written before a restart', active: true } },
+    });
+    expect(created.status).toBe(202);
+
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+
+    const second = plinth(['start'], envOf(db));
+    running.push(second.child);
+    const port2 = await listeningPort(second);
+    const found = await call(port2, '/mdms-v2/v2/_search', {
+      MdmsCriteria: { tenantId: 'pb', schemaCode: 'common-masters.Department', uniqueIdentifiers: ['DEPT_CLI'] },
+    });
+    expect((found.body['mdms'] as unknown[]).length).toBe(1);
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+
+  it('refuses to start with a bad variable, naming it', async () => {
+    const run = plinth(['start'], { ...envOf(db), PORT: 'eighty' });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain('PORT');
+  });
+
+  it('refuses to start when the database cannot be opened, saying where', async () => {
+    const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'plinth-cli-')), 'not-a-dir');
+    await fs.writeFile(file, 'x');
+    const run = plinth(['start'], { PORT: '0', DATA_DIR: file });
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toMatch(/cannot open the SQLite database at .*not-a-dir/);
+    expect(run.output()).not.toMatch(/^\s+at /m); // a message, not a stack trace
+  });
+});
+
+describe('plinth seed', () => {
+  it('loads a directory idempotently and refuses a broken one, naming file, record and reason', async () => {
+    const db = await testDatabase();
+    try {
+      const env = envOf(db);
+      const once = plinth(['seed', db.config.seedDir], env);
+      expect(await once.exited).toBe(0);
+      expect(once.output()).toMatch(/records: [1-9]\d* created/);
+      const twice = plinth(['seed', db.config.seedDir], env);
+      expect(await twice.exited).toBe(0);
+      expect(twice.output()).toMatch(/records: 0 created, 0 updated, [1-9]\d* unchanged/);
+
+      const broken = await fs.mkdtemp(path.join(os.tmpdir(), 'plinth-seed-'));
+      await fs.mkdir(path.join(broken, 'mdms'));
+      await fs.writeFile(
+        path.join(broken, 'mdms', 'common-masters.Department.json'),
+        JSON.stringify({ tenantId: 'pb', schemaCode: 'common-masters.Department', data: [{ code: 'DEPT_NEW', name: 'ok', active: true }, { name: 'no code' }] }),
+      );
+      const refused = plinth(['seed', broken], env);
+      expect(await refused.exited).toBe(1);
+      expect(refused.output()).toContain('mdms/common-masters.Department.json record 2');
+      expect(refused.output()).toContain('data.code is required');
+    } finally {
+      await db.drop();
+    }
+  });
+});
