@@ -1,16 +1,23 @@
 import { createRequire } from 'node:module';
+import type { FastifyRequest } from 'fastify';
+import formbody from '@fastify/formbody';
+import rateLimit from '@fastify/rate-limit';
 import { Type } from 'typebox';
+import { installAuth, type UserInfo } from './kernel/auth.js';
 import { createChangeFeed, type ChangeFeed } from './kernel/changes.js';
 import { systemClock, type Clock } from './kernel/clock.js';
 import type { Config } from './kernel/config.js';
 import { connectDatabase, type Database } from './kernel/db.js';
 import { createDispatcher, createOutbox, eventMigrations, type Dispatcher, type DispatcherOptions } from './kernel/events.js';
 import { createHttpApp, type HttpApp } from './kernel/http.js';
-import { createMetrics } from './kernel/metrics.js';
+import { createMetrics, type Metrics } from './kernel/metrics.js';
 import { migrate } from './kernel/migrator.js';
-import type { ModuleContext } from './kernel/module.js';
+import type { ModuleContext, ModuleInstance } from './kernel/module.js';
 import { createSettings, settingsMigrations, type Settings } from './kernel/settings.js';
 import { mdmsModule, type MdmsApi, type SeedReport } from './common/mdms/index.js';
+import { auditModule, type AuditApi } from './common/audit/index.js';
+import { accessModule, type AccessApi } from './common/access/index.js';
+import { defaultUserSettings, logOtpSink, userModule, type OtpSink, type UserApi, type UserMasters, type UserSettings } from './common/user/index.js';
 import { readSeedDir } from './seed.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -18,13 +25,23 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 export type Platform = {
   readonly config: Config;
   readonly app: HttpApp;
+  /** The listener for existing DIGIT modules, when INTERNAL_PORT is set. */
+  readonly internalApp: HttpApp | undefined;
   readonly database: Database;
   readonly dispatcher: Dispatcher;
   readonly changes: ChangeFeed;
   readonly settings: Settings;
   readonly mdms: MdmsApi;
+  readonly audit: AuditApi;
+  readonly access: AccessApi;
+  readonly users: UserApi;
   /** Loads a seed directory through the modules' own rules. */
   seed(dir: string): Promise<{ mdms: SeedReport }>;
+  /**
+   * Creates the first administrator (`admin` on the first state tenant) if there is none.
+   * Answers the generated password, which is shown once, when PLINTH_ADMIN_PASSWORD is unset.
+   */
+  bootstrapAdmin(): Promise<{ tenantId: string; password: string | undefined } | undefined>;
   /** Starts background work (event delivery, change feed); `listen` is separate. */
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -39,20 +56,38 @@ export type PlatformOptions = {
   changePollMs?: number;
   /** Load `config.seedDir` when this database has never been seeded. */
   seedOnFirstStart?: boolean;
+  /** Where OTPs go; the log by default (development). */
+  otpSink?: OtpSink;
+  users?: Partial<UserSettings>;
 };
 
 const SEEDED = 'seed.loaded_time';
-const SYSTEM = { uuid: null };
 
-/** Opens the database, migrates it, wires the modules and the HTTP app; listens nowhere yet. */
+/** Role names and the mobile number rule, read from MDMS at the state tenant. */
+function userMasters(mdms: MdmsApi): UserMasters {
+  const master = async (tenantId: string, moduleName: string, name: string) =>
+    (await mdms.service.searchV1({ tenantId, moduleDetails: [{ moduleName, masterDetails: [{ name }] }] }))[moduleName]?.[name] ?? [];
+  return {
+    async roleNames(stateTenantId) {
+      const roles = (await master(stateTenantId, 'ACCESSCONTROL-ROLES', 'roles')) as Array<{ code?: string; name?: string }>;
+      return new Map(roles.filter((r) => typeof r.code === 'string').map((r) => [r.code!, r.name ?? r.code!]));
+    },
+    async mobilePattern(stateTenantId) {
+      const [rule] = (await master(stateTenantId, 'common-masters', 'MobileNumberValidation')) as Array<{ pattern?: string; rules?: { pattern?: string } }>;
+      const pattern = rule?.rules?.pattern ?? rule?.pattern;
+      return typeof pattern === 'string' ? new RegExp(pattern) : undefined;
+    },
+  };
+}
+
+/** Opens the database, migrates it, wires the modules and the HTTP app(s); listens nowhere yet. */
 export async function createPlatform(config: Config, options: PlatformOptions = {}): Promise<Platform> {
   const clock = options.clock ?? systemClock;
   const database = await connectDatabase(config);
   try {
-    const modules = [mdmsModule];
     await migrate(database, [
       { module: 'kernel', migrations: [...eventMigrations, ...settingsMigrations] },
-      ...modules.map((m) => ({ module: m.name, migrations: m.migrations })),
+      ...[mdmsModule, auditModule, accessModule, userModule].map((m) => ({ module: m.name, migrations: m.migrations })),
     ]);
 
     const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? false });
@@ -67,29 +102,52 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
     const context: ModuleContext = { config, database, clock, outbox, dispatcher, changes, logger: app.log };
 
     const mdms = mdmsModule.create(context, {});
-    const instances = [mdms];
-    for (const instance of instances) instance.routes?.(app);
+    const audit = auditModule.create(context, {});
+    const access = accessModule.create(context, { mdms: mdms.api });
+    const users = userModule.create(context, {
+      audit: audit.api.log,
+      masters: userMasters(mdms.api),
+      tenants: mdms.api.service.tenants,
+      otpSink: options.otpSink ?? logOtpSink(app.log),
+      settings: { ...defaultUserSettings, ...options.users },
+    });
+    const instances: ModuleInstance<unknown>[] = [mdms, audit, access, users];
+    await users.api.init();
 
-    app.get('/health/live', { schema: { hide: true }, config: { open: true } }, async () => ({ status: 'UP' }));
-    app.get(
-      '/health/ready',
-      { schema: { hide: true, response: { 200: Type.Object({ status: Type.String() }), 503: Type.Object({ status: Type.String() }) } }, config: { open: true } },
-      async (_request, reply) => {
-        try {
-          await database.ping();
-          return { status: 'UP' };
-        } catch {
-          return reply.status(503).send({ status: 'DOWN' });
-        }
-      },
-    );
-    app.get('/metrics', { schema: { hide: true }, config: { open: true } }, async (_request, reply) =>
-      reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-    );
+    const register = async (target: HttpApp, trustUserInfo: boolean) => {
+      await target.register(formbody);
+      // Per client address, in this process's memory: a first line against guessing; lockout is per account.
+      await target.register(rateLimit, { global: false, errorResponseBuilder: (_request, context) => ({ statusCode: 429, ResponseInfo: null, Errors: [{ code: 'TOO_MANY_REQUESTS', message: `Too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`, description: null, params: null }] }) });
+      installAuth(target, {
+        authenticator: users.api.authenticator,
+        authorizer: access.api.authorizer,
+        ...(trustUserInfo ? { trustRequestUserInfo: (request, claimed) => trustedUser(request, claimed) } : {}),
+      });
+      for (const instance of instances) instance.routes?.(target);
+      addOperationalRoutes(target, database, metrics);
+    };
+
+    /** Internal listener: the claimed user must exist; its roles come from our records, not the claim. */
+    async function trustedUser(request: FastifyRequest, claimed: Record<string, unknown>): Promise<UserInfo | undefined> {
+      if (config.internalSecret && request.headers['x-plinth-internal-secret'] !== config.internalSecret) return undefined;
+      const uuid = claimed['uuid'];
+      if (typeof uuid !== 'string') return undefined;
+      const [user] = await users.api.service.search({ uuids: [uuid], active: true }, { pageSize: 1 });
+      if (!user) return undefined;
+      request.log.info({ internalCaller: uuid, url: request.url }, 'internal call on behalf of a DIGIT module');
+      return { id: user.id, uuid: user.uuid, userName: user.userName, name: user.name, mobileNumber: user.mobileNumber, emailId: user.emailId, type: user.type, tenantId: user.tenantId, roles: user.roles };
+    }
+
+    await register(app, false);
+    let internalApp: HttpApp | undefined;
+    if (config.internalPort !== undefined) {
+      internalApp = await createHttpApp({ config, metrics, version });
+      await register(internalApp, true);
+    }
 
     const seed = async (dir: string) => {
       const files = await readSeedDir(dir);
-      return { mdms: await mdms.api.seed(files.mdms, SYSTEM) };
+      return { mdms: await mdms.api.seed(files.mdms, { uuid: null }) };
     };
 
     if (options.seedOnFirstStart && (await settings.get(SEEDED)) === undefined) {
@@ -98,17 +156,29 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       app.log.info({ seedDir: config.seedDir, ...report.mdms }, 'demo state loaded');
     }
     await app.ready();
+    await internalApp?.ready();
 
     let started = false;
     return {
       config,
       app,
+      internalApp,
       database,
       dispatcher,
       changes,
       settings,
       mdms: mdms.api,
+      audit: audit.api,
+      access: access.api,
+      users: users.api,
       seed,
+      async bootstrapAdmin() {
+        const states = [...(await mdms.api.service.tenants.knownTenants())].filter((t) => !t.includes('.')).sort();
+        const tenantId = states[0];
+        if (!tenantId) return undefined;
+        const result = await users.api.service.bootstrapAdmin(tenantId, config.adminPassword);
+        return result.created ? { tenantId, password: result.password } : undefined;
+      },
       async start() {
         started = true;
         await changes.start();
@@ -117,6 +187,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       },
       async stop() {
         await app.close();
+        await internalApp?.close();
         if (started) {
           for (const instance of [...instances].reverse()) await instance.stop?.();
           await dispatcher.stop();
@@ -129,4 +200,23 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
     await database.close().catch(() => undefined);
     throw error;
   }
+}
+
+function addOperationalRoutes(app: HttpApp, database: Database, metrics: Metrics): void {
+  app.get('/health/live', { schema: { hide: true }, config: { open: true } }, async () => ({ status: 'UP' }));
+  app.get(
+    '/health/ready',
+    { schema: { hide: true, response: { 200: Type.Object({ status: Type.String() }), 503: Type.Object({ status: Type.String() }) } }, config: { open: true } },
+    async (_request, reply) => {
+      try {
+        await database.ping();
+        return { status: 'UP' };
+      } catch {
+        return reply.status(503).send({ status: 'DOWN' });
+      }
+    },
+  );
+  app.get('/metrics', { schema: { hide: true }, config: { open: true } }, async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
 }

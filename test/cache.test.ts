@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createPlatform, type Platform } from '../src/platform.js';
-import { post, testDatabase, type TestDatabase } from './helpers.js';
+import { adminAuth, post, testDatabase, type TestDatabase } from './helpers.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -12,6 +12,7 @@ describe('MDMS read cache across processes', () => {
   beforeAll(async () => {
     db = await testDatabase();
     writer = await createPlatform(db.config, { seedOnFirstStart: true });
+    await writer.bootstrapAdmin();
     reader = await createPlatform(db.config, { changePollMs: 50 });
     await writer.start();
     await reader.start();
@@ -32,7 +33,7 @@ describe('MDMS read cache across processes', () => {
     expect(before).not.toContain('DESIG_CACHE');
     const created = await post(writer, '/mdms-v2/v2/_create/common-masters.Designation', {
       Mdms: { tenantId: 'pb', data: { code: 'DESIG_CACHE', name: 'Cache tester', active: true } },
-    });
+    }, await adminAuth(writer));
     expect(created.status).toBe(202);
     await vi.waitFor(async () => expect(await designations(reader)).toContain('DESIG_CACHE'), { timeout: 5000, interval: 50 });
   });

@@ -28,10 +28,10 @@ async function listeningPort(run: ReturnType<typeof plinth>): Promise<number> {
   throw new Error(`plinth did not start:\n${run.output()}`);
 }
 
-async function call(port: number, url: string, body?: unknown) {
+async function call(port: number, url: string, body?: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(`http://127.0.0.1:${port}${url}`, {
     method: body === undefined ? 'GET' : 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -70,10 +70,22 @@ describe('plinth start', () => {
     const codes = ((tenants.body['MdmsRes'] as Record<string, Record<string, Array<{ code: string }>>>)['tenant']!['tenants'] ?? []).map((t) => t.code);
     expect(codes).toEqual(expect.arrayContaining(['pb', 'pb.amritsar', 'pb.jalandhar']));
 
-    const created = await call(port, '/mdms-v2/v2/_create/common-masters.Department', {
-      RequestInfo: {},
-      Mdms: { tenantId: 'pb', data: { code: 'DEPT_CLI', name: 'Written before a restart', active: true } },
+    // No PLINTH_ADMIN_PASSWORD: the first start prints a generated one, once.
+    const printed = /password, shown only this once: (\S+)/.exec(first.output())?.[1];
+    expect(printed).toBeDefined();
+    const token = await fetch(`http://127.0.0.1:${port}/user/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: 'admin', password: printed!, tenantId: 'pb', userType: 'EMPLOYEE', grant_type: 'password' }),
     });
+    expect(token.status).toBe(200);
+    const accessToken = ((await token.json()) as { access_token: string }).access_token;
+    const created = await call(
+      port,
+      '/mdms-v2/v2/_create/common-masters.Department',
+      { RequestInfo: {}, Mdms: { tenantId: 'pb', data: { code: 'DEPT_CLI', name: 'Written before a restart', active: true } } },
+      { authorization: `Bearer ${accessToken}` },
+    );
     expect(created.status).toBe(202);
 
     first.child.kill('SIGTERM');
@@ -82,6 +94,7 @@ describe('plinth start', () => {
     const second = plinth(['start'], envOf(db));
     running.push(second.child);
     const port2 = await listeningPort(second);
+    expect(second.output()).not.toContain('shown only this once');
     const found = await call(port2, '/mdms-v2/v2/_search', {
       MdmsCriteria: { tenantId: 'pb', schemaCode: 'common-masters.Department', uniqueIdentifiers: ['DEPT_CLI'] },
     });

@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../src/kernel/config.js';
 import { createPlatform, type Platform, type PlatformOptions } from '../src/platform.js';
 
 export const SEED_DIR = path.resolve('seed');
+export const ADMIN_PASSWORD = 'Admin@2026x';
 
 export type TestDatabase = { config: Config; drop(): Promise<void> };
 
@@ -16,7 +17,7 @@ export type TestDatabase = { config: Config; drop(): Promise<void> };
  */
 export async function testDatabase(overrides: Partial<Config> = {}): Promise<TestDatabase> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'plinth-test-'));
-  const base = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', PLINTH_SEED_DIR: SEED_DIR });
+  const base = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', PLINTH_SEED_DIR: SEED_DIR, PLINTH_ADMIN_PASSWORD: ADMIN_PASSWORD });
   if (process.env['PLINTH_TEST_DB'] !== 'postgres') {
     return {
       config: { ...base, ...overrides },
@@ -50,6 +51,7 @@ export type TestPlatform = Platform & { drop(): Promise<void> };
 export async function testPlatform(options: PlatformOptions & { config?: Partial<Config> } = {}): Promise<TestPlatform> {
   const db = await testDatabase(options.config);
   const platform = await createPlatform(db.config, { seedOnFirstStart: true, ...options });
+  await platform.bootstrapAdmin();
   await platform.start();
   return {
     ...platform,
@@ -72,3 +74,21 @@ export async function post(platform: Platform, url: string, body: unknown, heade
 }
 
 export const requestInfo = { apiId: 'Rainmaker', ver: '.01', ts: 1700000000000, msgId: '20170310130900|en_IN' };
+
+/** Logs in through DIGIT's token endpoint (form-encoded); answers the token JSON. */
+export async function login(platform: Platform, username: string, password: string, tenantId: string, userType = 'EMPLOYEE') {
+  const response = await platform.app.inject({
+    method: 'POST',
+    url: '/user/oauth/token',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Basic ZWdvdi11c2VyLWNsaWVudDo=' },
+    payload: new URLSearchParams({ username, password, tenantId, userType, grant_type: 'password', scope: 'read' }).toString(),
+  });
+  return { status: response.statusCode, body: response.json() as Record<string, unknown> };
+}
+
+/** The bootstrap administrator's bearer header (SUPERUSER on `pb`). */
+export async function adminAuth(platform: Platform): Promise<Record<string, string>> {
+  const { status, body } = await login(platform, 'admin', ADMIN_PASSWORD, 'pb');
+  if (status !== 200) throw new Error(`admin login failed: ${status} ${JSON.stringify(body)}`);
+  return { authorization: `Bearer ${String(body['access_token'])}` };
+}

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlatform } from '../src/platform.js';
-import { post, requestInfo, testDatabase, testPlatform, type TestPlatform } from './helpers.js';
+import { adminAuth, post, requestInfo, testDatabase, testPlatform, type TestPlatform } from './helpers.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -60,7 +60,7 @@ describe('the platform over HTTP', () => {
 
   it('refuses an oversize body with 413 and writes nothing', async () => {
     const huge = { RequestInfo: requestInfo, Mdms: { tenantId: 'pb', data: { code: 'X', name: 'y'.repeat(100 * 1024) } } };
-    const response = await post(platform, '/mdms-v2/v2/_create/common-masters.Department', huge);
+    const response = await post(platform, '/mdms-v2/v2/_create/common-masters.Department', huge, await adminAuth(platform));
     expect(response.status).toBe(413);
     expect(response.body).toMatchObject({ ResponseInfo: null, Errors: [{ code: 'PAYLOAD_TOO_LARGE' }] });
     const count = await post(platform, '/mdms-v2/v2/_count', { MdmsCriteria: { tenantId: 'pb', schemaCode: 'common-masters.Department', filters: { code: 'X' } } });
@@ -88,14 +88,16 @@ describe('durability', () => {
     const db = await testDatabase();
     try {
       const first = await createPlatform(db.config, { seedOnFirstStart: true });
+      await first.bootstrapAdmin();
+      const auth = await adminAuth(first);
       const created = await post(first, '/mdms-v2/v2/_create/common-masters.Department', {
         RequestInfo: requestInfo,
         Mdms: { tenantId: 'pb', data: { code: 'DEPT_RESTART', name: 'Survives restarts', active: true } },
-      });
+      }, auth);
       expect(created.status).toBe(202);
       // An operator's change to seeded data must survive the next start (no re-seed over it).
       const [tenant] = (await post(first, '/mdms-v2/v2/_search', { MdmsCriteria: { tenantId: 'pb', schemaCode: 'tenant.tenants', uniqueIdentifiers: ['pb.phagwara'] } })).body['mdms'] as Json[];
-      const deactivated = await post(first, '/mdms-v2/v2/_update/tenant.tenants', { Mdms: { ...tenant, isActive: false } });
+      const deactivated = await post(first, '/mdms-v2/v2/_update/tenant.tenants', { Mdms: { ...tenant, isActive: false } }, auth);
       expect(deactivated.status).toBe(202);
       await first.stop();
 

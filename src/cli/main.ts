@@ -5,6 +5,7 @@ import { DatabaseOpenError, redactUrl } from '../kernel/db.js';
 import { DomainError } from '../kernel/errors.js';
 import { MigrationError } from '../kernel/migrator.js';
 import { createPlatform } from '../platform.js';
+import { formatVerifyReport } from '../common/audit/index.js';
 
 const USAGE = `Usage: plinth <command>
 
@@ -12,6 +13,7 @@ Commands:
   start [--role api|worker|all]   run the platform (HTTP API and background workers)
   migrate                         apply pending database migrations and exit
   seed <dir>                      load a seed directory (e.g. seed/) idempotently
+  audit verify [tenantId]         check the audit log's hash chain; names the first broken entry
   help                            show this text
 
 Configuration comes from the environment: see README.md.`;
@@ -25,9 +27,24 @@ function describe(error: unknown): string {
 
 async function start(config: Config): Promise<number> {
   const platform = await createPlatform(config, { defaultMetrics: true, seedOnFirstStart: true });
+  const admin = await platform.bootstrapAdmin();
+  if (admin?.password) {
+    // Shown once, never stored in clear: the operator must note it now.
+    console.log(
+      `\n  First start: created user "admin" (SUPERUSER, EMPLOYEE) on tenant ${admin.tenantId}.\n` +
+        `  Its password, shown only this once: ${admin.password}\n` +
+        `  Log in with POST /user/oauth/token (userType EMPLOYEE, tenantId ${admin.tenantId}) and change it.\n`,
+    );
+  } else if (admin) {
+    platform.app.log.info({ tenantId: admin.tenantId }, 'created user "admin" with PLINTH_ADMIN_PASSWORD');
+  }
   await platform.start();
   if (config.role !== 'worker') {
     await platform.app.listen({ port: config.port, host: config.host });
+    if (platform.internalApp && config.internalPort !== undefined) {
+      await platform.internalApp.listen({ port: config.internalPort, host: config.internalHost });
+      platform.app.log.warn({ host: config.internalHost, port: config.internalPort }, 'internal listener on: it trusts RequestInfo.userInfo from DIGIT modules');
+    }
   }
   const where = config.databaseUrl ? redactUrl(config.databaseUrl) : path.join(config.dataDir, 'plinth.db');
   platform.app.log.info({ database: where, role: config.role }, 'Plinth is running');
@@ -89,6 +106,20 @@ export async function main(argv: string[]): Promise<number> {
           await platform.stop();
         }
         return 0;
+      }
+      case 'audit': {
+        if (rest[0] !== 'verify') {
+          console.error('plinth audit: the only task is `plinth audit verify [tenantId]`');
+          return 2;
+        }
+        const platform = await createPlatform(loadConfig());
+        try {
+          const report = await platform.audit.log.verify(rest[1]);
+          console.log(formatVerifyReport(report));
+          return report.ok ? 0 : 1;
+        } finally {
+          await platform.stop();
+        }
       }
       case undefined:
       case 'help':

@@ -25,6 +25,8 @@ describe('loadConfig', () => {
       adminPassword: undefined,
       seedDir: path.resolve('./seed'),
       internalPort: undefined,
+      internalHost: '127.0.0.1',
+      internalSecret: undefined,
       logLevel: 'info',
       role: 'all',
       bodyLimit: 1024 * 1024,
@@ -41,6 +43,8 @@ describe('loadConfig', () => {
       PLINTH_ADMIN_PASSWORD: 's3cret',
       PLINTH_SEED_DIR: '/opt/seed',
       INTERNAL_PORT: '9090',
+      INTERNAL_HOST: '10.0.0.5',
+      PLINTH_INTERNAL_SECRET: 'shared',
       LOG_LEVEL: 'debug',
       PLINTH_ROLE: 'worker',
       PLINTH_BODY_LIMIT: '2048',
@@ -54,10 +58,21 @@ describe('loadConfig', () => {
       adminPassword: 's3cret',
       seedDir: path.resolve('/opt/seed'),
       internalPort: 9090,
+      internalHost: '10.0.0.5',
+      internalSecret: 'shared',
       logLevel: 'debug',
       role: 'worker',
       bodyLimit: 2048,
     });
+  });
+
+  it('refuses a public INTERNAL_HOST: the internal port trusts its callers', () => {
+    for (const host of ['0.0.0.0', '8.8.8.8', '172.32.0.1', 'example.org']) {
+      expect(() => loadConfig({ INTERNAL_HOST: host })).toThrow(/INTERNAL_HOST: must be a loopback or private address/);
+    }
+    for (const host of ['127.0.0.1', '::1', 'localhost', '192.168.1.2', '172.16.0.1', '10.1.2.3', 'fd00::1']) {
+      expect(loadConfig({ INTERNAL_HOST: host }).internalHost).toBe(host);
+    }
   });
 
   it('accepts postgresql:// as well as postgres://', () => {

@@ -13,6 +13,10 @@ export type Config = {
   readonly adminPassword: string | undefined;
   readonly seedDir: string;
   readonly internalPort: number | undefined;
+  /** Loopback or a private address: the internal listener trusts the userInfo it is sent. */
+  readonly internalHost: string;
+  /** When set, internal callers must send it in `x-plinth-internal-secret`. */
+  readonly internalSecret: string | undefined;
   readonly logLevel: LogLevel;
   readonly role: ProcessRole;
   /** Largest accepted request body, in bytes. */
@@ -79,6 +83,21 @@ function url(env: Env, name: string, protocols: readonly string[]): string | und
   return raw;
 }
 
+/** Loopback, RFC 1918 or unique-local addresses only: never a public interface. */
+function privateHost(env: Env, name: string, fallback: string): string {
+  const raw = nonEmpty(env, name) ?? fallback;
+  const ok =
+    raw === 'localhost' ||
+    raw === '::1' ||
+    /^127\./.test(raw) ||
+    /^10\./.test(raw) ||
+    /^192\.168\./.test(raw) ||
+    /^172\.(1[6-9]|2\d|3[01])\./.test(raw) ||
+    /^f[cd][0-9a-f]{2}:/i.test(raw);
+  if (!ok) throw new ConfigError(name, `must be a loopback or private address (the internal port trusts its callers), got "${raw}"`);
+  return raw;
+}
+
 /** Reads the whole configuration once, failing fast with the name of the first bad variable. */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const config: Config = {
@@ -90,6 +109,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     adminPassword: nonEmpty(env, 'PLINTH_ADMIN_PASSWORD'),
     seedDir: path.resolve(nonEmpty(env, 'PLINTH_SEED_DIR') ?? './seed'),
     internalPort: port(env, 'INTERNAL_PORT', undefined),
+    internalHost: privateHost(env, 'INTERNAL_HOST', '127.0.0.1'),
+    internalSecret: nonEmpty(env, 'PLINTH_INTERNAL_SECRET'),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     role: oneOf(env, 'PLINTH_ROLE', ROLES, 'all'),
     bodyLimit: positiveInt(env, 'PLINTH_BODY_LIMIT', 1024 * 1024),

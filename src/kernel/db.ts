@@ -14,6 +14,8 @@ export type ColumnTypes = {
   readonly bool: 'boolean' | 'integer';
   /** Epoch milliseconds and other 64-bit integers. */
   readonly bigint: 'bigint' | 'integer';
+  /** An auto-incrementing 64-bit primary key (DIGIT's numeric user ids). */
+  readonly serial: 'bigserial' | 'integer';
 };
 
 /** A unit of work: the Kysely transaction plus callbacks that run only once it has committed. */
@@ -80,7 +82,7 @@ export function openSqlite(file: string): Database {
     dialect: 'sqlite',
     kysely,
     url: `sqlite:${file}`,
-    types: { json: 'text', bool: 'integer', bigint: 'integer' },
+    types: { json: 'text', bool: 'integer', bigint: 'integer', serial: 'integer' },
     transaction: wrapTransaction(kysely),
     toJson: (value) => JSON.stringify(value),
     fromJson: <T>(value: unknown) => (typeof value === 'string' ? (JSON.parse(value) as T) : (value as T)),
@@ -103,7 +105,7 @@ export function openPostgres(url: string, poolSize = 10): Database {
     dialect: 'postgres',
     kysely,
     url,
-    types: { json: 'jsonb', bool: 'boolean', bigint: 'bigint' },
+    types: { json: 'jsonb', bool: 'boolean', bigint: 'bigint', serial: 'bigserial' },
     transaction: wrapTransaction(kysely),
     toJson: (value) => JSON.stringify(value),
     fromJson: <T>(value: unknown) => value as T,

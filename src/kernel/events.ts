@@ -184,15 +184,14 @@ export function createDispatcher(database: Database, clock: Clock, options: Disp
       tenantid: row.tenant_id,
       data: database.fromJson(row.data),
     };
-    const handled = new Set(
-      (await db.selectFrom('plinth_event_handled').select('subscriber').where('event_id', '=', row.id).execute()).map(
-        (r) => r.subscriber,
-      ),
-    );
+    const interested = subscribers.filter((s) => s.types === '*' || s.types.includes(row.type));
+    const handled =
+      interested.length === 0
+        ? new Set<string>()
+        : new Set((await db.selectFrom('plinth_event_handled').select('subscriber').where('event_id', '=', row.id).execute()).map((r) => r.subscriber));
     try {
-      for (const subscriber of subscribers) {
+      for (const subscriber of interested) {
         if (handled.has(subscriber.name)) continue;
-        if (subscriber.types !== '*' && !subscriber.types.includes(row.type)) continue;
         await subscriber.handle(event);
         await db
           .insertInto('plinth_event_handled')

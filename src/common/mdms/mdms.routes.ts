@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import type { HttpApp } from '../../kernel/http.js';
 import { DomainError } from '../../kernel/errors.js';
 import { responseInfo } from '../../kernel/envelope.js';
@@ -17,8 +18,9 @@ import type { Actor, MdmsService } from './mdms.service.js';
 
 const tags = ['mdms'];
 
-/** Until the user module authenticates callers, writes are attributed to nobody. */
-const anonymous: Actor = { uuid: null };
+const actorOf = (request: FastifyRequest): Actor => ({ uuid: request.userInfo?.uuid ?? null });
+// Master data is public reference data (tenants, complaint types…): DIGIT's UIs read it before login.
+const anonymous = { anonymous: true };
 
 export function mdmsRoutes(service: MdmsService) {
   return (app: HttpApp) => {
@@ -27,14 +29,14 @@ export function mdmsRoutes(service: MdmsService) {
       { schema: { tags, summary: 'Define a master (JSON Schema with x-unique and x-ref-schema)', body: SchemaCreateRequest, response: { 202: SchemaResponse } } },
       async (request, reply) => {
         const { SchemaDefinition, RequestInfo } = request.body;
-        const created = await service.createSchema(SchemaDefinition, anonymous);
+        const created = await service.createSchema(SchemaDefinition, actorOf(request));
         return reply.status(202).send({ ResponseInfo: responseInfo(RequestInfo, request.id), SchemaDefinitions: [created] });
       },
     );
 
     app.post(
       '/mdms-v2/schema/v1/_search',
-      { schema: { tags, summary: 'Search master definitions', body: SchemaSearchRequest, response: { 202: SchemaResponse } } },
+      { schema: { tags, summary: 'Search master definitions', body: SchemaSearchRequest, response: { 202: SchemaResponse } }, config: anonymous },
       async (request, reply) => {
         const { SchemaDefCriteria, RequestInfo } = request.body;
         const found = await service.searchSchemas(SchemaDefCriteria);
@@ -44,7 +46,8 @@ export function mdmsRoutes(service: MdmsService) {
 
     app.post(
       '/mdms-v2/schema/v1/_update',
-      { schema: { tags, summary: 'Not supported, as in DIGIT: definitions are immutable' } },
+      // Open because it changes nothing for anyone: it only says no, as DIGIT does.
+      { schema: { tags, summary: 'Not supported, as in DIGIT: definitions are immutable' }, config: { open: true } },
       async () => {
         throw new DomainError('not_implemented', {
           code: 'NOT_IMPLEMENTED',
@@ -58,7 +61,7 @@ export function mdmsRoutes(service: MdmsService) {
       { schema: { tags, summary: 'Create a master data record', params: SchemaCodeParams, body: MdmsWriteRequest, response: { 202: MdmsResponse } } },
       async (request, reply) => {
         const { Mdms, RequestInfo } = request.body;
-        const created = await service.createData(request.params.schemaCode, Mdms, anonymous);
+        const created = await service.createData(request.params.schemaCode, Mdms, actorOf(request));
         return reply.status(202).send({ ResponseInfo: responseInfo(RequestInfo, request.id), mdms: [created] });
       },
     );
@@ -76,14 +79,14 @@ export function mdmsRoutes(service: MdmsService) {
       },
       async (request, reply) => {
         const { Mdms, RequestInfo } = request.body;
-        const updated = await service.updateData(request.params.schemaCode, Mdms, anonymous);
+        const updated = await service.updateData(request.params.schemaCode, Mdms, actorOf(request));
         return reply.status(202).send({ ResponseInfo: responseInfo(RequestInfo, request.id), mdms: [updated] });
       },
     );
 
     app.post(
       '/mdms-v2/v2/_search',
-      { schema: { tags, summary: 'Search master data records', body: MdmsSearchRequest, response: { 200: MdmsResponse } } },
+      { schema: { tags, summary: 'Search master data records', body: MdmsSearchRequest, response: { 200: MdmsResponse } }, config: anonymous },
       async (request) => {
         const { MdmsCriteria, RequestInfo } = request.body;
         return { ResponseInfo: responseInfo(RequestInfo, request.id), mdms: await service.searchData(MdmsCriteria) };
@@ -92,7 +95,7 @@ export function mdmsRoutes(service: MdmsService) {
 
     app.post(
       '/mdms-v2/v2/_count',
-      { schema: { tags, summary: 'Count master data records', body: MdmsSearchRequest, response: { 200: MdmsCountResponse } } },
+      { schema: { tags, summary: 'Count master data records', body: MdmsSearchRequest, response: { 200: MdmsCountResponse } }, config: anonymous },
       async (request) => {
         const { MdmsCriteria, RequestInfo } = request.body;
         return { ResponseInfo: responseInfo(RequestInfo, request.id), totalCount: await service.countData(MdmsCriteria) };
@@ -102,7 +105,7 @@ export function mdmsRoutes(service: MdmsService) {
     for (const url of ['/mdms-v2/v1/_search', '/egov-mdms-service/v1/_search']) {
       app.post(
         url,
-        { schema: { tags, summary: "DIGIT's v1 search: moduleDetails/masterDetails with JsonPath filters", body: V1SearchRequest, response: { 200: V1SearchResponse } } },
+        { schema: { tags, summary: "DIGIT's v1 search: moduleDetails/masterDetails with JsonPath filters", body: V1SearchRequest, response: { 200: V1SearchResponse } }, config: anonymous },
         async (request) => {
           const { MdmsCriteria, RequestInfo } = request.body;
           return { ResponseInfo: responseInfo(RequestInfo, request.id), MdmsRes: await service.searchV1(MdmsCriteria) };

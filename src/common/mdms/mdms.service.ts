@@ -47,25 +47,28 @@ export function createMdmsService({ database, store, clock, outbox, changes }: M
   // Search answers, keyed by the normalised criteria; master data is read far more than written.
   const cache = new LRUCache<string, object>({ max: 5000 });
   let tenantCache: Promise<ReadonlySet<string>> | undefined;
-  changes.subscribe(CHANGE_TOPIC, () => {
+  // Bumped on every change, so a load that overlapped a write does not store what it read.
+  let generation = 0;
+  const dropCaches = () => {
+    generation++;
     cache.clear();
     tenantCache = undefined;
-  });
-  changes.subscribe('*', () => {
-    cache.clear();
-    tenantCache = undefined;
-  });
+  };
+  changes.subscribe(CHANGE_TOPIC, dropCaches);
+  changes.subscribe('*', dropCaches);
 
   const runner = (tx?: Tx): Runner => (tx ? (tx.kysely.withTables() as unknown as Runner) : store.runner());
 
   const tenants: TenantDirectory = {
     knownTenants() {
       if (!tenantCache) {
+        const startedAt = generation;
         const loading = store.tenantCodes(store.runner()).then((codes) => new Set(codes) as ReadonlySet<string>);
         tenantCache = loading;
-        loading.catch(() => {
+        const forget = () => {
           if (tenantCache === loading) tenantCache = undefined;
-        });
+        };
+        loading.then(() => generation !== startedAt && forget(), forget);
       }
       return tenantCache;
     },
@@ -85,8 +88,9 @@ export function createMdmsService({ database, store, clock, outbox, changes }: M
   async function cached<T extends object>(key: string, load: () => Promise<T>): Promise<T> {
     const hit = cache.get(key);
     if (hit) return hit as T;
+    const startedAt = generation;
     const value = await load();
-    cache.set(key, value);
+    if (generation === startedAt) cache.set(key, value);
     return value;
   }
 

@@ -1,0 +1,29 @@
+import type { Authorizer } from '../../kernel/auth.js';
+import { defineModule } from '../../kernel/module.js';
+import type { MdmsApi } from '../mdms/index.js';
+import { accessRoutes } from './access.routes.js';
+import { createAccessService, type AccessService } from './access.service.js';
+
+export type { AccessService, ActionCriteria, RoleCriteria } from './access.service.js';
+export type { Action, Role, RoleInput } from './access.schema.js';
+
+export type AccessApi = {
+  /** For the kernel's auth hook: the gateway's role-action check. */
+  readonly authorizer: Authorizer;
+  readonly service: AccessService;
+};
+
+/** DIGIT's egov-accesscontrol: roles, actions and role-actions as MDMS masters at the state tenant. */
+export const accessModule = defineModule<AccessApi, { mdms: MdmsApi }>({
+  name: 'access',
+  // Everything lives in MDMS, as in DIGIT; the module has no tables of its own.
+  migrations: [],
+  create({ changes }, { mdms }) {
+    const service = createAccessService({ mdms: mdms.service, changes });
+    return {
+      api: { authorizer: service, service },
+      routes: accessRoutes(service),
+      stop: async () => service.close(),
+    };
+  },
+});

@@ -1,0 +1,381 @@
+import { sql } from 'kysely';
+import type { Clock } from '../../kernel/clock.js';
+import type { Database, Tx } from '../../kernel/db.js';
+import { invalid } from '../../kernel/errors.js';
+import { newId } from '../../kernel/ids.js';
+import { entryHash, GENESIS_HASH, storable, storableDetails } from './audit.chain.js';
+import { createAuditStore, type AuditLogRow } from './audit.store.js';
+
+/**
+ * What the log records. A closed list so that a typo cannot hide an event from a search; a module
+ * that needs a new kind adds it here.
+ */
+export type AuditAction =
+  | 'user.login'
+  | 'user.login.failed'
+  | 'user.locked'
+  | 'user.logout'
+  | 'user.token.refreshed'
+  | 'user.created'
+  | 'user.updated'
+  | 'user.password.changed'
+  | 'role.changed'
+  | 'pii.decrypted';
+
+export const AUDIT_ACTIONS: readonly AuditAction[] = [
+  'user.login',
+  'user.login.failed',
+  'user.locked',
+  'user.logout',
+  'user.token.refreshed',
+  'user.created',
+  'user.updated',
+  'user.password.changed',
+  'role.changed',
+  'pii.decrypted',
+];
+
+export type AuditOutcome = 'success' | 'failure';
+
+/**
+ * One event to record. The log can never be edited or erased (that is its point), so `subject`
+ * and `details` must not carry personal data in the clear: use user uuids, record ids and field
+ * names, and a blind index (keyed hash) where only a login name or phone number is known.
+ */
+export type AuditEntryInput = {
+  readonly tenantId: string;
+  readonly action: AuditAction;
+  /** What the event is about, e.g. the user's uuid. */
+  readonly subject: string;
+  readonly outcome: AuditOutcome;
+  /** Who did it; null for the system or an unauthenticated caller. */
+  readonly actorUuid?: string | null;
+  readonly details?: Record<string, unknown>;
+  readonly ip?: string | null;
+  readonly correlationId?: string | null;
+};
+
+export type AuditEntry = {
+  readonly id: string;
+  readonly tenantId: string;
+  /** Position in the tenant's chain, from 1. */
+  readonly seq: number;
+  /** Epoch milliseconds. */
+  readonly time: number;
+  readonly actorUuid: string | null;
+  readonly action: AuditAction;
+  readonly subject: string;
+  readonly outcome: AuditOutcome;
+  readonly details: Record<string, unknown>;
+  readonly ip: string | null;
+  readonly correlationId: string | null;
+  readonly prevHash: string;
+  readonly hash: string;
+};
+
+export type AuditCriteria = {
+  readonly tenantId: string;
+  readonly actions?: readonly string[] | undefined;
+  readonly subject?: string | undefined;
+  readonly actorUuid?: string | undefined;
+  /** Inclusive, epoch milliseconds. */
+  readonly fromTime?: number | undefined;
+  /** Inclusive, epoch milliseconds. */
+  readonly toTime?: number | undefined;
+  readonly offset: number;
+  readonly limit: number;
+};
+
+/**
+ * - hash-mismatch: the row's content no longer matches its own hash (it was altered);
+ * - broken-link: the row's prev_hash is not the previous row's hash (the previous row was
+ *   rewritten together with its hash, or this link was);
+ * - missing-entry: the entry at `seq` is gone (a gap in the sequence, or the newest entries
+ *   below the recorded head);
+ * - head-mismatch: the recorded chain head disagrees with the newest entry (rows added outside
+ *   the log, the newest entry rewritten with a recomputed hash, or the head itself altered).
+ */
+export type BrokenReason = 'hash-mismatch' | 'broken-link' | 'missing-entry' | 'head-mismatch';
+
+export type BrokenLink = {
+  readonly tenantId: string;
+  readonly seq: number;
+  /** The row at `seq`; null when that row is missing. */
+  readonly id: string | null;
+  readonly reason: BrokenReason;
+  /** One sentence an operator can act on. */
+  readonly message: string;
+};
+
+export type VerifyReport = {
+  readonly ok: boolean;
+  /** Chains checked; verify stops at the first break, so on failure these count up to it. */
+  readonly tenants: number;
+  readonly entries: number;
+  readonly firstBroken?: BrokenLink;
+};
+
+export type AuditLog = {
+  /**
+   * Appends in the caller's transaction, so the entry exists exactly when the change it records
+   * does. On PostgreSQL this holds the tenant's chain lock until that transaction ends: append
+   * last. A failure the caller is about to roll back (a refused login) needs `append` instead,
+   * or its entry rolls back with it.
+   */
+  appendInTx(tx: Tx, entry: AuditEntryInput): Promise<AuditEntry>;
+  /** Appends in a transaction of its own. */
+  append(entry: AuditEntryInput): Promise<AuditEntry>;
+  /** Newest first. */
+  search(criteria: AuditCriteria): Promise<AuditEntry[]>;
+  /** Walks every chain (or one tenant's) and reports the first broken link. */
+  verify(tenantId?: string): Promise<VerifyReport>;
+};
+
+export type AuditLogDeps = {
+  readonly database: Database;
+  readonly clock: Clock;
+  /** Rows read per query while verifying, so a long chain never sits in memory at once. */
+  readonly batchSize?: number;
+};
+
+// The two-key advisory lock space, with our own first key, so a tenant's hashtext can never
+// collide with another module's single-key lock (the two spaces do not overlap in PostgreSQL).
+const CHAIN_LOCK_NAMESPACE = 7_361_204;
+const MAX_LIMIT = 1000;
+const OUTCOMES: ReadonlySet<string> = new Set<AuditOutcome>(['success', 'failure']);
+
+function checkInput(entry: AuditEntryInput): void {
+  if (typeof entry.tenantId !== 'string' || entry.tenantId === '') throw invalid('INVALID_AUDIT_ENTRY', 'An audit entry needs a tenantId');
+  if (!AUDIT_ACTIONS.includes(entry.action)) throw invalid('INVALID_AUDIT_ENTRY', `Unknown audit action "${String(entry.action)}"`);
+  if (typeof entry.subject !== 'string') throw invalid('INVALID_AUDIT_ENTRY', 'An audit entry needs a subject');
+  if (!OUTCOMES.has(entry.outcome)) throw invalid('INVALID_AUDIT_ENTRY', `Unknown audit outcome "${String(entry.outcome)}"`);
+}
+
+const orNull = (value: string | null | undefined): string | null => (value === undefined || value === null ? null : storable(value));
+
+/**
+ * The audit log: per tenant, an append-only chain in which each entry's hash covers the previous
+ * entry's hash, with the newest (seq, hash) also kept in `audit_head`.
+ *
+ * What this detects: altering any entry, deleting any entry (including the newest, via the head),
+ * inserting rows outside this API, by anyone who does not also recompute every later hash and
+ * the head. Someone with write access to the database who does rewrite the whole tail and the
+ * head is not detected: that needs the head anchored outside the database (published or signed
+ * elsewhere), which is a later issue.
+ */
+export function createAuditLog({ database, clock, batchSize = 1000 }: AuditLogDeps): AuditLog {
+  const store = createAuditStore(database);
+
+  /** Details as stored, or `unreadable` when the column no longer holds JSON (tampered in SQLite). */
+  function readDetails(row: AuditLogRow): { readonly value: unknown } | 'unreadable' {
+    try {
+      return { value: database.fromJson<unknown>(row.details) };
+    } catch {
+      return 'unreadable';
+    }
+  }
+
+  function toEntry(row: AuditLogRow): AuditEntry {
+    const read = readDetails(row);
+    const details = read === 'unreadable' ? { unreadable: String(row.details) } : read.value;
+    return {
+      id: row.id,
+      tenantId: row.tenant_id,
+      seq: Number(row.seq),
+      time: Number(row.time),
+      actorUuid: row.actor_uuid,
+      action: row.action as AuditAction,
+      subject: row.subject,
+      outcome: row.outcome as AuditOutcome,
+      details: details !== null && typeof details === 'object' && !Array.isArray(details) ? (details as Record<string, unknown>) : {},
+      ip: row.ip,
+      correlationId: row.correlation_id,
+      prevHash: row.prev_hash,
+      hash: row.hash,
+    };
+  }
+
+  /** The hash of a stored row, recomputed from its columns as they read back now. */
+  function recomputedHash(row: AuditLogRow): string {
+    const read = readDetails(row);
+    if (read === 'unreadable') return 'unreadable';
+    // The raw details, not toEntry's object-only view: details swapped for an array or a string
+    // must fail the hash, not be read as {}.
+    return entryHash({ ...toEntry(row), details: read.value });
+  }
+
+  async function appendInTx(tx: Tx, input: AuditEntryInput): Promise<AuditEntry> {
+    checkInput(input);
+    const tenantId = storable(input.tenantId);
+    const db = store.runner(tx);
+    // Two appends reading the same head would fork the chain. PostgreSQL: serialize per tenant
+    // until commit (read committed then shows the winner's head). SQLite: Kysely runs one
+    // transaction at a time on its single connection; another process appending at once fails on
+    // the unique (tenant_id, seq) rather than forking.
+    if (database.dialect === 'postgres') {
+      await sql`select pg_advisory_xact_lock(${CHAIN_LOCK_NAMESPACE}, hashtext(${tenantId}))`.execute(tx.kysely);
+    }
+    const head = await store.head(db, tenantId);
+    const previousSeq = head ? Number(head.seq) : 0;
+    const entry = {
+      id: newId(),
+      tenantId,
+      seq: previousSeq + 1,
+      time: clock.now(),
+      actorUuid: orNull(input.actorUuid),
+      action: input.action,
+      subject: storable(input.subject),
+      outcome: input.outcome,
+      details: storableDetails(input.details),
+      ip: orNull(input.ip),
+      correlationId: orNull(input.correlationId),
+      prevHash: head?.hash ?? GENESIS_HASH,
+    };
+    const hash = entryHash(entry);
+    await store.insertEntry(db, {
+      id: entry.id,
+      tenant_id: entry.tenantId,
+      seq: entry.seq,
+      time: entry.time,
+      actor_uuid: entry.actorUuid,
+      action: entry.action,
+      subject: entry.subject,
+      outcome: entry.outcome,
+      details: database.toJson(entry.details),
+      ip: entry.ip,
+      correlation_id: entry.correlationId,
+      prev_hash: entry.prevHash,
+      hash,
+    });
+    if (!(await store.moveHead(db, { tenant_id: tenantId, seq: entry.seq, hash }, previousSeq))) {
+      throw new Error(`the audit chain head of tenant ${tenantId} moved during an append; the entry was not written`);
+    }
+    return { ...entry, hash };
+  }
+
+  async function verifyTenant(tenantId: string): Promise<{ entries: number; broken?: BrokenLink }> {
+    const db = store.runner();
+    let lastSeq = 0;
+    let lastHash = GENESIS_HASH;
+    let lastId: string | null = null;
+    let entries = 0;
+    const broken = (seq: number, id: string | null, reason: BrokenReason, message: string) => ({
+      entries,
+      broken: { tenantId, seq, id, reason, message },
+    });
+
+    /** Walks the chain from `lastSeq` in pages, up to `toSeq` if given; the first break found, if any. */
+    async function walk(toSeq?: number): Promise<{ entries: number; broken: BrokenLink } | undefined> {
+      for (;;) {
+        const page = await store.chainPage(db, tenantId, lastSeq, batchSize, toSeq);
+        for (const row of page) {
+          const seq = Number(row.seq);
+          if (seq !== lastSeq + 1) {
+            return broken(
+              lastSeq + 1,
+              null,
+              'missing-entry',
+              `entry ${lastSeq + 1} is missing: the chain goes from ${lastSeq} to ${seq} (id ${row.id})`,
+            );
+          }
+          if (recomputedHash(row) !== row.hash) {
+            return broken(seq, row.id, 'hash-mismatch', `entry ${seq} was altered: its content no longer matches its hash`);
+          }
+          if (row.prev_hash !== lastHash) {
+            return broken(seq, row.id, 'broken-link', `entry ${seq} does not follow entry ${lastSeq}: one of them was rewritten`);
+          }
+          lastSeq = seq;
+          lastHash = row.hash;
+          lastId = row.id;
+          entries += 1;
+        }
+        if (page.length < batchSize) return undefined;
+      }
+    }
+
+    const early = await walk();
+    if (early) return early;
+    // Read after the walk, so appends committed meanwhile can only put the head ahead of what we
+    // saw, never behind it: behind means tampering.
+    const head = await store.head(db, tenantId);
+    if (!head) {
+      if (lastSeq === 0) return { entries };
+      return broken(lastSeq, lastId, 'head-mismatch', `the chain has ${lastSeq} entries but no recorded head: the head was deleted`);
+    }
+    const headSeq = Number(head.seq);
+    if (headSeq > lastSeq) {
+      const late = await walk(headSeq);
+      if (late) return late;
+      if (lastSeq < headSeq) {
+        return broken(
+          lastSeq + 1,
+          null,
+          'missing-entry',
+          `${lastSeq + 1 === headSeq ? `entry ${headSeq} is` : `entries ${lastSeq + 1} to ${headSeq} are`} missing: the head records ${headSeq} entries`,
+        );
+      }
+    }
+    if (headSeq < lastSeq) {
+      const [extra] = await store.chainPage(db, tenantId, headSeq, 1);
+      return broken(
+        headSeq + 1,
+        extra?.id ?? null,
+        'head-mismatch',
+        `entry ${headSeq + 1} lies beyond the recorded head (${headSeq}): it was added outside the audit log`,
+      );
+    }
+    if (head.hash !== lastHash) {
+      return broken(
+        lastSeq,
+        lastId,
+        'head-mismatch',
+        `entry ${lastSeq} differs from the recorded head: it was rewritten with a recomputed hash, or the head was altered`,
+      );
+    }
+    return { entries };
+  }
+
+  return {
+    appendInTx,
+
+    append(entry) {
+      return database.transaction((tx) => appendInTx(tx, entry));
+    },
+
+    async search(criteria) {
+      if (!Number.isInteger(criteria.offset) || criteria.offset < 0)
+        throw invalid('INVALID_AUDIT_CRITERIA', 'offset must be a whole number, 0 or more');
+      if (!Number.isInteger(criteria.limit) || criteria.limit < 1 || criteria.limit > MAX_LIMIT) {
+        throw invalid('INVALID_AUDIT_CRITERIA', `limit must be a whole number from 1 to ${MAX_LIMIT}`);
+      }
+      const rows = await store.search(store.runner(), criteria);
+      return rows.map(toEntry);
+    },
+
+    async verify(tenantId) {
+      const tenants = tenantId === undefined ? await store.tenants(store.runner()) : [tenantId];
+      let entries = 0;
+      let checked = 0;
+      for (const tenant of tenants) {
+        const result = await verifyTenant(tenant);
+        // A tenant asked for by name that has no chain at all is not a chain checked.
+        if (result.entries > 0 || result.broken) checked += 1;
+        entries += result.entries;
+        if (result.broken) return { ok: false, tenants: checked, entries, firstBroken: result.broken };
+      }
+      return { ok: true, tenants: checked, entries };
+    },
+  };
+}
+
+/** The verify report as the CLI prints it: one line when intact, the broken row named otherwise. */
+export function formatVerifyReport(report: VerifyReport): string {
+  const scope = `${report.entries} ${report.entries === 1 ? 'entry' : 'entries'} in ${report.tenants} ${report.tenants === 1 ? 'tenant' : 'tenants'}`;
+  if (report.ok || !report.firstBroken) return `audit log intact: ${scope} verified`;
+  const b = report.firstBroken;
+  return [
+    `audit log BROKEN: tenant ${b.tenantId}, entry ${b.seq}${b.id ? ` (id ${b.id})` : ''}: ${b.reason}`,
+    `  ${b.message}`,
+    `  ${scope} verified before the break`,
+  ].join('\n');
+}

@@ -1,0 +1,70 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Authenticator } from '../../kernel/auth.js';
+import { defineModule } from '../../kernel/module.js';
+import type { TenantDirectory } from '../../kernel/tenancy.js';
+import { init } from './migrations/0001_init.js';
+import { createOtpService, type OtpService, type OtpSettings, type OtpSink } from './user.otp.js';
+import { userRoutes, type RateLimits } from './user.routes.js';
+import { createUserService, type AuditSink, type LockoutSettings, type UserMasters, type UserService } from './user.service.js';
+import { createUserStore } from './user.store.js';
+import { createTokenService } from './user.tokens.js';
+
+export type { AuditSink, LockoutSettings, UserMasters, UserService } from './user.service.js';
+export type { OtpSink, OtpSettings } from './user.otp.js';
+export { ARGON2_PARAMS } from './user.passwords.js';
+
+export type UserSettings = {
+  accessTokenTtlMs: number;
+  refreshTokenTtlMs: number;
+  lockout: LockoutSettings;
+  otp: OtpSettings;
+  rateLimits: RateLimits;
+};
+
+export const defaultUserSettings: UserSettings = {
+  accessTokenTtlMs: 8 * 60 * 60_000,
+  refreshTokenTtlMs: 14 * 24 * 60 * 60_000,
+  lockout: { maxFailures: 5, windowMs: 30 * 60_000, coolDownMs: 60 * 60_000 },
+  otp: { ttlMs: 5 * 60_000, maxAttempts: 3, maxSends: 3, sendWindowMs: 15 * 60_000 },
+  rateLimits: { login: { max: 30, timeWindow: 60_000 }, otp: { max: 10, timeWindow: 60_000 } },
+};
+
+/** Development delivery: the code goes to the log. Replace with an SMS gateway in production. */
+export function logOtpSink(logger: FastifyBaseLogger): OtpSink {
+  return {
+    async send(message) {
+      logger.warn({ mobileNumber: message.mobileNumber, purpose: message.purpose, code: message.code }, 'OTP (development sink: configure an SMS gateway)');
+    },
+  };
+}
+
+export type UserApi = {
+  readonly service: UserService;
+  readonly otp: OtpService;
+  readonly authenticator: Authenticator;
+  init(): Promise<void>;
+};
+
+export type UserDeps = {
+  audit: AuditSink;
+  masters: UserMasters;
+  tenants: TenantDirectory;
+  otpSink: OtpSink;
+  settings: UserSettings;
+};
+
+/** Users, login (password and OTP), tokens and lockout: DIGIT's egov-user, egov-otp and user-otp. */
+export const userModule = defineModule<UserApi, UserDeps>({
+  name: 'user',
+  migrations: [init],
+  create({ database, clock, changes }, { audit, masters, tenants, otpSink, settings }) {
+    const store = createUserStore(database);
+    const tokens = createTokenService({ database, store, clock, changes, accessTtlMs: settings.accessTokenTtlMs, refreshTtlMs: settings.refreshTokenTtlMs });
+    const otp = createOtpService({ store, clock, sink: otpSink, settings: settings.otp });
+    const service = createUserService({ database, store, tokens, otp, clock, changes, audit, masters, tenants, lockout: settings.lockout });
+    return {
+      api: { service, otp, authenticator: service.authenticator, init: () => tokens.init() },
+      routes: userRoutes(service, otp, tokens, settings.rateLimits),
+    };
+  },
+});

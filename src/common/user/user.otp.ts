@@ -1,0 +1,131 @@
+import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../../kernel/clock.js';
+import { newId } from '../../kernel/ids.js';
+import type { UserStore } from './user.store.js';
+
+export type OtpPurpose = 'register' | 'login' | 'passwordreset';
+
+/** Where one-time passwords go: an SMS gateway in production, the log in development. */
+export type OtpSink = {
+  send(message: { tenantId: string; mobileNumber: string; purpose: OtpPurpose; code: string; expiresInMinutes: number }): Promise<void>;
+};
+
+export type OtpSettings = {
+  ttlMs: number;
+  /** Wrong codes before an OTP is void. */
+  maxAttempts: number;
+  /** OTPs one identity may be sent within `sendWindowMs`. */
+  maxSends: number;
+  sendWindowMs: number;
+};
+
+export const defaultOtpSettings: OtpSettings = { ttlMs: 5 * 60_000, maxAttempts: 3, maxSends: 3, sendWindowMs: 15 * 60_000 };
+
+// Salted with the OTP's own id, so equal codes hash differently.
+const hashOf = (id: string, code: string) => createHash('sha256').update(`${id}:${code}`).digest();
+
+/** One-time passwords: stored hashed, expiring, single use, a few attempts each. */
+export function createOtpService(deps: { store: UserStore; clock: Clock; sink: OtpSink; settings?: Partial<OtpSettings> }) {
+  const { store, clock, sink } = deps;
+  const settings = { ...defaultOtpSettings, ...deps.settings };
+  const db = () => store.db();
+
+  async function latestOpen(tenantId: string, identity: string, purpose: OtpPurpose) {
+    return db()
+      .selectFrom('user_otps')
+      .selectAll()
+      .where('tenant_id', '=', tenantId)
+      .where('identity', '=', identity)
+      .where('purpose', '=', purpose)
+      .where('used_time', 'is', null)
+      .where('expires_time', '>', clock.now())
+      .orderBy('created_time', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  /** Checks `code` against the newest open OTP; a wrong code spends an attempt. */
+  async function check(tenantId: string, identity: string, purpose: OtpPurpose, code: string) {
+    const otp = await latestOpen(tenantId, identity, purpose);
+    if (!otp || otp.attempts >= settings.maxAttempts || !/^\d{4,8}$/.test(code)) return undefined;
+    const ok = timingSafeEqual(hashOf(otp.id, code), Buffer.from(otp.code_hash, 'hex'));
+    if (!ok) {
+      await db().updateTable('user_otps').set({ attempts: otp.attempts + 1 }).where('id', '=', otp.id).execute();
+      return undefined;
+    }
+    return otp;
+  }
+
+  return {
+    settings,
+
+    /** Creates and sends an OTP; false when the identity has had too many lately (nothing sent). */
+    async issue(tenantId: string, identity: string, purpose: OtpPurpose): Promise<{ id: string; code: string } | undefined> {
+      const since = clock.now() - settings.sendWindowMs;
+      const recent = await db()
+        .selectFrom('user_otps')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('identity', '=', identity)
+        .where('created_time', '>=', since)
+        .executeTakeFirst();
+      if (Number(recent?.n ?? 0) >= settings.maxSends) return undefined;
+      const id = newId();
+      const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+      const now = clock.now();
+      await db()
+        .insertInto('user_otps')
+        .values({
+          id,
+          tenant_id: tenantId,
+          identity,
+          purpose,
+          code_hash: hashOf(id, code).toString('hex'),
+          attempts: 0,
+          created_time: now,
+          expires_time: now + settings.ttlMs,
+          validated_time: null,
+          used_time: null,
+        })
+        .execute();
+      await sink.send({ tenantId, mobileNumber: identity, purpose, code, expiresInMinutes: Math.round(settings.ttlMs / 60_000) });
+      return { id, code };
+    },
+
+    /** Citizen login: the code is the password; it is used up on success. */
+    async consumeForLogin(tenantId: string, identity: string, code: string): Promise<boolean> {
+      const otp = await check(tenantId, identity, 'login', code);
+      if (!otp) return false;
+      const used = await db().updateTable('user_otps').set({ used_time: clock.now() }).where('id', '=', otp.id).where('used_time', 'is', null).executeTakeFirst();
+      return Number(used.numUpdatedRows) === 1;
+    },
+
+    /** DIGIT's /otp/v1/_validate: marks the OTP validated; its id is then the `otpReference`. */
+    async validate(tenantId: string, identity: string, code: string): Promise<string | undefined> {
+      for (const purpose of ['register', 'passwordreset', 'login'] as const) {
+        const otp = await check(tenantId, identity, purpose, code);
+        if (otp) {
+          await db().updateTable('user_otps').set({ validated_time: clock.now() }).where('id', '=', otp.id).execute();
+          return otp.id;
+        }
+      }
+      return undefined;
+    },
+
+    /** Spends a validated `otpReference` for `identity`; true once, then never again. */
+    async consumeReference(reference: string, identity: string, purposes: readonly OtpPurpose[]): Promise<boolean> {
+      const used = await db()
+        .updateTable('user_otps')
+        .set({ used_time: clock.now() })
+        .where('id', '=', reference)
+        .where('identity', '=', identity)
+        .where('purpose', 'in', purposes)
+        .where('validated_time', 'is not', null)
+        .where('used_time', 'is', null)
+        .where('expires_time', '>', clock.now())
+        .executeTakeFirst();
+      return Number(used.numUpdatedRows) === 1;
+    },
+  };
+}
+
+export type OtpService = ReturnType<typeof createOtpService>;

@@ -1,0 +1,488 @@
+import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { Authenticator, RoleGrant, UserInfo, UserType } from '../../kernel/auth.js';
+import type { ChangeFeed } from '../../kernel/changes.js';
+import type { Clock } from '../../kernel/clock.js';
+import type { Database, Tx } from '../../kernel/db.js';
+import type { AuditLog } from '../audit/index.js';
+import { DomainError, invalid } from '../../kernel/errors.js';
+import { assertKnownTenant, stateTenantOf, tenantCovers, type TenantDirectory } from '../../kernel/tenancy.js';
+import type { OtpService } from './user.otp.js';
+import { hashPassword, meetsPolicy, PASSWORD_POLICY_TEXT, verifyPassword } from './user.passwords.js';
+import type { UserInput } from './user.schema.js';
+import type { UserQuery, UserRow, UserStore } from './user.store.js';
+import type { IssuedTokens, TokenService } from './user.tokens.js';
+
+/** The part of the audit log the user module writes to. */
+export type AuditSink = Pick<AuditLog, 'append' | 'appendInTx'>;
+
+/** Master data the user rules read (roles, mobile number format), per state tenant. */
+export type UserMasters = {
+  roleNames(stateTenantId: string): Promise<ReadonlyMap<string, string>>;
+  mobilePattern(stateTenantId: string): Promise<RegExp | undefined>;
+};
+
+export type LockoutSettings = { maxFailures: number; windowMs: number; coolDownMs: number };
+export const defaultLockout: LockoutSettings = { maxFailures: 5, windowMs: 30 * 60_000, coolDownMs: 60 * 60_000 };
+
+/** Where a request came from, for the audit log. */
+export type Origin = { ip: string | null; correlationId: string | null };
+
+/** Refused logins all look alike to the caller; the reason goes to the audit log only. */
+export class LoginRefused extends Error {
+  constructor(readonly reason: string) {
+    super('Invalid login credentials');
+  }
+}
+
+const PROFILE_FIELDS = [
+  'salutation', 'gender', 'countryCode', 'alternatemobilenumber', 'altContactNumber', 'pan', 'aadhaarNumber',
+  'permanentAddress', 'permanentCity', 'permanentPinCode', 'correspondenceAddress', 'correspondenceCity',
+  'correspondencePinCode', 'locale', 'fatherOrHusbandName', 'relationship', 'signature', 'bloodGroup', 'photo',
+  'identificationMark', 'dob',
+] as const;
+
+const NAME_PATTERN = /^[^\\$"<>?\\\\~`!@#$%^()+={}[\]*,:;“”‘’]*$/;
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const PIN_PATTERN = /^[1-9][0-9]{5}$/;
+
+export type UserServiceDeps = {
+  database: Database;
+  store: UserStore;
+  tokens: TokenService;
+  otp: OtpService;
+  clock: Clock;
+  changes: ChangeFeed;
+  audit: AuditSink;
+  masters: UserMasters;
+  tenants: TenantDirectory;
+  lockout?: Partial<LockoutSettings>;
+};
+
+const USERS_TOPIC = 'user';
+
+export function createUserService(deps: UserServiceDeps) {
+  const { database, store, tokens, otp, clock, changes, audit, masters, tenants } = deps;
+  const lockout = { ...defaultLockout, ...deps.lockout };
+  // uuid → UserInfo for the auth hook; dropped whenever any user changes (here or in another process).
+  const infoCache = new LRUCache<string, UserInfo>({ max: 10_000 });
+  changes.subscribe(USERS_TOPIC, () => infoCache.clear());
+  changes.subscribe('*', () => infoCache.clear());
+
+  async function roleGrants(rows: UserRow[]): Promise<Map<number, RoleGrant[]>> {
+    const roles = await store.rolesOf(store.db(), rows.map((r) => r.id));
+    const byUser = new Map<number, RoleGrant[]>();
+    const names = new Map<string, ReadonlyMap<string, string>>();
+    for (const role of roles) {
+      const state = stateTenantOf(role.tenant_id);
+      if (!names.has(state)) names.set(state, await masters.roleNames(state));
+      const grant: RoleGrant = { code: role.role_code, name: names.get(state)?.get(role.role_code) ?? role.role_code, tenantId: role.tenant_id };
+      const list = byUser.get(Number(role.user_id)) ?? [];
+      list.push(grant);
+      byUser.set(Number(role.user_id), list);
+    }
+    return byUser;
+  }
+
+  function toUserInfo(row: UserRow, roles: RoleGrant[]): UserInfo {
+    return {
+      id: row.id,
+      uuid: row.uuid,
+      userName: row.user_name,
+      name: row.name,
+      mobileNumber: row.mobile_number,
+      emailId: row.email_id,
+      type: row.type,
+      tenantId: row.tenant_id,
+      roles,
+    };
+  }
+
+  /** DIGIT's user object, as egov-user answers it. */
+  function toDigitUser(row: UserRow, roles: RoleGrant[]) {
+    return {
+      ...row.profile,
+      id: row.id,
+      uuid: row.uuid,
+      userName: row.user_name,
+      name: row.name,
+      mobileNumber: row.mobile_number,
+      emailId: row.email_id,
+      type: row.type,
+      tenantId: row.tenant_id,
+      active: row.active,
+      accountLocked: row.account_locked,
+      accountLockedDate: row.account_locked_time,
+      roles,
+      createdBy: row.created_by,
+      lastModifiedBy: row.last_modified_by,
+      createdDate: row.created_time,
+      lastModifiedDate: row.last_modified_time,
+      pwdExpiryDate: null,
+    };
+  }
+
+  async function withRoles(rows: UserRow[]) {
+    const grants = await roleGrants(rows);
+    return rows.map((row) => toDigitUser(row, grants.get(row.id) ?? []));
+  }
+
+  async function validateProfile(input: UserInput, tenantId: string): Promise<void> {
+    const problems: Array<[string, string]> = [];
+    if (input.name && !NAME_PATTERN.test(input.name)) problems.push(['user.name', 'contains characters that are not allowed']);
+    if (input.emailId && !EMAIL_PATTERN.test(input.emailId)) problems.push(['user.emailId', 'is not an email address']);
+    for (const field of ['permanentPinCode', 'correspondencePinCode'] as const) {
+      const value = input[field];
+      if (value && !PIN_PATTERN.test(value)) problems.push([`user.${field}`, 'must be a 6-digit PIN code']);
+    }
+    if (input.mobileNumber) {
+      const pattern = await masters.mobilePattern(stateTenantOf(tenantId));
+      if (pattern && !pattern.test(input.mobileNumber)) problems.push(['user.mobileNumber', `does not match ${pattern.source}`]);
+    }
+    if (input.password && !meetsPolicy(input.password)) problems.push(['user.password', PASSWORD_POLICY_TEXT]);
+    if (problems.length > 0) {
+      throw new DomainError(
+        'invalid',
+        problems.map(([field, message]) => ({ code: field === 'user.password' ? 'INVALID_PASSWORD' : 'INVALID_USER_FIELD', message: `${field} ${message}`, params: [field] })),
+      );
+    }
+  }
+
+  /** Roles must exist, and a caller may only grant on tenants its own roles cover (no SUPERUSER unless one). */
+  async function checkGrants(roles: RoleGrant[], caller: UserInfo | null): Promise<void> {
+    for (const role of roles) {
+      await assertKnownTenant(tenants, role.tenantId);
+      const known = await masters.roleNames(stateTenantOf(role.tenantId));
+      if (!known.has(role.code)) throw invalid('INVALID_ROLE', `Role "${role.code}" does not exist for tenant ${role.tenantId}`, [role.code]);
+      if (!caller) continue;
+      const covers = caller.roles.some((mine) => tenantCovers(mine.tenantId, role.tenantId));
+      const superuser = caller.roles.some((mine) => mine.code === 'SUPERUSER' && tenantCovers(mine.tenantId, role.tenantId));
+      if (!covers || (role.code === 'SUPERUSER' && !superuser)) {
+        throw new DomainError('forbidden', { code: 'ROLE_GRANT_NOT_ALLOWED', message: `You may not grant ${role.code} on ${role.tenantId}` });
+      }
+    }
+  }
+
+  function profileOf(input: UserInput, base: Record<string, unknown> = {}): Record<string, unknown> {
+    const profile = { ...base };
+    for (const field of PROFILE_FIELDS) if (input[field] !== undefined) profile[field] = input[field];
+    return profile;
+  }
+
+  function normaliseRoles(input: UserInput, tenantId: string): RoleGrant[] {
+    const seen = new Set<string>();
+    const roles: RoleGrant[] = [];
+    for (const role of input.roles ?? []) {
+      const grant = { code: role.code, tenantId: role.tenantId || tenantId };
+      const key = `${grant.code}@${grant.tenantId}`;
+      if (!seen.has(key)) roles.push(grant);
+      seen.add(key);
+    }
+    return roles;
+  }
+
+  async function insertUser(tx: Tx, input: UserInput, type: UserType, tenantId: string, roles: RoleGrant[], actor: string | null, origin: Origin) {
+    const userName = input.userName || input.mobileNumber;
+    if (!userName) throw invalid('INVALID_USER_FIELD', 'user.userName is required', ['user.userName']);
+    const db = store.inTx(tx);
+    if (await store.findByLogin(db, tenantId, type, userName)) {
+      throw invalid('DUPLICATE_USER_NAME', `A ${type.toLowerCase()} with user name "${userName}" already exists in ${tenantId}`, [userName]);
+    }
+    const now = clock.now();
+    const uuid = randomUUID();
+    const id = await store.insertUser(db, {
+      uuid,
+      tenant_id: tenantId,
+      type,
+      user_name: userName,
+      name: input.name ?? null,
+      mobile_number: input.mobileNumber ?? null,
+      email_id: input.emailId ?? null,
+      profile: profileOf(input),
+      password_hash: input.password ? await hashPassword(input.password) : null,
+      password_changed_time: input.password ? now : null,
+      active: input.active ?? true,
+      account_locked: false,
+      account_locked_time: null,
+      created_by: actor,
+      last_modified_by: actor,
+      created_time: now,
+      last_modified_time: now,
+    });
+    await store.replaceRoles(db, id, roles);
+    await audit.appendInTx(tx, {
+      tenantId,
+      actorUuid: actor,
+      action: 'user.created',
+      subject: uuid,
+      outcome: 'success',
+      details: { type, roles: roles.map((r) => `${r.code}@${r.tenantId}`) },
+      ...origin,
+    });
+    await changes.publish(tx, USERS_TOPIC);
+    return id;
+  }
+
+  async function userInfoByUuid(uuid: string): Promise<UserInfo | undefined> {
+    const hit = infoCache.get(uuid);
+    if (hit) return hit;
+    const row = await store.findByUuid(store.db(), uuid);
+    if (!row) return undefined;
+    const info = toUserInfo(row, (await roleGrants([row])).get(row.id) ?? []);
+    if (row.active && !row.account_locked) infoCache.set(uuid, info);
+    return row.active ? info : undefined;
+  }
+
+  function tokenResponse(issued: IssuedTokens, user: ReturnType<typeof toDigitUser>) {
+    return {
+      access_token: issued.accessToken,
+      token_type: 'bearer',
+      refresh_token: issued.refreshToken,
+      expires_in: issued.expiresIn,
+      scope: 'read',
+      ResponseInfo: { api_id: '', ver: '', ts: '', res_msg_id: '', msg_id: '', status: 'Access Token generated successfully' },
+      UserRequest: user,
+    };
+  }
+
+  async function failLogin(user: UserRow, origin: Origin, reason: string): Promise<never> {
+    const now = clock.now();
+    await database.transaction(async (tx) => {
+      const db = store.inTx(tx);
+      await store.recordLoginFailure(db, user.id, now, origin.ip);
+      const failures = await store.countLoginFailuresSince(db, user.id, now - lockout.windowMs);
+      await audit.appendInTx(tx, { tenantId: user.tenant_id, actorUuid: null, action: 'user.login.failed', subject: user.uuid, outcome: 'failure', details: { reason, failures }, ...origin });
+      if (failures >= lockout.maxFailures && !user.account_locked) {
+        await store.updateUser(db, user.id, { account_locked: true, account_locked_time: now });
+        await audit.appendInTx(tx, { tenantId: user.tenant_id, actorUuid: null, action: 'user.locked', subject: user.uuid, outcome: 'success', details: { failures }, ...origin });
+        await changes.publish(tx, USERS_TOPIC);
+      }
+    });
+    throw new LoginRefused(reason);
+  }
+
+  const authenticator: Authenticator = {
+    async authenticate(token) {
+      const claims = await tokens.verify(token);
+      if (!claims) return undefined;
+      const info = await userInfoByUuid(claims.sub);
+      return info;
+    },
+  };
+
+  return {
+    authenticator,
+    toUserInfo,
+
+    async create(input: UserInput, caller: UserInfo | null, origin: Origin) {
+      const type = input.type ?? 'EMPLOYEE';
+      const tenantId = input.tenantId ?? caller?.tenantId;
+      if (!tenantId) throw invalid('INVALID_USER_FIELD', 'user.tenantId is required', ['user.tenantId']);
+      await assertKnownTenant(tenants, tenantId);
+      await validateProfile(input, tenantId);
+      const roles = normaliseRoles(input, tenantId);
+      if (roles.length === 0) throw invalid('INVALID_USER_FIELD', 'user.roles must list at least one role', ['user.roles']);
+      await checkGrants(roles, caller);
+      const id = await database.transaction((tx) => insertUser(tx, input, type, tenantId, roles, caller?.uuid ?? null, origin));
+      return (await withRoles([(await store.findById(store.db(), id))!]))[0]!;
+    },
+
+    /** Citizen self-registration: the mobile number must have been proven with an OTP. */
+    async registerCitizen(input: UserInput, origin: Origin) {
+      const tenantId = stateTenantOf(input.tenantId ?? '');
+      await assertKnownTenant(tenants, tenantId);
+      if (!input.mobileNumber) throw invalid('INVALID_USER_FIELD', 'user.mobileNumber is required', ['user.mobileNumber']);
+      await validateProfile(input, tenantId);
+      if (!input.otpReference || !(await otp.consumeReference(input.otpReference, input.mobileNumber, ['register']))) {
+        throw invalid('INVALID_OTP_REFERENCE', 'user.otpReference is not a validated, unused OTP for this mobile number');
+      }
+      const roles = [{ code: 'CITIZEN', tenantId }];
+      const id = await database.transaction((tx) =>
+        insertUser(tx, { ...input, userName: input.mobileNumber, password: input.password ?? null }, 'CITIZEN', tenantId, roles, null, origin),
+      );
+      return (await withRoles([(await store.findById(store.db(), id))!]))[0]!;
+    },
+
+    /** `_updatenovalidate`: userName, type and tenantId never change; the password is changed elsewhere. */
+    async update(input: UserInput, caller: UserInfo | null, origin: Origin, onlySelf = false) {
+      const db = store.db();
+      const existing = input.uuid ? await store.findByUuid(db, input.uuid) : typeof input.id === 'number' ? await store.findById(db, input.id) : undefined;
+      if (!existing) throw invalid('USER_NOT_FOUND', 'No user with that id or uuid', [String(input.uuid ?? input.id ?? '')]);
+      if (onlySelf && caller?.uuid !== existing.uuid) {
+        throw new DomainError('forbidden', { code: 'PROFILE_UPDATE_NOT_ALLOWED', message: 'You can update only your own profile' });
+      }
+      await validateProfile({ ...input, password: null }, existing.tenant_id);
+      const roles = input.roles && !onlySelf ? normaliseRoles(input, existing.tenant_id) : undefined;
+      if (roles) {
+        if (roles.length === 0) throw invalid('INVALID_USER_FIELD', 'user.roles must list at least one role', ['user.roles']);
+        await checkGrants(roles, caller);
+      }
+      await database.transaction(async (tx) => {
+        const runner = store.inTx(tx);
+        const changes_ = {
+          name: input.name !== undefined ? input.name : existing.name,
+          mobile_number: input.mobileNumber !== undefined ? input.mobileNumber : existing.mobile_number,
+          email_id: input.emailId !== undefined ? input.emailId : existing.email_id,
+          profile: profileOf(input, existing.profile),
+          active: onlySelf ? existing.active : (input.active ?? existing.active),
+          last_modified_by: caller?.uuid ?? null,
+          last_modified_time: clock.now(),
+        };
+        await store.updateUser(runner, existing.id, changes_);
+        if (roles) await store.replaceRoles(runner, existing.id, roles);
+        await audit.appendInTx(tx, {
+          tenantId: existing.tenant_id,
+          actorUuid: caller?.uuid ?? null,
+          action: roles ? 'role.changed' : 'user.updated',
+          subject: existing.uuid,
+          outcome: 'success',
+          details: { fields: Object.keys(input).filter((k) => k !== 'password'), ...(roles ? { roles: roles.map((r) => `${r.code}@${r.tenantId}`) } : {}) },
+          ...origin,
+        });
+        await changes.publish(tx, USERS_TOPIC);
+      });
+      return (await withRoles([(await store.findById(store.db(), existing.id))!]))[0]!;
+    },
+
+    async search(query: UserQuery, page: { pageSize?: number | undefined; pageNumber?: number | undefined }) {
+      const size = page.pageSize ?? 10;
+      const rows = await store.findUsers(store.db(), query, { offset: (page.pageNumber ?? 0) * size, limit: size });
+      return withRoles(rows);
+    },
+
+    async login(request: { username: string; password: string; tenantId: string; userType: string }, origin: Origin) {
+      const type = request.userType.toUpperCase() as UserType;
+      if (!['CITIZEN', 'EMPLOYEE', 'SYSTEM', 'BUSINESS'].includes(type) || !request.tenantId) throw new LoginRefused('bad request');
+      const tenantId = type === 'CITIZEN' ? stateTenantOf(request.tenantId) : request.tenantId;
+      const user = await store.findByLogin(store.db(), tenantId, type, request.username);
+      if (!user) {
+        await verifyPassword(null, request.password);
+        throw new LoginRefused('unknown user');
+      }
+      if (!user.active) throw new LoginRefused('inactive');
+      if (user.account_locked) {
+        if ((user.account_locked_time ?? 0) + lockout.coolDownMs > clock.now()) {
+          await audit.append({ tenantId: user.tenant_id, actorUuid: null, action: 'user.login.failed', subject: user.uuid, outcome: 'failure', details: { reason: 'locked' }, ...origin });
+          throw new LoginRefused('locked');
+        }
+        // The cool-down is over: unlock lazily, as DIGIT does, with a clean slate.
+        await database.transaction(async (tx) => {
+          await store.updateUser(store.inTx(tx), user.id, { account_locked: false, account_locked_time: null });
+          await store.clearLoginFailures(store.inTx(tx), user.id);
+          await changes.publish(tx, USERS_TOPIC);
+        });
+        user.account_locked = false;
+      }
+      const ok =
+        (type === 'CITIZEN' && (await otp.consumeForLogin(user.tenant_id, user.mobile_number ?? user.user_name, request.password))) ||
+        (user.password_hash !== null && (await verifyPassword(user.password_hash, request.password)));
+      if (!ok) return failLogin(user, origin, 'wrong credentials');
+      await database.transaction(async (tx) => {
+        await store.clearLoginFailures(store.inTx(tx), user.id);
+        await audit.appendInTx(tx, { tenantId: user.tenant_id, actorUuid: user.uuid, action: 'user.login', subject: user.uuid, outcome: 'success', ...origin });
+      });
+      const issued = await tokens.issue({ id: user.id, uuid: user.uuid, tenantId: user.tenant_id, type: user.type });
+      return tokenResponse(issued, (await withRoles([user]))[0]!);
+    },
+
+    async refresh(refreshToken: string, origin: Origin) {
+      const used = await tokens.useRefreshToken(refreshToken);
+      if (!used) throw new LoginRefused('bad refresh token');
+      const user = await store.findById(store.db(), used.userId);
+      if (!user || !user.active || user.account_locked) throw new LoginRefused('user unavailable');
+      await audit.append({ tenantId: user.tenant_id, actorUuid: user.uuid, action: 'user.token.refreshed', subject: user.uuid, outcome: 'success', ...origin });
+      const issued = await tokens.issue({ id: user.id, uuid: user.uuid, tenantId: user.tenant_id, type: user.type }, used.familyId);
+      return tokenResponse(issued, (await withRoles([user]))[0]!);
+    },
+
+    /** DIGIT's /user/_details: the token's user, for gateways. */
+    async details(token: string) {
+      const info = await authenticator.authenticate(token);
+      if (!info) throw new DomainError('unauthenticated', { code: 'InvalidAccessTokenException', message: 'Invalid access token' });
+      return { ...info, active: true, locale: null, actions: [] };
+    },
+
+    async logout(token: string, origin: Origin) {
+      const claims = await tokens.verify(token);
+      if (!claims) throw new DomainError('unauthenticated', { code: 'InvalidAccessTokenException', message: 'Invalid access token' });
+      await tokens.revoke(claims);
+      await audit.append({ tenantId: claims.tid, actorUuid: claims.sub, action: 'user.logout', subject: claims.sub, outcome: 'success', ...origin });
+    },
+
+    async changePassword(caller: UserInfo, existingPassword: string, newPassword: string, origin: Origin) {
+      const user = await store.findByUuid(store.db(), caller.uuid);
+      if (!user || !(await verifyPassword(user.password_hash, existingPassword))) {
+        throw invalid('INVALID_EXISTING_PASSWORD', 'The existing password is not correct');
+      }
+      await setPassword(user, newPassword, caller.uuid, origin);
+    },
+
+    async resetPassword(request: { otpReference: string; userName: string; tenantId: string; type?: string | null; newPassword: string }, origin: Origin) {
+      const type = (request.type?.toUpperCase() ?? 'CITIZEN') as UserType;
+      const tenantId = type === 'CITIZEN' ? stateTenantOf(request.tenantId) : request.tenantId;
+      const user = await store.findByLogin(store.db(), tenantId, type, request.userName);
+      const identity = user?.mobile_number ?? request.userName;
+      if (!user || !(await otp.consumeReference(request.otpReference, identity, ['passwordreset']))) {
+        throw invalid('INVALID_OTP_REFERENCE', 'otpReference is not a validated, unused password-reset OTP for this user');
+      }
+      await setPassword(user, request.newPassword, user.uuid, origin);
+    },
+
+    /** DIGIT's /user-otp/v1/_send. Answers the same whether or not the number is registered. */
+    async sendOtp(request: { mobileNumber: string; tenantId: string; type: 'register' | 'login' | 'passwordreset'; userType?: string | null }) {
+      const tenantId = stateTenantOf(request.tenantId);
+      await assertKnownTenant(tenants, tenantId);
+      const pattern = await masters.mobilePattern(tenantId);
+      if (pattern && !pattern.test(request.mobileNumber)) {
+        throw invalid('INVALID_MOBILE_NUMBER', `otp.mobileNumber does not match ${pattern.source}`, ['otp.mobileNumber']);
+      }
+      const type = ((request.userType ?? 'CITIZEN').toUpperCase() as UserType) || 'CITIZEN';
+      const existing = (await store.findUsers(store.db(), { mobileNumber: request.mobileNumber, type }, { offset: 0, limit: 1 }))[0];
+      const shouldSend = request.type === 'register' ? !existing : Boolean(existing?.active);
+      if (shouldSend) await otp.issue(tenantId, request.mobileNumber, request.type);
+      return { isSuccessful: true };
+    },
+
+    /** Creates the first administrator of a state; no-op when it exists. Returns the password only when generated. */
+    async bootstrapAdmin(stateTenantId: string, password: string | undefined) {
+      const existing = await store.findByLogin(store.db(), stateTenantId, 'EMPLOYEE', 'admin');
+      if (existing) return { created: false as const };
+      const chosen = password ?? generatedPassword();
+      if (!meetsPolicy(chosen)) throw invalid('INVALID_PASSWORD', `PLINTH_ADMIN_PASSWORD: ${PASSWORD_POLICY_TEXT}`);
+      await database.transaction((tx) =>
+        insertUser(
+          tx,
+          { userName: 'admin', name: 'Administrator', password: chosen, type: 'EMPLOYEE' },
+          'EMPLOYEE',
+          stateTenantId,
+          [
+            { code: 'SUPERUSER', tenantId: stateTenantId },
+            { code: 'EMPLOYEE', tenantId: stateTenantId },
+          ],
+          null,
+          { ip: null, correlationId: null },
+        ),
+      );
+      return { created: true as const, password: password ? undefined : chosen };
+    },
+  };
+
+  async function setPassword(user: UserRow, newPassword: string, actor: string, origin: Origin) {
+    if (!meetsPolicy(newPassword)) throw invalid('INVALID_PASSWORD', PASSWORD_POLICY_TEXT);
+    const passwordHash = await hashPassword(newPassword);
+    await database.transaction(async (tx) => {
+      await store.updateUser(store.inTx(tx), user.id, { password_hash: passwordHash, password_changed_time: clock.now(), last_modified_by: actor, last_modified_time: clock.now() });
+      await audit.appendInTx(tx, { tenantId: user.tenant_id, actorUuid: actor, action: 'user.password.changed', subject: user.uuid, outcome: 'success', ...origin });
+      await changes.publish(tx, USERS_TOPIC);
+    });
+    await tokens.revokeRefreshTokensOf(user.id);
+  }
+}
+
+/** 15 characters meeting DIGIT's policy, from a CSPRNG. */
+function generatedPassword(): string {
+  const bytes = randomUUID().replace(/-/g, '');
+  return `Pl${bytes.slice(0, 10)}#7`.replace(/[a-f]/, (c) => c.toUpperCase());
+}
+
+export type UserService = ReturnType<typeof createUserService>;

@@ -1,0 +1,195 @@
+import type { Kysely } from 'kysely';
+import type { Database, Tx } from '../../kernel/db.js';
+import type { UserType } from '../../kernel/auth.js';
+
+/** A user as the service sees it: json decoded, booleans as booleans. */
+export type UserRow = {
+  id: number;
+  uuid: string;
+  tenant_id: string;
+  type: UserType;
+  user_name: string;
+  name: string | null;
+  mobile_number: string | null;
+  email_id: string | null;
+  profile: Record<string, unknown>;
+  password_hash: string | null;
+  password_changed_time: number | null;
+  active: boolean;
+  account_locked: boolean;
+  account_locked_time: number | null;
+  created_by: string | null;
+  last_modified_by: string | null;
+  created_time: number;
+  last_modified_time: number;
+};
+
+export type RoleRow = { user_id: number; role_code: string; tenant_id: string };
+
+type Stored<Row, Bools extends keyof Row> = Omit<Row, Bools | 'profile'> & { [K in Bools]: boolean | number } & { profile: unknown };
+
+export type UserTables = {
+  users: Omit<Stored<UserRow, 'active' | 'account_locked'>, 'id'> & { id: number };
+  user_roles: RoleRow;
+  user_login_failures: { user_id: number; time: number; ip: string | null };
+  user_otps: {
+    id: string;
+    tenant_id: string;
+    identity: string;
+    purpose: string;
+    code_hash: string;
+    attempts: number;
+    created_time: number;
+    expires_time: number;
+    validated_time: number | null;
+    used_time: number | null;
+  };
+  user_refresh_tokens: {
+    id: string;
+    token_hash: string;
+    family_id: string;
+    user_id: number;
+    created_time: number;
+    expires_time: number;
+    used_time: number | null;
+    revoked_time: number | null;
+  };
+  user_revoked_tokens: { jti: string; expires_time: number };
+  user_signing_keys: { kid: string; private_jwk: string; public_jwk: string; created_time: number; active: boolean | number };
+};
+
+export type Runner = Kysely<UserTables>;
+
+export type UserQuery = {
+  tenantId?: string | undefined;
+  ids?: readonly number[] | undefined;
+  uuids?: readonly string[] | undefined;
+  userName?: string | undefined;
+  name?: string | undefined;
+  mobileNumber?: string | undefined;
+  emailId?: string | undefined;
+  type?: UserType | undefined;
+  active?: boolean | undefined;
+  roleCodes?: readonly string[] | undefined;
+};
+
+/** Kysely queries for users, roles, OTPs and tokens; no rules here. */
+export function createUserStore(database: Database) {
+  const db = (): Runner => database.kysely.withTables<UserTables>() as unknown as Runner;
+  const inTx = (tx: Tx | undefined): Runner => (tx ? (tx.kysely.withTables<UserTables>() as unknown as Runner) : db());
+  const read = (row: UserTables['users']): UserRow => ({
+    ...row,
+    profile: database.fromJson<Record<string, unknown>>(row.profile) ?? {},
+    active: database.fromBool(row.active),
+    account_locked: database.fromBool(row.account_locked),
+  });
+
+  return {
+    db,
+    inTx,
+
+    async findUsers(runner: Runner, query: UserQuery, page: { offset: number; limit: number }): Promise<UserRow[]> {
+      let q = runner.selectFrom('users').selectAll('users');
+      if (query.tenantId) q = q.where('users.tenant_id', '=', query.tenantId);
+      if (query.ids?.length) q = q.where('users.id', 'in', query.ids);
+      if (query.uuids?.length) q = q.where('users.uuid', 'in', query.uuids);
+      if (query.userName) q = q.where('users.user_name', '=', query.userName);
+      if (query.name) q = q.where('users.name', '=', query.name);
+      if (query.mobileNumber) q = q.where('users.mobile_number', '=', query.mobileNumber);
+      if (query.emailId) q = q.where('users.email_id', '=', query.emailId);
+      if (query.type) q = q.where('users.type', '=', query.type);
+      if (query.active !== undefined) q = q.where('users.active', '=', database.toBool(query.active));
+      if (query.roleCodes?.length) {
+        const codes = query.roleCodes;
+        q = q.where(({ exists, selectFrom }) =>
+          exists(selectFrom('user_roles').select('user_roles.user_id').whereRef('user_roles.user_id', '=', 'users.id').where('user_roles.role_code', 'in', codes)),
+        );
+      }
+      const rows = await q.orderBy('users.name').orderBy('users.id').offset(page.offset).limit(page.limit).execute();
+      return rows.map(read);
+    },
+
+    async findByLogin(runner: Runner, tenantId: string, type: UserType, userName: string): Promise<UserRow | undefined> {
+      const row = await runner
+        .selectFrom('users')
+        .selectAll()
+        .where('tenant_id', '=', tenantId)
+        .where('type', '=', type)
+        .where('user_name', '=', userName)
+        .executeTakeFirst();
+      return row && read(row);
+    },
+
+    async findByUuid(runner: Runner, uuid: string): Promise<UserRow | undefined> {
+      const row = await runner.selectFrom('users').selectAll().where('uuid', '=', uuid).executeTakeFirst();
+      return row && read(row);
+    },
+
+    async findById(runner: Runner, id: number): Promise<UserRow | undefined> {
+      const row = await runner.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && read(row);
+    },
+
+    async rolesOf(runner: Runner, userIds: readonly number[]): Promise<RoleRow[]> {
+      if (userIds.length === 0) return [];
+      return runner.selectFrom('user_roles').selectAll().where('user_id', 'in', userIds).orderBy('role_code').execute();
+    },
+
+    async insertUser(runner: Runner, row: Omit<UserRow, 'id'>): Promise<number> {
+      const inserted = await runner
+        .insertInto('users')
+        .values({
+          ...row,
+          profile: database.toJson(row.profile) as string,
+          active: database.toBool(row.active),
+          account_locked: database.toBool(row.account_locked),
+        } as never)
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      return Number(inserted.id);
+    },
+
+    async updateUser(runner: Runner, id: number, changes: Partial<Omit<UserRow, 'id' | 'uuid'>>): Promise<void> {
+      const values: Record<string, unknown> = { ...changes };
+      if (changes.profile !== undefined) values['profile'] = database.toJson(changes.profile);
+      if (changes.active !== undefined) values['active'] = database.toBool(changes.active);
+      if (changes.account_locked !== undefined) values['account_locked'] = database.toBool(changes.account_locked);
+      await runner.updateTable('users').set(values as never).where('id', '=', id).execute();
+    },
+
+    async replaceRoles(runner: Runner, userId: number, roles: ReadonlyArray<{ code: string; tenantId: string }>): Promise<void> {
+      await runner.deleteFrom('user_roles').where('user_id', '=', userId).execute();
+      if (roles.length === 0) return;
+      await runner
+        .insertInto('user_roles')
+        .values(roles.map((r) => ({ user_id: userId, role_code: r.code, tenant_id: r.tenantId })))
+        .execute();
+    },
+
+    async recordLoginFailure(runner: Runner, userId: number, time: number, ip: string | null): Promise<number> {
+      await runner.insertInto('user_login_failures').values({ user_id: userId, time, ip }).execute();
+      const row = await runner
+        .selectFrom('user_login_failures')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
+
+    async countLoginFailuresSince(runner: Runner, userId: number, since: number): Promise<number> {
+      const row = await runner
+        .selectFrom('user_login_failures')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('user_id', '=', userId)
+        .where('time', '>=', since)
+        .executeTakeFirst();
+      return Number(row?.n ?? 0);
+    },
+
+    async clearLoginFailures(runner: Runner, userId: number): Promise<void> {
+      await runner.deleteFrom('user_login_failures').where('user_id', '=', userId).execute();
+    },
+  };
+}
+
+export type UserStore = ReturnType<typeof createUserStore>;
