@@ -73,8 +73,11 @@ function userMasters(mdms: MdmsApi): UserMasters {
       return new Map(roles.filter((r) => typeof r.code === 'string').map((r) => [r.code!, r.name ?? r.code!]));
     },
     async mobilePattern(stateTenantId) {
-      const [rule] = (await master(stateTenantId, 'common-masters', 'MobileNumberValidation')) as Array<{ pattern?: string; rules?: { pattern?: string } }>;
-      const pattern = rule?.rules?.pattern ?? rule?.pattern;
+      type Rule = { pattern?: string; mobileNumberRegex?: string; rules?: { pattern?: string }; default?: boolean; isDefault?: boolean };
+      const rules = (await master(stateTenantId, 'common-masters', 'MobileNumberValidation')) as Rule[];
+      const rule = rules.find((r) => r.default === true || r.isDefault === true) ?? rules[0];
+      // DIGIT's egov-user shape (rules.pattern) and the flat one of our seed.
+      const pattern = rule?.rules?.pattern ?? rule?.mobileNumberRegex ?? rule?.pattern;
       return typeof pattern === 'string' ? new RegExp(pattern) : undefined;
     },
   };
@@ -109,7 +112,11 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       masters: userMasters(mdms.api),
       tenants: mdms.api.service.tenants,
       otpSink: options.otpSink ?? logOtpSink(app.log),
-      settings: { ...defaultUserSettings, ...options.users },
+      settings: {
+        ...defaultUserSettings,
+        rateLimits: { login: { max: config.loginRateLimit, timeWindow: 60_000 }, otp: { max: config.otpRateLimit, timeWindow: 60_000 } },
+        ...options.users,
+      },
     });
     const instances: ModuleInstance<unknown>[] = [mdms, audit, access, users];
     await users.api.init();

@@ -146,3 +146,37 @@ describe('plinth seed', () => {
     }
   });
 });
+
+describe('plinth audit verify', () => {
+  it('passes on an intact log and names the row when one is altered or deleted', async () => {
+    const db = await testDatabase();
+    try {
+      const { createPlatform } = await import('../src/platform.js');
+      const { login } = await import('./helpers.js');
+      const platform = await createPlatform(db.config, { seedOnFirstStart: true });
+      await platform.bootstrapAdmin();
+      for (let i = 0; i < 3; i++) expect((await login(platform, 'admin', db.config.adminPassword!, 'pb')).status).toBe(200);
+      const [, second] = await platform.audit.log.search({ tenantId: 'pb', offset: 0, limit: 10 }).then((rows) => [...rows].sort((a, b) => a.seq - b.seq));
+      const env = envOf(db);
+
+      const intact = plinth(['audit', 'verify'], env);
+      expect(await intact.exited).toBe(0);
+      expect(intact.output()).toMatch(/audit log intact: 4 entries/);
+
+      // Someone with database access rewrites who did it.
+      const { sql } = await import('kysely');
+      await sql`update audit_log set actor_uuid = ${'someone-else'} where id = ${second!.id}`.execute(platform.database.kysely);
+      const altered = plinth(['audit', 'verify'], env);
+      expect(await altered.exited).toBe(1);
+      expect(altered.output()).toContain(`audit log BROKEN: tenant pb, entry ${second!.seq} (id ${second!.id}): hash-mismatch`);
+
+      await sql`delete from audit_log where id = ${second!.id}`.execute(platform.database.kysely);
+      const deleted = plinth(['audit', 'verify'], env);
+      expect(await deleted.exited).toBe(1);
+      expect(deleted.output()).toMatch(new RegExp(`audit log BROKEN: tenant pb, entry ${second!.seq}\\b.*missing`));
+      await platform.stop();
+    } finally {
+      await db.drop();
+    }
+  });
+});

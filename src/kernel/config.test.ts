@@ -30,6 +30,8 @@ describe('loadConfig', () => {
       logLevel: 'info',
       role: 'all',
       bodyLimit: 1024 * 1024,
+      loginRateLimit: 30,
+      otpRateLimit: 10,
     });
   });
 
@@ -48,6 +50,8 @@ describe('loadConfig', () => {
       LOG_LEVEL: 'debug',
       PLINTH_ROLE: 'worker',
       PLINTH_BODY_LIMIT: '2048',
+      PLINTH_LOGIN_RATE_LIMIT: '1000',
+      PLINTH_OTP_RATE_LIMIT: '5',
     });
     expect(config).toEqual({
       port: 3000,
@@ -63,6 +67,8 @@ describe('loadConfig', () => {
       logLevel: 'debug',
       role: 'worker',
       bodyLimit: 2048,
+      loginRateLimit: 1000,
+      otpRateLimit: 5,
     });
   });
 

@@ -21,6 +21,10 @@ export type Config = {
   readonly role: ProcessRole;
   /** Largest accepted request body, in bytes. */
   readonly bodyLimit: number;
+  /** Login attempts per client address per minute. */
+  readonly loginRateLimit: number;
+  /** OTP sends and checks per client address per minute. */
+  readonly otpRateLimit: number;
 };
 
 export class ConfigError extends Error {
@@ -114,6 +118,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     role: oneOf(env, 'PLINTH_ROLE', ROLES, 'all'),
     bodyLimit: positiveInt(env, 'PLINTH_BODY_LIMIT', 1024 * 1024),
+    loginRateLimit: positiveInt(env, 'PLINTH_LOGIN_RATE_LIMIT', 30),
+    otpRateLimit: positiveInt(env, 'PLINTH_OTP_RATE_LIMIT', 10),
   };
   return { ...config, ...overrides };
 }

@@ -107,6 +107,16 @@ function normaliseTopLevelKeys(request: FastifyRequest): void {
   }
 }
 
+/** A registered route, as the coverage and fuzz tests walk them. */
+export type RouteEntry = { method: string; url: string; open: boolean; anonymous: boolean; hasBody: boolean };
+
+const routeTables = new WeakMap<object, RouteEntry[]>();
+
+/** Every route of the app, for checks that must cover new routes automatically. */
+export function routeTable(app: HttpApp): readonly RouteEntry[] {
+  return routeTables.get(app) ?? [];
+}
+
 export type HttpAppOptions = {
   config: Config;
   metrics: Metrics;
@@ -176,6 +186,22 @@ export async function createHttpApp({ config, metrics, version }: HttpAppOptions
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/docs')) route.config = { ...route.config, open: true };
   });
+  // After the hook above, so the table sees the docs routes as open.
+  const table: RouteEntry[] = [];
+  routeTables.set(app, table);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      if (method === 'HEAD') continue;
+      table.push({
+        method,
+        url: route.url,
+        open: route.config?.open === true,
+        anonymous: route.config?.anonymous === true,
+        hasBody: Boolean(route.schema?.body),
+      });
+    }
+  });
+
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
   app.get('/openapi.json', { schema: { hide: true }, config: { open: true } }, async () => app.swagger());
 

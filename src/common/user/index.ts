@@ -26,7 +26,7 @@ export const defaultUserSettings: UserSettings = {
   refreshTokenTtlMs: 14 * 24 * 60 * 60_000,
   lockout: { maxFailures: 5, windowMs: 30 * 60_000, coolDownMs: 60 * 60_000 },
   otp: { ttlMs: 5 * 60_000, maxAttempts: 3, maxSends: 3, sendWindowMs: 15 * 60_000 },
-  rateLimits: { login: { max: 30, timeWindow: 60_000 }, otp: { max: 10, timeWindow: 60_000 } },
+  rateLimits: { login: { max: 30, timeWindow: 60_000 }, otp: { max: 10, timeWindow: 60_000 } }, // see PLINTH_*_RATE_LIMIT
 };
 
 /** Development delivery: the code goes to the log. Replace with an SMS gateway in production. */
