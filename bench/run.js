@@ -6,6 +6,11 @@
 // interleaving the targets round by round, and reports medians and ratios to the baseline.
 // The load generator (autocannon) runs in this process.
 //
+// Plinth is started with PLINTH_ADMIN_PASSWORD (the SUPERUSER `admin` of tenant `pb` is created on
+// first start) and PLINTH_LOGIN_RATE_LIMIT raised so that the per-address login limit does not
+// throttle the login target. The bench logs in once before the load; the authenticated targets
+// send that token as `Authorization: Bearer`.
+//
 // Knobs (environment):
 //   BENCH_DURATION     seconds per measured run                    (default 10)
 //   BENCH_ROUNDS       measured rounds; medians are taken over them (default 3)
@@ -90,6 +95,22 @@ function runBaselineServer(port) {
 // What is measured.
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
+const FORM_HEADERS = { 'content-type': 'application/x-www-form-urlencoded' };
+
+/** The SUPERUSER Plinth creates on first start with PLINTH_ADMIN_PASSWORD (EMPLOYEE of the state tenant `pb`). */
+const ADMIN = { username: 'admin', password: 'Bench@2026x', tenantId: 'pb', userType: 'EMPLOYEE' };
+/** Logins per address per minute allowed to the bench (Plinth's default, 30, would throttle the login target). */
+const LOGIN_RATE_LIMIT = 1_000_000;
+/** Plinth's password hashing (src/common/user/user.passwords.ts ARGON2_PARAMS), stated in the report. */
+const ARGON2_TEXT = 'argon2id m=19456 KiB, t=2, p=1';
+const LOGIN_FORM = new URLSearchParams({ ...ADMIN, grant_type: 'password', scope: 'read' }).toString();
+
+/** The admin's access token, obtained once before any load (see main). */
+const auth = { token: undefined };
+const bearer = () => {
+  expect(auth.token, 'no access token yet');
+  return { ...JSON_HEADERS, authorization: `Bearer ${auth.token}` };
+};
 
 const MDMS_V2_SEARCH = {
   RequestInfo: { apiId: 'Rainmaker' },
@@ -98,8 +119,12 @@ const MDMS_V2_SEARCH = {
 
 /**
  * A target: one HTTP request hammered by autocannon.
- *   name, server ('baseline' | 'plinth'), method, path, body (object, sent as JSON), headers,
- *   verify(json) → nothing, or throws when the answer is not the real thing.
+ *   name, server ('baseline' | 'plinth'), method, path,
+ *   body (object: sent as JSON; string: sent as is), headers (object, or a function called when the
+ *   load starts, e.g. for a token obtained at run time),
+ *   verify(json) → nothing, or throws when the answer is not the real thing,
+ *   connections (optional: overrides BENCH_CONNECTIONS for this target),
+ *   noRatio (optional: no ratio to the baseline is reported, e.g. a different kind of work).
  * The first target is the baseline every ratio refers to.
  */
 const TARGETS = [
@@ -122,6 +147,17 @@ const TARGETS = [
     verify: (json) => expect(Array.isArray(json?.mdms) && json.mdms.length > 0, 'answer has an empty or missing `mdms` array'),
   },
   {
+    // DIGIT mixed mode: the same search with the admin's token is verified (EdDSA JWT), the user
+    // loaded and the role-action check run (each cached) before the handler.
+    name: 'MDMS v2 _search, authenticated + authorized',
+    server: 'plinth',
+    method: 'POST',
+    path: '/mdms-v2/v2/_search',
+    body: MDMS_V2_SEARCH,
+    headers: bearer,
+    verify: (json) => expect(Array.isArray(json?.mdms) && json.mdms.length > 0, 'answer has an empty or missing `mdms` array'),
+  },
+  {
     name: 'MDMS v1 _search',
     server: 'plinth',
     method: 'POST',
@@ -136,7 +172,26 @@ const TARGETS = [
       expect(Array.isArray(tenants) && tenants.length > 0, 'answer has an empty or missing `MdmsRes.tenant.tenants`');
     },
   },
+  {
+    // Password login: argon2id verification (CPU-bound, on libuv's thread pool), then a transaction
+    // (login failures cleared + an audit-log row), an EdDSA-signed access token and a stored refresh token.
+    name: 'login (argon2id)',
+    server: 'plinth',
+    method: 'POST',
+    path: '/user/oauth/token',
+    body: LOGIN_FORM,
+    headers: FORM_HEADERS,
+    connections: 4,
+    noRatio: true,
+    verify: (json) => expect(typeof json?.access_token === 'string' && json.access_token.length > 0, 'answer has no `access_token`'),
+  },
 ];
+
+const rowOf = (r, name) => {
+  const row = r.rows.find((x) => x.target.name === name);
+  expect(row, `no target named "${name}"`);
+  return row;
+};
 
 /** Goals of the issue; a failed goal prints FAIL but does not change the exit code. */
 const CHECKS = [
@@ -144,6 +199,18 @@ const CHECKS = [
     const row = r.rows.find((x) => x.target.name === 'MDMS v2 _search');
     const ratio = row.ratio;
     return { name: 'MDMS v2 _search req/s >= 50% of baseline', pass: ratio >= 0.5, detail: `${pct(ratio)} of baseline` };
+  },
+  (r) => {
+    // The issue: an authenticated, authorized MDMS search at no less than 70% of the same search
+    // without auth in the same run. Median of the per-round ratios (each against the anonymous run of its round).
+    const anonymous = rowOf(r, 'MDMS v2 _search').runs;
+    const authenticated = rowOf(r, 'MDMS v2 _search, authenticated + authorized').runs;
+    const ratio = median(authenticated.map((run, i) => run.rps / anonymous[i].rps));
+    return {
+      name: 'MDMS v2 _search authenticated + authorized req/s >= 70% of anonymous MDMS v2 _search (same rounds)',
+      pass: ratio >= 0.7,
+      detail: `${pct(ratio)} of anonymous (per round: ${authenticated.map((run, i) => pct(run.rps / anonymous[i].rps)).join(', ')})`,
+    };
   },
   (r) => {
     const mb = r.rss.plinth.idle / 1024;
@@ -254,9 +321,12 @@ function freePort() {
   });
 }
 
+const bodyText = (body) => (body === undefined || typeof body === 'string' ? body : JSON.stringify(body));
+const headersOf = (target) => (typeof target.headers === 'function' ? target.headers() : target.headers);
+
 function request(port, method, urlPath, body, headers = {}) {
   return new Promise((resolve, reject) => {
-    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const payload = bodyText(body);
     const req = http.request(
       {
         host: '127.0.0.1',
@@ -365,9 +435,9 @@ async function load(port, target, seconds, serverPid) {
   const result = await autocannon({
     url: `http://127.0.0.1:${port}${target.path}`,
     method: target.method,
-    headers: target.headers,
-    body: target.body === undefined ? undefined : JSON.stringify(target.body),
-    connections: CONFIG.connections,
+    headers: headersOf(target),
+    body: bodyText(target.body),
+    connections: target.connections ?? CONFIG.connections,
     pipelining: CONFIG.pipelining,
     duration: seconds,
     timeout: 10,
@@ -393,7 +463,7 @@ async function load(port, target, seconds, serverPid) {
 }
 
 async function verify(port, target) {
-  const res = await request(port, target.method, target.path, target.body, target.headers);
+  const res = await request(port, target.method, target.path, target.body, headersOf(target));
   if (res.status < 200 || res.status > 299) {
     throw new Error(`${target.name}: ${target.method} ${target.path} answered HTTP ${res.status}: ${res.text.slice(0, 500)}`);
   }
@@ -477,6 +547,13 @@ function summariseProfile(dir, top = 20) {
 // ---------------------------------------------------------------------------------------------
 // The run.
 
+/** The order of a measured round: the baseline first, then the other targets rotated by round - 1 places. */
+function roundOrder(round) {
+  const [first, ...rest] = TARGETS;
+  const shift = (round - 1) % rest.length;
+  return [first, ...rest.slice(shift), ...rest.slice(0, shift)];
+}
+
 async function main() {
   ({ default: autocannon } = await import('autocannon'));
   if (!fs.existsSync(path.join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run bench` (it builds first)');
@@ -504,12 +581,17 @@ async function main() {
     DATA_DIR: path.join(tmpDir, 'data'),
     PLINTH_SEED_DIR: path.join(ROOT, 'seed'),
     LOG_LEVEL: 'warn',
+    PLINTH_ADMIN_PASSWORD: ADMIN.password,
+    PLINTH_LOGIN_RATE_LIMIT: String(LOGIN_RATE_LIMIT),
   };
   delete plinthEnv.DATABASE_URL;
   delete plinthEnv.EVENT_BUS_URL;
   delete plinthEnv.NODE_OPTIONS;
   if (process.env.BENCH_DATABASE_URL) plinthEnv.DATABASE_URL = process.env.BENCH_DATABASE_URL;
-  const plinthArgs = [...(CONFIG.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), path.join(ROOT, 'bin/plinth.js'), 'start'];
+  // The same Node flags as `npm start` (e.g. the young-generation size that keeps idle RSS down).
+  const startScript = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start;
+  const nodeFlags = startScript.split(/\s+/).filter((arg) => arg.startsWith('--'));
+  const plinthArgs = [...nodeFlags, ...(CONFIG.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), path.join(ROOT, 'bin/plinth.js'), 'start'];
   const startedAt = Date.now();
   const plinth = startChild('plinth', plinthArgs, plinthEnv, path.join(tmpDir, 'plinth.log'));
   const servers = { baseline, plinth };
@@ -523,6 +605,35 @@ async function main() {
     baseline: { idle: memoryOf(baseline.child.pid).rss },
   };
 
+  // Log in once as the admin; the authenticated targets send this token.
+  const login = await request(ports.plinth, 'POST', '/user/oauth/token', LOGIN_FORM, FORM_HEADERS);
+  let loginJson;
+  try {
+    loginJson = JSON.parse(login.text);
+  } catch {
+    // reported below
+  }
+  if (login.status !== 200 || typeof loginJson?.access_token !== 'string') {
+    throw new Error(`login as ${ADMIN.username} failed: HTTP ${login.status}: ${login.text.slice(0, 500)}`);
+  }
+  auth.token = loginJson.access_token;
+
+  // Prove auth is on: a garbage token and a token with a tampered signature must both be refused (401).
+  const [head, payload, signature] = auth.token.split('.');
+  const flipped = signature.slice(0, 10) + (signature[10] === 'A' ? 'B' : 'A') + signature.slice(11);
+  for (const [what, token] of [
+    ['garbage token', 'not-a-token'],
+    ['token with a tampered signature', `${head}.${payload}.${flipped}`],
+  ]) {
+    const res = await request(ports.plinth, 'POST', '/mdms-v2/v2/_search', MDMS_V2_SEARCH, {
+      ...JSON_HEADERS,
+      authorization: `Bearer ${token}`,
+    });
+    if (res.status !== 401)
+      throw new Error(`MDMS v2 _search with a ${what} answered HTTP ${res.status}, not 401: auth is not on? ${res.text.slice(0, 300)}`);
+  }
+  say(`bench: logged in as ${ADMIN.username}; a garbage token and a tampered token are refused with 401`);
+
   // Verify every target once: a benchmark of an error page measures nothing.
   const bytes = new Map();
   for (const target of TARGETS) bytes.set(target, await verify(ports[target.server], target));
@@ -531,13 +642,21 @@ async function main() {
   // Warm-up, not counted.
   for (const target of TARGETS) {
     const w = await load(ports[target.server], target, CONFIG.warmup, servers[target.server].child.pid);
-    say(`bench: warm-up ${target.name}: ${Math.round(w.rps)} req/s${w.non2xx || w.errors ? ` (non-2xx ${w.non2xx}, errors ${w.errors})` : ''}`);
+    say(
+      `bench: warm-up ${target.name}: ${Math.round(w.rps)} req/s${w.non2xx || w.errors ? ` (non-2xx ${w.non2xx}, errors ${w.errors})` : ''}`,
+    );
   }
 
-  // Measured rounds, interleaved: baseline, plinth targets, baseline, ...
+  // Measured rounds, interleaved: baseline, plinth targets, baseline, ... The baseline opens every
+  // round; the other targets are rotated by one place each round, so that no target always runs
+  // in the same slot (the first Plinth target after the baseline measurably suffers: Plinth has
+  // sat idle while the baseline ran).
   const runs = new Map(TARGETS.map((t) => [t, []]));
+  const orders = [];
   for (let round = 1; round <= CONFIG.rounds; round++) {
-    for (const target of TARGETS) {
+    const order = roundOrder(round);
+    orders.push(order);
+    for (const target of order) {
       const server = servers[target.server];
       if (server.exited) throw new Error(`${server.name} exited (${server.exitCode}) during the run\n${tail(server.logFile)}`);
       const r = await load(ports[target.server], target, CONFIG.duration, server.child.pid);
@@ -545,7 +664,9 @@ async function main() {
       say(
         `bench: round ${round}/${CONFIG.rounds} ${target.name}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, ` +
           `CPU server ${pct(r.serverCpu)} / load generator ${pct(r.loaderCpu)} / others ${pct(r.otherCpu)}` +
-          (r.non2xx || r.errors || r.timeouts ? `, non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts} ${JSON.stringify(r.statusCodes)}` : ''),
+          (r.non2xx || r.errors || r.timeouts
+            ? `, non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts} ${JSON.stringify(r.statusCodes)}`
+            : ''),
       );
       await sleep(500);
     }
@@ -565,7 +686,7 @@ async function main() {
     return {
       target,
       rps: median(rs.map((r) => r.rps)),
-      ratio: median(rs.map((r, i) => r.rps / baselineRuns[i].rps)),
+      ratio: target.noRatio ? undefined : median(rs.map((r, i) => r.rps / baselineRuns[i].rps)),
       p99: median(rs.map((r) => r.p99)),
       non2xx: rs.reduce((s, r) => s + r.non2xx, 0),
       errors: rs.reduce((s, r) => s + r.errors + r.timeouts, 0),
@@ -587,15 +708,16 @@ async function main() {
 
   const mb = (kb) => (kb / 1024).toFixed(1);
   const table = [
-    "| target | req/s (median) | ratio to baseline | p99 ms (median) | non-2xx | errors | response bytes | server CPU | load-gen CPU | others' CPU |",
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    "| target | connections | req/s (median) | ratio to baseline | p99 ms (median) | non-2xx | errors | response bytes | server CPU | load-gen CPU | others' CPU |",
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (r) =>
-        `| ${r.target.name}${r.invalid ? ' **INVALID**' : ''} | ${Math.round(r.rps)} | ${pct(r.ratio)} | ${r.p99} | ${r.non2xx} | ${r.errors} | ${r.bytes} | ${pct(r.serverCpu)} | ${pct(r.loaderCpu)} | ${pct(r.otherCpu)} |`,
+        `| ${r.target.name}${r.invalid ? ' **INVALID**' : ''} | ${r.target.connections ?? CONFIG.connections} | ${Math.round(r.rps)} | ${r.ratio === undefined ? 'n/a' : pct(r.ratio)} | ${r.p99} | ${r.non2xx} | ${r.errors} | ${r.bytes} | ${pct(r.serverCpu)} | ${pct(r.loaderCpu)} | ${pct(r.otherCpu)} |`,
     ),
     '',
     'Ratio: median of the per-round ratios (each run against the baseline run of the same round). CPU: median share of one core ' +
-      'during the measured runs, for the server, the load generator (this process) and every other process on the machine (noise).',
+      'during the measured runs, for the server, the load generator (this process) and every other process on the machine (noise). ' +
+      `Login: req/s are logins/s (${ARGON2_TEXT}; each successful login also writes an audit-log row and a refresh token).`,
     '',
     '| process | idle RSS MB | RSS after load MB | peak RSS (VmHWM) MB |',
     '|---|---:|---:|---:|',
@@ -603,12 +725,12 @@ async function main() {
     `| baseline node:http | ${mb(rss.baseline.idle)} | ${mb(rss.baseline.afterLoad)} | ${mb(rss.baseline.peak)} |`,
   ].join('\n');
   const perRound = [
-    '| round | ' + TARGETS.map((t) => `${t.name} req/s (p99 ms) [others' CPU]`).join(' | ') + ' |',
-    '|---|' + TARGETS.map(() => '---:').join('|') + '|',
+    '| round | order | ' + TARGETS.map((t) => `${t.name} req/s (p99 ms) [others' CPU]`).join(' | ') + ' |',
+    '|---|---|' + TARGETS.map(() => '---:').join('|') + '|',
     ...Array.from(
       { length: CONFIG.rounds },
       (_, i) =>
-        `| ${i + 1} | ` +
+        `| ${i + 1} | ${orders[i].map((t) => TARGETS.indexOf(t) + 1).join(' ')} | ` +
         TARGETS.map((t) => {
           const r = runs.get(t)[i];
           return `${Math.round(r.rps)} (${r.p99}) [${pct(r.otherCpu)}]`;
@@ -627,14 +749,16 @@ async function main() {
     ? `INVALID: ${invalid.map((r) => r.target.name).join(', ')} had non-2xx answers or errors during measurement`
     : 'all measured runs: 2xx only, no socket errors, no timeouts';
 
-  console.log(`\n${table}\n\nPer round (interleaved in this order):\n\n${perRound}\n\n${checkLines.join('\n')}\n${validity}\n${noise}`);
+  console.log(
+    `\n${table}\n\nPer round (order: the targets' numbers in the order they ran, 1 = first row of the table above):\n\n${perRound}\n\n${checkLines.join('\n')}\n${validity}\n${noise}`,
+  );
 
   const cpus = os.cpus();
   const meta = [
     `- date: ${new Date().toISOString()}`,
     `- node: ${process.version}; nproc: ${os.availableParallelism()}; CPU: ${cpus[0]?.model ?? 'unknown'}; RAM: ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
     `- commit: ${gitCommit()}`,
-    `- settings: ${CONFIG.rounds} rounds x ${CONFIG.duration} s, ${CONFIG.warmup} s warm-up per target, ${CONFIG.connections} connections, pipelining ${CONFIG.pipelining}, Plinth LOG_LEVEL=warn${CONFIG.cpuProf ? ', **CPU profiling on (not comparable)**' : ''}`,
+    `- settings: ${CONFIG.rounds} rounds x ${CONFIG.duration} s, ${CONFIG.warmup} s warm-up per target, ${CONFIG.connections} connections, pipelining ${CONFIG.pipelining}, Plinth LOG_LEVEL=warn, PLINTH_LOGIN_RATE_LIMIT=${LOGIN_RATE_LIMIT}, login target ${TARGETS.find((t) => t.name.startsWith('login'))?.connections} connections (${ARGON2_TEXT})${CONFIG.cpuProf ? ', **CPU profiling on (not comparable)**' : ''}`,
     `- Plinth first start to ready (fresh DATA_DIR, seeding included): ${readyMs} ms`,
   ].join('\n');
   let profile = '';
@@ -646,7 +770,7 @@ async function main() {
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(
     path.join(outDir, 'latest.md'),
-    `# Plinth benchmark — latest run\n\n${meta}\n\n${table}\n\nPer round (interleaved in this order):\n\n${perRound}\n\n` +
+    `# Plinth benchmark — latest run\n\n${meta}\n\n${table}\n\nPer round (order: the targets' numbers in the order they ran, 1 = first row of the table above):\n\n${perRound}\n\n` +
       `${checkLines.map((l) => `- ${l}`).join('\n')}\n- ${validity}\n- ${noise}\n` +
       (profile ? `\n## Plinth CPU profile\n\n${profile}\n` : ''),
   );
