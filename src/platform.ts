@@ -8,16 +8,21 @@ import { createChangeFeed, type ChangeFeed } from './kernel/changes.js';
 import { systemClock, type Clock } from './kernel/clock.js';
 import type { Config } from './kernel/config.js';
 import { connectDatabase, type Database } from './kernel/db.js';
+import { DomainError } from './kernel/errors.js';
 import { createDispatcher, createOutbox, eventMigrations, type Dispatcher, type DispatcherOptions } from './kernel/events.js';
 import { createHttpApp, type HttpApp } from './kernel/http.js';
 import { createMetrics, type Metrics } from './kernel/metrics.js';
 import { migrate } from './kernel/migrator.js';
-import type { ModuleContext, ModuleInstance } from './kernel/module.js';
+import type { ModuleContext, ModuleInstance, SeedCounts } from './kernel/module.js';
 import { createSettings, settingsMigrations, type Settings } from './kernel/settings.js';
-import { mdmsModule, type MdmsApi, type SeedReport } from './common/mdms/index.js';
+import { mdmsModule, type MdmsApi } from './common/mdms/index.js';
 import { auditModule, type AuditApi } from './common/audit/index.js';
 import { accessModule, type AccessApi } from './common/access/index.js';
 import { defaultUserSettings, logOtpSink, userModule, type OtpSink, type UserApi, type UserMasters, type UserSettings } from './common/user/index.js';
+import { boundaryModule, type BoundaryApi } from './common/boundary/index.js';
+import { localizationModule, type LocalizationApi } from './common/localization/index.js';
+import { idgenModule, type IdgenApi } from './common/idgen/index.js';
+import { workflowModule, type WorkflowApi } from './common/workflow/index.js';
 import { readSeedDir } from './seed.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -35,8 +40,12 @@ export type Platform = {
   readonly audit: AuditApi;
   readonly access: AccessApi;
   readonly users: UserApi;
-  /** Loads a seed directory through the modules' own rules. */
-  seed(dir: string): Promise<{ mdms: SeedReport }>;
+  readonly boundary: BoundaryApi;
+  readonly localization: LocalizationApi;
+  readonly idgen: IdgenApi;
+  readonly workflow: WorkflowApi;
+  /** Loads a seed directory through the modules' own rules: `seed/<module>/` by each module, in dependency order. */
+  seed(dir: string): Promise<Record<string, SeedCounts>>;
   /**
    * Creates the first administrator (`admin` on the first state tenant) if there is none.
    * Answers the generated password, which is shown once, when PLINTH_ADMIN_PASSWORD is unset.
@@ -90,7 +99,10 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
   try {
     await migrate(database, [
       { module: 'kernel', migrations: [...eventMigrations, ...settingsMigrations] },
-      ...[mdmsModule, auditModule, accessModule, userModule].map((m) => ({ module: m.name, migrations: m.migrations })),
+      ...[mdmsModule, auditModule, accessModule, userModule, boundaryModule, localizationModule, idgenModule, workflowModule].map((m) => ({
+        module: m.name,
+        migrations: m.migrations,
+      })),
     ]);
 
     const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? false });
@@ -118,7 +130,21 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
         ...options.users,
       },
     });
-    const instances: ModuleInstance<unknown>[] = [mdms, audit, access, users];
+    const boundary = boundaryModule.create(context, { mdms: mdms.api });
+    const localization = localizationModule.create(context, { mdms: mdms.api });
+    const idgen = idgenModule.create(context, { mdms: mdms.api });
+    const workflow = workflowModule.create(context, { mdms: mdms.api, users: users.api });
+    // In dependency order: seeding and start follow it, stopping reverses it.
+    const instances: Array<[string, ModuleInstance<unknown>]> = [
+      [mdmsModule.name, mdms],
+      [auditModule.name, audit],
+      [accessModule.name, access],
+      [userModule.name, users],
+      [boundaryModule.name, boundary],
+      [localizationModule.name, localization],
+      [idgenModule.name, idgen],
+      [workflowModule.name, workflow],
+    ];
     await users.api.init();
 
     const register = async (target: HttpApp, trustUserInfo: boolean) => {
@@ -130,7 +156,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
         authorizer: access.api.authorizer,
         ...(trustUserInfo ? { trustRequestUserInfo: (request, claimed) => trustedUser(request, claimed) } : {}),
       });
-      for (const instance of instances) instance.routes?.(target);
+      for (const [, instance] of instances) instance.routes?.(target);
       addOperationalRoutes(target, database, metrics);
     };
 
@@ -154,13 +180,22 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
 
     const seed = async (dir: string) => {
       const files = await readSeedDir(dir);
-      return { mdms: await mdms.api.seed(files.mdms, { uuid: null }) };
+      const unknown = [...files.keys()].filter((folder) => !instances.some(([name, instance]) => name === folder && instance.seed));
+      if (unknown.length > 0) {
+        throw new DomainError('invalid', { code: 'INVALID_SEED_DIR', message: `no module loads seed folder(s) ${unknown.join(', ')} in ${dir}` });
+      }
+      const report: Record<string, SeedCounts> = {};
+      for (const [name, instance] of instances) {
+        const own = files.get(name);
+        if (own && instance.seed) report[name] = await instance.seed(own, { uuid: null });
+      }
+      return report;
     };
 
     if (options.seedOnFirstStart && (await settings.get(SEEDED)) === undefined) {
       const report = await seed(config.seedDir);
       await settings.set(SEEDED, String(clock.now()));
-      app.log.info({ seedDir: config.seedDir, ...report.mdms }, 'demo state loaded');
+      app.log.info({ seedDir: config.seedDir, ...report }, 'demo state loaded');
     }
     await app.ready();
     await internalApp?.ready();
@@ -178,6 +213,10 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       audit: audit.api,
       access: access.api,
       users: users.api,
+      boundary: boundary.api,
+      localization: localization.api,
+      idgen: idgen.api,
+      workflow: workflow.api,
       seed,
       async bootstrapAdmin() {
         const states = [...(await mdms.api.service.tenants.knownTenants())].filter((t) => !t.includes('.')).sort();
@@ -190,13 +229,13 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
         started = true;
         await changes.start();
         if (config.role !== 'api') dispatcher.start();
-        for (const instance of instances) await instance.start?.();
+        for (const [, instance] of instances) await instance.start?.();
       },
       async stop() {
         await app.close();
         await internalApp?.close();
         if (started) {
-          for (const instance of [...instances].reverse()) await instance.stop?.();
+          for (const [, instance] of [...instances].reverse()) await instance.stop?.();
           await dispatcher.stop();
           await changes.stop();
         }

@@ -126,10 +126,10 @@ describe('plinth seed', () => {
       const env = envOf(db);
       const once = plinth(['seed', db.config.seedDir], env);
       expect(await once.exited).toBe(0);
-      expect(once.output()).toMatch(/records: [1-9]\d* created/);
+      expect(once.output()).toMatch(/mdms: \d+ schemasCreated, [1-9]\d* recordsCreated/);
       const twice = plinth(['seed', db.config.seedDir], env);
       expect(await twice.exited).toBe(0);
-      expect(twice.output()).toMatch(/records: 0 created, 0 updated, [1-9]\d* unchanged/);
+      expect(twice.output()).toMatch(/mdms: 0 schemasCreated, 0 recordsCreated, 0 recordsUpdated, [1-9]\d* recordsUnchanged/);
 
       const broken = await fs.mkdtemp(path.join(os.tmpdir(), 'plinth-seed-'));
       await fs.mkdir(path.join(broken, 'mdms'));

@@ -98,10 +98,9 @@ export async function main(argv: string[]): Promise<number> {
         const platform = await createPlatform(loadConfig());
         try {
           const report = await platform.seed(path.resolve(dir));
-          console.log(
-            `seeded ${dir}: ${report.mdms.schemasCreated} schemas created; records: ${report.mdms.recordsCreated} created, ` +
-              `${report.mdms.recordsUpdated} updated, ${report.mdms.recordsUnchanged} unchanged`,
-          );
+          for (const [module, counts] of Object.entries(report)) {
+            console.log(`seeded ${dir} ${module}: ${Object.entries(counts).map(([what, n]) => `${n} ${what}`).join(', ')}`);
+          }
         } finally {
           await platform.stop();
         }

@@ -18,11 +18,22 @@ export type ModuleContext = {
   readonly logger: FastifyBaseLogger;
 };
 
+/** One JSON file of a module's folder in `seed/` (e.g. `seed/localization/en_IN.json`). */
+export type SeedFile = { readonly file: string; readonly content: unknown };
+
+/** What a module's seeder did, e.g. `{ created: 3, unchanged: 10 }`. */
+export type SeedCounts = Readonly<Record<string, number>>;
+
 export type ModuleInstance<Api> = {
   /** The service API other modules may call. */
   readonly api: Api;
   /** Registers the module's HTTP routes. */
   readonly routes?: (app: HttpApp) => void;
+  /**
+   * Loads the module's folder of a seed directory (`seed/<module name>/`), idempotently and in
+   * one transaction; refuses with every failing file and record named (DomainError).
+   */
+  readonly seed?: (files: readonly SeedFile[], actor: { uuid: string | null }) => Promise<SeedCounts>;
   readonly start?: () => Promise<void>;
   readonly stop?: () => Promise<void>;
 };

@@ -1,19 +1,15 @@
 import { defineModule } from '../../kernel/module.js';
 import { init } from './migrations/0001_init.js';
 import { mdmsRoutes } from './mdms.routes.js';
-import { createMdmsService, type Actor, type MdmsService } from './mdms.service.js';
-import { seedMasters, type MasterFile, type SeedReport } from './mdms.seed.js';
+import { createMdmsService, type MdmsService } from './mdms.service.js';
+import { seedMasters } from './mdms.seed.js';
 import { createMdmsStore } from './mdms.store.js';
 
 export type { Actor, MdmsService } from './mdms.service.js';
 export type { MasterFile, SeedReport } from './mdms.seed.js';
 export { TENANT_SCHEMA } from './mdms.service.js';
 
-export type MdmsApi = {
-  readonly service: MdmsService;
-  /** Loads `seed/mdms/` files (see seed/README.md). */
-  seed(files: readonly MasterFile[], actor: Actor): Promise<SeedReport>;
-};
+export type MdmsApi = { readonly service: MdmsService };
 
 /** Master data (DIGIT MDMS v2 and v1 search): JSON Schema–validated records per tenant. */
 export const mdmsModule = defineModule<MdmsApi>({
@@ -23,8 +19,9 @@ export const mdmsModule = defineModule<MdmsApi>({
     const store = createMdmsStore(database);
     const service = createMdmsService({ database, store, clock, outbox, changes });
     return {
-      api: { service, seed: (files, actor) => seedMasters(database, service, files, actor) },
+      api: { service },
       routes: mdmsRoutes(service),
+      seed: (files, actor) => seedMasters(database, service, files, actor),
     };
   },
 });

@@ -103,3 +103,23 @@ describe('seed loader', () => {
     expect(await refusal('/nonexistent/plinth-seed')).toEqual([expect.stringContaining('SEED_DIR_NOT_FOUND')]);
   });
 });
+
+describe('masters split over several files', () => {
+  it('loads the definition file first and resolves references to records of every file', async () => {
+    const dir = await seedDir({
+      'a-extra-colours.json': { tenantId: 'pb', schemaCode: 'Paint.Colours', data: [{ code: 'TEAL', name: 'Teal' }] },
+      'b-kinds.json': {
+        tenantId: 'pb',
+        schemaCode: 'Paint.Kinds',
+        definition: definition({ 'x-ref-schema': [{ fieldPath: 'colour', schemaCode: 'Paint.Colours' }] }),
+        data: [
+          { code: 'GLOSS', name: 'Gloss', colour: 'TEAL' },
+          { code: 'MATT', name: 'Matt', colour: 'OCHRE' },
+        ],
+      },
+      'z-colours.json': { tenantId: 'pb', schemaCode: 'Paint.Colours', definition: definition(), data: [{ code: 'OCHRE', name: 'Ochre' }] },
+    });
+    expect((await platform.seed(dir)).mdms).toEqual({ schemasCreated: 2, recordsCreated: 4, recordsUpdated: 0, recordsUnchanged: 0 });
+    expect(await codes('Paint.Colours')).toEqual(['OCHRE', 'TEAL']);
+  });
+});

@@ -1,21 +1,18 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Database } from '../../kernel/db.js';
+import type { SeedFile } from '../../kernel/module.js';
 import { DomainError, type ErrorDetail } from '../../kernel/errors.js';
 import type { Actor, MdmsService } from './mdms.service.js';
 import { refSchemas, uniqueIdentifierOf, type SchemaDefinitionBody } from './mdms.validation.js';
 
 /** One master file of `seed/mdms/`: optional definition, then records. */
-export type MasterFile = {
-  /** Where it came from, for error messages. */
-  file: string;
-  content: unknown;
-};
+export type MasterFile = SeedFile;
 
 export type SeedReport = {
-  schemasCreated: number;
-  recordsCreated: number;
-  recordsUpdated: number;
-  recordsUnchanged: number;
+  readonly schemasCreated: number;
+  readonly recordsCreated: number;
+  readonly recordsUpdated: number;
+  readonly recordsUnchanged: number;
 };
 
 type ParsedMaster = {
@@ -54,22 +51,30 @@ function parse(master: MasterFile, errors: ErrorDetail[]): ParsedMaster | undefi
   };
 }
 
-/** Files whose records others reference come first, so references resolve within one seed. */
+/**
+ * Files whose records others reference come first, so references resolve within one seed. A
+ * master may be split over several files (e.g. each module adds its own API actions); the file
+ * with the definition comes first among them.
+ */
 function orderByReferences(masters: ParsedMaster[]): ParsedMaster[] {
-  const byCode = new Map(masters.map((m) => [m.schemaCode, m]));
+  const byCode = new Map<string, ParsedMaster[]>();
+  const sorted = [...masters].sort(
+    (a, b) => Number(b.definition !== undefined) - Number(a.definition !== undefined) || a.file.localeCompare(b.file),
+  );
+  for (const master of sorted) byCode.set(master.schemaCode, [...(byCode.get(master.schemaCode) ?? []), master]);
   const ordered: ParsedMaster[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (master: ParsedMaster) => {
     if (state.get(master.file)) return; // done, or a reference cycle: keep file order
     state.set(master.file, 'visiting');
-    for (const ref of master.definition ? refSchemas(master.definition) : []) {
-      const target = byCode.get(ref.schemaCode);
-      if (target && target !== master) visit(target);
-    }
+    const refs = byCode.get(master.schemaCode)?.flatMap((m) => (m.definition ? refSchemas(m.definition) : [])) ?? [];
+    for (const ref of refs) for (const target of byCode.get(ref.schemaCode) ?? []) if (target.schemaCode !== master.schemaCode) visit(target);
+    // The definition-bearing file of this master before the others.
+    for (const sibling of byCode.get(master.schemaCode) ?? []) if (sibling !== master && sibling.definition && !state.get(sibling.file)) visit(sibling);
     state.set(master.file, 'done');
     ordered.push(master);
   };
-  for (const master of [...masters].sort((a, b) => a.file.localeCompare(b.file))) visit(master);
+  for (const master of sorted) visit(master);
   return ordered;
 }
 
@@ -87,7 +92,7 @@ export async function seedMasters(
   const errors: ErrorDetail[] = [];
   const masters = files.map((f) => parse(f, errors)).filter((m): m is ParsedMaster => m !== undefined);
   if (errors.length > 0) throw new DomainError('invalid', errors);
-  const report: SeedReport = { schemasCreated: 0, recordsCreated: 0, recordsUpdated: 0, recordsUnchanged: 0 };
+  const report = { schemasCreated: 0, recordsCreated: 0, recordsUpdated: 0, recordsUnchanged: 0 };
   const { createSchemaInTx, createDataInTx, updateDataInTx } = service.inTransaction;
 
   class Refused extends Error {}
