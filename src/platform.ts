@@ -150,7 +150,12 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
     const register = async (target: HttpApp, trustUserInfo: boolean) => {
       await target.register(formbody);
       // Per client address, in this process's memory: a first line against guessing; lockout is per account.
-      await target.register(rateLimit, { global: false, errorResponseBuilder: (_request, context) => ({ statusCode: 429, ResponseInfo: null, Errors: [{ code: 'TOO_MANY_REQUESTS', message: `Too many requests; retry in ${Math.ceil(context.ttl / 1000)} s`, description: null, params: null }] }) });
+      await target.register(rateLimit, {
+        global: false,
+        // Thrown by the plugin, so it reaches the kernel's error handler like any refusal.
+        errorResponseBuilder: (_request, context) =>
+          new DomainError('too_many_requests', { code: 'TOO_MANY_REQUESTS', message: `Too many requests from this address; retry in ${Math.ceil(context.ttl / 1000)} s` }),
+      });
       installAuth(target, {
         authenticator: users.api.authenticator,
         authorizer: access.api.authorizer,

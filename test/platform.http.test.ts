@@ -73,6 +73,28 @@ describe('the platform over HTTP', () => {
     expect(response.json()).toMatchObject({ ResponseInfo: null, Errors: [{ code: 'UNSUPPORTED_MEDIA_TYPE' }] });
   });
 
+  it('refuses text no field can hold (NUL, unpaired surrogates) and malformed URLs, in DIGIT shape', async () => {
+    for (const payload of ['{"MdmsCriteria":{"tenantId":"pb","schemaCode":"a\\u0000"}}', '{"MdmsCriteria":{"tenantId":"pb","filters":{"code":"\\ud800"}}}']) {
+      const response = await post(platform, '/mdms-v2/v2/_search', payload);
+      expect(response.status).toBe(400);
+      expect(response.body).toMatchObject({ ResponseInfo: null, Errors: [{ code: 'INVALID_CHARACTERS' }] });
+    }
+    // A correctly paired surrogate (an emoji) is fine.
+    expect((await post(platform, '/mdms-v2/v2/_search', '{"MdmsCriteria":{"tenantId":"pb","schemaCode":"a.\\ud83d\\ude00"}}')).status).toBe(200);
+    expect((await post(platform, '/mdms-v2/v2/_search?tenantId=%00', { MdmsCriteria: { tenantId: 'pb' } })).body).toMatchObject({ Errors: [{ code: 'INVALID_CHARACTERS' }] });
+    const badUrl = await platform.app.inject({ method: 'POST', url: '/user/_search%E0%A4%A' });
+    expect(badUrl.statusCode).toBe(400);
+    expect(badUrl.json()).toMatchObject({ ResponseInfo: null, Errors: [{ code: 'INVALID_URL' }] });
+  });
+
+  it('answers a rate-limited caller with 429 in DIGIT shape', async () => {
+    const send = () => post(platform, '/user-otp/v1/_send', { RequestInfo: {}, otp: { mobileNumber: '9000000001', tenantId: 'pb', type: 'login' } }, { 'x-forwarded-for': '1.2.3.4' });
+    let last = await send();
+    for (let i = 0; i < 20 && last.status !== 429; i++) last = await send();
+    expect(last.status).toBe(429);
+    expect(last.body).toMatchObject({ ResponseInfo: null, Errors: [{ code: 'TOO_MANY_REQUESTS', message: expect.stringMatching(/retry in \d+ s/) }] });
+  });
+
   it('answers deep nesting and huge strings with a 4xx, never a 5xx', async () => {
     let deep: unknown = 'x';
     for (let i = 0; i < 2000; i++) deep = { a: deep };

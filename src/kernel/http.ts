@@ -24,10 +24,38 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   forbidden: 403,
   not_found: 404,
   too_large: 413,
+  too_many_requests: 429,
   not_implemented: 501,
 };
 
 const CORRELATION_ID = /^[A-Za-z0-9._:|-]{1,128}$/;
+
+// Text PostgreSQL cannot store (NUL) or that is not Unicode (unpaired UTF-16 surrogates), as JSON
+// escapes: refused at the door with a 400, on both engines alike, rather than failing in SQL.
+const UNSTORABLE_JSON =
+  /\\u0000|\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}/;
+const UNSTORABLE_URL = /%00/i;
+
+function hasUnstorableText(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (depth > 8 || value === null || typeof value !== 'object') return false;
+  return Object.values(value).some((child) => hasUnstorableText(child, depth + 1));
+}
+
+const unstorable = () =>
+  new DomainError('invalid', {
+    code: 'INVALID_CHARACTERS',
+    message: 'The request contains a NUL character or an unpaired surrogate, which no field can hold',
+  });
+
+/** Router-level refusals (bad percent-encoding, over-long path parameters) in DIGIT's shape too. */
+function rawRefusal(status: number, code: string, message: string) {
+  return (_path: string, _req: IncomingMessage, res: ServerResponse) => {
+    res.statusCode = status;
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.end(JSON.stringify(errorBody([{ code, message }])));
+  };
+}
 
 /** `/MdmsCriteria/tenantId` → `MdmsCriteria.tenantId`. */
 function fieldName(instancePath: string, missing?: unknown): string {
@@ -139,11 +167,29 @@ export async function createHttpApp({ config, metrics, version }: HttpAppOptions
       return typeof incoming === 'string' && CORRELATION_ID.test(incoming) ? incoming : randomUUID();
     },
     ajv: { customOptions: { coerceTypes: 'array', removeAdditional: false, allErrors: true } },
+    routerOptions: {
+      maxParamLength: 256,
+      onBadUrl: rawRefusal(400, 'INVALID_URL', 'The URL is not validly percent-encoded'),
+      onMaxParamLength: rawRefusal(414, 'URI_TOO_LONG', 'A path parameter is longer than 256 characters'),
+    },
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  app.addHook('preValidation', async (request) => normaliseTopLevelKeys(request));
+  const defaultJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (UNSTORABLE_JSON.test(body as string)) return done(unstorable(), undefined);
+    defaultJson(request, body as string, done);
+  });
+  app.addHook('onRequest', async (request) => {
+    if (UNSTORABLE_URL.test(request.url)) throw unstorable();
+  });
+  app.addHook('preValidation', async (request) => {
+    // Form bodies (DIGIT's token endpoint) arrive decoded: check their values directly.
+    if (request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') && hasUnstorableText(request.body)) throw unstorable();
+    normaliseTopLevelKeys(request);
+  });
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-correlation-id', request.id);
