@@ -127,6 +127,12 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       settings: {
         ...defaultUserSettings,
         rateLimits: { login: { max: config.loginRateLimit, timeWindow: 60_000 }, otp: { max: config.otpRateLimit, timeWindow: 60_000 } },
+        lockout: {
+          maxFailures: config.lockoutMaxFailures,
+          windowMs: config.lockoutWindowMinutes * 60_000,
+          coolDownMs: config.lockoutCoolDownMinutes * 60_000,
+        },
+        accessTokenTtlMs: config.accessTokenMinutes * 60_000,
         ...options.users,
       },
     });

@@ -214,3 +214,18 @@ describe('users', () => {
     expect((await login(platform, 'clerk.pw', 'Better@456', 'pb.amritsar')).status).toBe(200);
   });
 });
+
+describe('lockout settings from the environment', () => {
+  it('locks after PLINTH_LOCKOUT_MAX_FAILURES failures', async () => {
+    const strict = await testPlatform({ config: { lockoutMaxFailures: 2 } });
+    try {
+      expect((await login(strict, 'admin', 'Wrong@1234', 'pb')).status).toBe(400);
+      expect((await login(strict, 'admin', ADMIN_PASSWORD, 'pb')).status).toBe(200); // one failure: still open
+      expect((await login(strict, 'admin', 'Wrong@1234', 'pb')).status).toBe(400);
+      expect((await login(strict, 'admin', 'Wrong@1234', 'pb')).status).toBe(400);
+      expect((await login(strict, 'admin', ADMIN_PASSWORD, 'pb')).status).toBe(400); // locked
+    } finally {
+      await strict.drop();
+    }
+  });
+});

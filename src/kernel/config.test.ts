@@ -32,6 +32,10 @@ describe('loadConfig', () => {
       bodyLimit: 1024 * 1024,
       loginRateLimit: 30,
       otpRateLimit: 10,
+      lockoutMaxFailures: 5,
+      lockoutWindowMinutes: 30,
+      lockoutCoolDownMinutes: 60,
+      accessTokenMinutes: 480,
     });
   });
 
@@ -52,6 +56,10 @@ describe('loadConfig', () => {
       PLINTH_BODY_LIMIT: '2048',
       PLINTH_LOGIN_RATE_LIMIT: '1000',
       PLINTH_OTP_RATE_LIMIT: '5',
+      PLINTH_LOCKOUT_MAX_FAILURES: '3',
+      PLINTH_LOCKOUT_WINDOW_MINUTES: '10',
+      PLINTH_LOCKOUT_COOLDOWN_MINUTES: '15',
+      PLINTH_ACCESS_TOKEN_MINUTES: '60',
     });
     expect(config).toEqual({
       port: 3000,
@@ -69,6 +77,10 @@ describe('loadConfig', () => {
       bodyLimit: 2048,
       loginRateLimit: 1000,
       otpRateLimit: 5,
+      lockoutMaxFailures: 3,
+      lockoutWindowMinutes: 10,
+      lockoutCoolDownMinutes: 15,
+      accessTokenMinutes: 60,
     });
   });
 

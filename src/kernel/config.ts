@@ -25,6 +25,13 @@ export type Config = {
   readonly loginRateLimit: number;
   /** OTP sends and checks per client address per minute. */
   readonly otpRateLimit: number;
+  /** Failed logins within `lockoutWindowMinutes` that lock an account. */
+  readonly lockoutMaxFailures: number;
+  readonly lockoutWindowMinutes: number;
+  /** How long a locked account stays locked. */
+  readonly lockoutCoolDownMinutes: number;
+  /** Lifetime of an access token; refresh tokens live 14 days. */
+  readonly accessTokenMinutes: number;
 };
 
 export class ConfigError extends Error {
@@ -120,6 +127,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     bodyLimit: positiveInt(env, 'PLINTH_BODY_LIMIT', 1024 * 1024),
     loginRateLimit: positiveInt(env, 'PLINTH_LOGIN_RATE_LIMIT', 30),
     otpRateLimit: positiveInt(env, 'PLINTH_OTP_RATE_LIMIT', 10),
+    lockoutMaxFailures: positiveInt(env, 'PLINTH_LOCKOUT_MAX_FAILURES', 5),
+    lockoutWindowMinutes: positiveInt(env, 'PLINTH_LOCKOUT_WINDOW_MINUTES', 30),
+    lockoutCoolDownMinutes: positiveInt(env, 'PLINTH_LOCKOUT_COOLDOWN_MINUTES', 60),
+    accessTokenMinutes: positiveInt(env, 'PLINTH_ACCESS_TOKEN_MINUTES', 480),
   };
   return { ...config, ...overrides };
 }
