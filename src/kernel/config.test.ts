@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       lockoutWindowMinutes: 30,
       lockoutCoolDownMinutes: 60,
       accessTokenMinutes: 480,
+      timeZone: 'Asia/Kolkata',
     });
   });
 
@@ -60,6 +61,7 @@ describe('loadConfig', () => {
       PLINTH_LOCKOUT_WINDOW_MINUTES: '10',
       PLINTH_LOCKOUT_COOLDOWN_MINUTES: '15',
       PLINTH_ACCESS_TOKEN_MINUTES: '60',
+      PLINTH_TIME_ZONE: 'Africa/Nairobi',
     });
     expect(config).toEqual({
       port: 3000,
@@ -81,6 +83,7 @@ describe('loadConfig', () => {
       lockoutWindowMinutes: 10,
       lockoutCoolDownMinutes: 15,
       accessTokenMinutes: 60,
+      timeZone: 'Africa/Nairobi',
     });
   });
 
@@ -91,6 +94,10 @@ describe('loadConfig', () => {
     for (const host of ['127.0.0.1', '::1', 'localhost', '192.168.1.2', '172.16.0.1', '10.1.2.3', 'fd00::1']) {
       expect(loadConfig({ INTERNAL_HOST: host }).internalHost).toBe(host);
     }
+  });
+
+  it('refuses a time zone that is not an IANA name', () => {
+    expect(() => loadConfig({ PLINTH_TIME_ZONE: 'Mars/Olympus' })).toThrow(/PLINTH_TIME_ZONE: must be an IANA time zone/);
   });
 
   it('accepts postgresql:// as well as postgres://', () => {

@@ -32,6 +32,8 @@ export type Config = {
   readonly lockoutCoolDownMinutes: number;
   /** Lifetime of an access token; refresh tokens live 14 days. */
   readonly accessTokenMinutes: number;
+  /** IANA time zone of the government's calendar (dates inside ids, financial years). */
+  readonly timeZone: string;
 };
 
 export class ConfigError extends Error {
@@ -94,6 +96,16 @@ function url(env: Env, name: string, protocols: readonly string[]): string | und
   return raw;
 }
 
+function timeZone(env: Env, name: string, fallback: string): string {
+  const raw = nonEmpty(env, name) ?? fallback;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: raw });
+  } catch {
+    throw new ConfigError(name, `must be an IANA time zone such as Asia/Kolkata or Africa/Nairobi, got "${raw}"`);
+  }
+  return raw;
+}
+
 /** Loopback, RFC 1918 or unique-local addresses only: never a public interface. */
 function privateHost(env: Env, name: string, fallback: string): string {
   const raw = nonEmpty(env, name) ?? fallback;
@@ -131,6 +143,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     lockoutWindowMinutes: positiveInt(env, 'PLINTH_LOCKOUT_WINDOW_MINUTES', 30),
     lockoutCoolDownMinutes: positiveInt(env, 'PLINTH_LOCKOUT_COOLDOWN_MINUTES', 60),
     accessTokenMinutes: positiveInt(env, 'PLINTH_ACCESS_TOKEN_MINUTES', 480),
+    timeZone: timeZone(env, 'PLINTH_TIME_ZONE', 'Asia/Kolkata'),
   };
   return { ...config, ...overrides };
 }
