@@ -177,6 +177,9 @@ describe('every route refuses anonymous callers unless it is marked open or anon
   it('has exactly the reviewed anonymous (mixed-mode) routes', () => {
     expect(anonymousRoutes.map(name).sort()).toEqual(
       [
+        'POST /boundary-service/boundary-hierarchy-definition/_search',
+        'POST /boundary-service/boundary-relationships/_search',
+        'POST /boundary-service/boundary/_search',
         'POST /egov-mdms-service/v1/_search',
         'POST /mdms-v2/schema/v1/_search',
         'POST /mdms-v2/v1/_search',
