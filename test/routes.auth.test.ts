@@ -159,6 +159,8 @@ describe('every route refuses anonymous callers unless it is marked open or anon
         'GET /.well-known/jwks.json',
         'GET /health/live',
         'GET /health/ready',
+        'GET /localization/messages',
+        'POST /localization/messages/v1/_search',
         'GET /metrics',
         'POST /access/v1/actions/_authorize',
         'POST /mdms-v2/schema/v1/_update',
