@@ -249,7 +249,7 @@ export function createUserService(deps: UserServiceDeps) {
     const now = clock.now();
     await database.transaction(async (tx) => {
       const db = store.inTx(tx);
-      await store.recordLoginFailure(db, user.id, now, origin.ip);
+      await store.recordLoginFailure(db, user.id, now, origin.ip, now - lockout.windowMs);
       const failures = await store.countLoginFailuresSince(db, user.id, now - lockout.windowMs);
       await audit.appendInTx(tx, { tenantId: user.tenant_id, actorUuid: null, action: 'user.login.failed', subject: user.uuid, outcome: 'failure', details: { reason, failures }, ...origin });
       if (failures >= lockout.maxFailures && !user.account_locked) {

@@ -166,14 +166,10 @@ export function createUserStore(database: Database) {
         .execute();
     },
 
-    async recordLoginFailure(runner: Runner, userId: number, time: number, ip: string | null): Promise<number> {
+    /** Records a failure and forgets those older than `keepSince`, so the table stays small. */
+    async recordLoginFailure(runner: Runner, userId: number, time: number, ip: string | null, keepSince: number): Promise<void> {
+      await runner.deleteFrom('user_login_failures').where('user_id', '=', userId).where('time', '<', keepSince).execute();
       await runner.insertInto('user_login_failures').values({ user_id: userId, time, ip }).execute();
-      const row = await runner
-        .selectFrom('user_login_failures')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('user_id', '=', userId)
-        .executeTakeFirst();
-      return Number(row?.n ?? 0);
     },
 
     async countLoginFailuresSince(runner: Runner, userId: number, since: number): Promise<number> {
