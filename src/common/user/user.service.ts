@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Authenticator, RoleGrant, UserInfo, UserType } from '../../kernel/auth.js';
 import type { ChangeFeed } from '../../kernel/changes.js';
@@ -479,10 +479,18 @@ export function createUserService(deps: UserServiceDeps) {
   }
 }
 
-/** 15 characters meeting DIGIT's policy, from a CSPRNG. */
+/** 15 characters from a CSPRNG (≈ 85 bits), always meeting DIGIT's policy (whose maximum length is 15). */
 function generatedPassword(): string {
-  const bytes = randomUUID().replace(/-/g, '');
-  return `Pl${bytes.slice(0, 10)}#7`.replace(/[a-f]/, (c) => c.toUpperCase());
+  const pick = (alphabet: string) => alphabet[randomInt(alphabet.length)]!;
+  const any = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+  const chars = [pick('ABCDEFGHJKLMNPQRSTUVWXYZ'), pick('abcdefghijkmnopqrstuvwxyz'), pick('23456789'), pick('@#$%')];
+  while (chars.length < 15) chars.push(pick(any));
+  // Shuffle, so the required classes do not sit at fixed positions.
+  for (let i = chars.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [chars[i], chars[j]] = [chars[j]!, chars[i]!];
+  }
+  return chars.join('');
 }
 
 export type UserService = ReturnType<typeof createUserService>;
