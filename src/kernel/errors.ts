@@ -2,7 +2,16 @@
  * Domain errors carry DIGIT error codes; only the HTTP layer (kernel/http) turns their kind into a
  * status code. DIGIT answers almost every business error with 400, so `invalid` is the usual kind.
  */
-export type ErrorKind = 'invalid' | 'unauthenticated' | 'forbidden' | 'not_found' | 'too_large' | 'too_many_requests' | 'not_implemented';
+export type ErrorKind =
+  | 'invalid'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not_found'
+  /** Another request changed the record first (a lost race); retrying may succeed. */
+  | 'conflict'
+  | 'too_large'
+  | 'too_many_requests'
+  | 'not_implemented';
 
 export type ErrorDetail = {
   code: string;

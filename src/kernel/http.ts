@@ -23,6 +23,7 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   unauthenticated: 401,
   forbidden: 403,
   not_found: 404,
+  conflict: 409,
   too_large: 413,
   too_many_requests: 429,
   not_implemented: 501,
