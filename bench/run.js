@@ -1,15 +1,25 @@
 // Plinth HTTP benchmark: `npm run bench` (builds, then runs this file with --expose-gc).
 //
 // One run measures, on the same machine and in the same minutes:
-//   - a bare node:http JSON server (the baseline, in its own child process),
-//   - the real platform (`node bin/plinth.js start`, fresh DATA_DIR, LOG_LEVEL=warn),
-// interleaving the targets round by round, and reports medians and ratios to the baseline.
+//   - a bare node:http JSON server (the baseline, in its own child process, started once),
+//   - the real platform (`node bin/plinth.js start`, with the Node flags of `npm start`, fresh
+//     DATA_DIR, LOG_LEVEL=warn), once per database:
+//       1. on SQLite (the default: `<DATA_DIR>/plinth.db`), every target;
+//       2. on PostgreSQL, if BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres)
+//          answers: the bench creates a fresh database `plinth_bench_<timestamp>_<pid>` there,
+//          starts a second Plinth with DATABASE_URL pointing at it, runs the targets that are not
+//          marked SQLite-only, and drops the database at the end (also on error and on SIGINT/SIGTERM).
+//          When the server does not answer, a line says so and the PostgreSQL table is skipped.
+// For each database it interleaves the targets round by round (the baseline opens every round,
+// the others rotate) and reports medians and ratios to the baseline of the same round.
 // The load generator (autocannon) runs in this process.
 //
 // Plinth is started with PLINTH_ADMIN_PASSWORD (the SUPERUSER `admin` of tenant `pb` is created on
 // first start) and PLINTH_LOGIN_RATE_LIMIT raised so that the per-address login limit does not
 // throttle the login target. The bench logs in once before the load; the authenticated targets
-// send that token as `Authorization: Bearer`.
+// send that token as `Authorization: Bearer`. The workflow target needs a role that may APPLY in
+// the seeded PGR workflow (CITIZEN or CSR; the admin is SUPERUSER only): the bench creates the
+// employee `bench.csr` (CSR + EMPLOYEE on pb.amritsar) as the admin and logs in as it.
 //
 // Knobs (environment):
 //   BENCH_DURATION     seconds per measured run                    (default 10)
@@ -19,9 +29,12 @@
 //   BENCH_IDLE         seconds the platform sits idle before its RSS is read (default 3)
 //   BENCH_CPU_PROF=1   run the platform with --cpu-prof and print its top functions
 //                      (profiling slows the platform: figures of such a run are not comparable)
-//   BENCH_DATABASE_URL passed to the platform as DATABASE_URL (default: unset, i.e. SQLite)
+//   BENCH_DATABASE_URL the PostgreSQL server to bench on: the bench connects there to create and
+//                      drop its own database (default postgres://postgres@127.0.0.1:5432/postgres)
+//   BENCH_DATABASES    which databases to run, comma-separated        (default sqlite,postgres)
 //
-// Exit code: 0 when every measurement is valid (whether or not the targets are met),
+// Exit code: 0 when every measurement is valid (whether or not the targets are met, and also
+// when PostgreSQL is unreachable or a target is skipped with a printed reason),
 // 1 when a measurement is invalid (non-2xx, socket errors, timeouts) or the bench could not run.
 //
 // To add a target, append a descriptor to TARGETS; to add a goal, append to CHECKS.
@@ -34,6 +47,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SELF = fileURLToPath(import.meta.url);
@@ -105,11 +119,29 @@ const LOGIN_RATE_LIMIT = 1_000_000;
 const ARGON2_TEXT = 'argon2id m=19456 KiB, t=2, p=1';
 const LOGIN_FORM = new URLSearchParams({ ...ADMIN, grant_type: 'password', scope: 'read' }).toString();
 
-/** The admin's access token, obtained once before any load (see main). */
-const auth = { token: undefined };
+/**
+ * The person who files the complaints: in the seeded PGR workflow (seed/workflow/PGR.json) APPLY
+ * is allowed to CITIZEN and CSR, and the route (action 908) to CITIZEN, EMPLOYEE and GRO; the
+ * admin is SUPERUSER only. So the bench creates a call-centre employee, CSR + EMPLOYEE on the city.
+ */
+const CSR = {
+  username: 'bench.csr',
+  password: 'Bench@2026x',
+  tenantId: 'pb.amritsar',
+  userType: 'EMPLOYEE',
+  mobileNumber: '9800000001',
+  roles: ['CSR', 'EMPLOYEE'],
+};
+
+/** Access tokens, obtained once per database before any load (see runSuite). */
+const auth = { token: undefined, csrToken: undefined };
 const bearer = () => {
   expect(auth.token, 'no access token yet');
   return { ...JSON_HEADERS, authorization: `Bearer ${auth.token}` };
+};
+const csrBearer = () => {
+  expect(auth.csrToken, 'no access token for the CSR yet');
+  return { ...JSON_HEADERS, authorization: `Bearer ${auth.csrToken}` };
 };
 
 const MDMS_V2_SEARCH = {
@@ -117,14 +149,42 @@ const MDMS_V2_SEARCH = {
   MdmsCriteria: { tenantId: 'pb.amritsar', schemaCode: 'common-masters.Department', limit: 10 },
 };
 
+/** One id of the PGR complaint format (MDMS common-masters.IdFormat: PB-PGR-[cy:yyyy-MM-dd]-[SEQ_EG_PGR_ID]). */
+const IDGEN_GENERATE = { RequestInfo: {}, idRequests: [{ idName: 'pgr.servicerequestid', tenantId: 'pb.amritsar' }] };
+const PGR_ID = /^PB-PGR-\d{4}-\d{2}-\d{2}-(\d+)$/;
+
+/** Every transition files a new complaint: a businessId never used before (this run's tag + a counter). */
+const RUN_TAG = `${Date.now().toString(36)}${process.pid.toString(36)}`.toUpperCase();
+let applications = 0;
+const newBusinessId = () => `BENCH-${RUN_TAG}-${++applications}`;
+const applyBody = () => ({
+  RequestInfo: { apiId: 'Rainmaker' },
+  ProcessInstances: [
+    {
+      tenantId: 'pb.amritsar',
+      businessService: 'PGR',
+      moduleName: 'pgr-services',
+      businessId: newBusinessId(),
+      action: 'APPLY',
+      comment: 'Streetlight not working',
+    },
+  ],
+});
+
 /**
  * A target: one HTTP request hammered by autocannon.
  *   name, server ('baseline' | 'plinth'), method, path,
- *   body (object: sent as JSON; string: sent as is), headers (object, or a function called when the
- *   load starts, e.g. for a token obtained at run time),
- *   verify(json) → nothing, or throws when the answer is not the real thing,
+ *   body (object: sent as JSON; string: sent as is; function: called for every request, so that
+ *   each request can differ, e.g. a new businessId), headers (object, or a function called when
+ *   the load starts, e.g. for a token obtained at run time),
+ *   verify(json, sentBody) → nothing, or throws when the answer is not the real thing,
  *   connections (optional: overrides BENCH_CONNECTIONS for this target),
- *   noRatio (optional: no ratio to the baseline is reported, e.g. a different kind of work).
+ *   noRatio (optional: no ratio to the baseline is reported, e.g. a different kind of work),
+ *   unit, perRequest (optional: what one 2xx answer achieves, e.g. 1 id: reported as `unit`/s),
+ *   sqliteOnly (optional: not run on PostgreSQL),
+ *   skippable (optional: when `prepare` or `verify` fails, the target is left out of this
+ *   database's run with the reason printed, instead of stopping the bench),
+ *   prepare(ctx) (optional, async: set-up before the verification, e.g. a user to log in as).
  * The first target is the baseline every ratio refers to.
  */
 const TARGETS = [
@@ -175,6 +235,7 @@ const TARGETS = [
   {
     // Password login: argon2id verification (CPU-bound, on libuv's thread pool), then a transaction
     // (login failures cleared + an audit-log row), an EdDSA-signed access token and a stored refresh token.
+    // Not run on PostgreSQL: its cost is the hash, which does not depend on the database.
     name: 'login (argon2id)',
     server: 'plinth',
     method: 'POST',
@@ -183,7 +244,88 @@ const TARGETS = [
     headers: FORM_HEADERS,
     connections: 4,
     noRatio: true,
+    unit: 'logins',
+    perRequest: 1,
+    sqliteOnly: true,
     verify: (json) => expect(typeof json?.access_token === 'string' && json.access_token.length > 0, 'answer has no `access_token`'),
+  },
+  {
+    // A durable write: one counter increment (an upsert on idgen_sequence) committed before the answer.
+    // Every call asks for one id, so ids/s = req/s.
+    name: 'ids: idgen _generate',
+    server: 'plinth',
+    method: 'POST',
+    path: '/egov-idgen/id/_generate',
+    body: IDGEN_GENERATE,
+    headers: bearer,
+    unit: 'ids',
+    perRequest: 1,
+    verify: (json) => {
+      const ids = json?.idResponses;
+      expect(Array.isArray(ids) && ids.length === 1, 'answer has no `idResponses` array of one id');
+      expect(typeof ids[0]?.id === 'string' && PGR_ID.test(ids[0].id), `id "${ids[0]?.id}" is not of the format PB-PGR-<date>-<n>`);
+    },
+  },
+  {
+    // A durable write: APPLY of a new complaint in the seeded PGR workflow, i.e. a process instance
+    // (and its head row) written in one transaction before the answer. Each request has a new businessId.
+    name: 'transitions: workflow APPLY',
+    server: 'plinth',
+    method: 'POST',
+    path: '/egov-workflow-v2/egov-wf/process/_transition',
+    body: applyBody,
+    headers: csrBearer,
+    unit: 'transitions',
+    perRequest: 1,
+    skippable: true,
+    prepare: async ({ port }) => {
+      // Create the CSR as the admin (a fresh database each time), then log in as it.
+      const created = await request(
+        port,
+        'POST',
+        '/user/users/_createnovalidate',
+        {
+          RequestInfo: {},
+          user: {
+            userName: CSR.username,
+            name: 'Bench CSR',
+            password: CSR.password,
+            type: CSR.userType,
+            tenantId: CSR.tenantId,
+            mobileNumber: CSR.mobileNumber,
+            roles: CSR.roles.map((code) => ({ code, tenantId: CSR.tenantId })),
+          },
+        },
+        bearer(),
+      );
+      expect(created.status === 200, `creating the user ${CSR.username} answered HTTP ${created.status}: ${created.text.slice(0, 300)}`);
+      const form = new URLSearchParams({
+        username: CSR.username,
+        password: CSR.password,
+        tenantId: CSR.tenantId,
+        userType: CSR.userType,
+        grant_type: 'password',
+        scope: 'read',
+      }).toString();
+      const login = await request(port, 'POST', '/user/oauth/token', form, FORM_HEADERS);
+      const token = parseJson(login.text)?.access_token;
+      expect(
+        login.status === 200 && typeof token === 'string',
+        `login as ${CSR.username} answered HTTP ${login.status}: ${login.text.slice(0, 300)}`,
+      );
+      auth.csrToken = token;
+    },
+    verify: (json, sent) => {
+      const pi = json?.ProcessInstances?.[0];
+      const businessId = sent.ProcessInstances[0].businessId;
+      expect(json?.ProcessInstances?.length === 1, 'answer has no `ProcessInstances` array of one instance');
+      expect(pi.businessId === businessId, `answer is for businessId ${pi.businessId}, not ${businessId}`);
+      expect(
+        pi.action === 'APPLY' && pi.businessService === 'PGR',
+        `answer is action ${pi.action} of ${pi.businessService}, not APPLY of PGR`,
+      );
+      expect(pi.state?.state === 'PENDINGFORASSIGNMENT', `the new application is in state ${pi.state?.state}, not PENDINGFORASSIGNMENT`);
+    },
   },
 ];
 
@@ -193,7 +335,7 @@ const rowOf = (r, name) => {
   return row;
 };
 
-/** Goals of the issue; a failed goal prints FAIL but does not change the exit code. */
+/** Goals of the issue; a failed goal prints FAIL but does not change the exit code. Run for each database. */
 const CHECKS = [
   (r) => {
     const row = r.rows.find((x) => x.target.name === 'MDMS v2 _search');
@@ -229,6 +371,19 @@ function numberEnv(name, fallback) {
   return value;
 }
 
+const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+
+function databasesEnv() {
+  const raw = process.env.BENCH_DATABASES || 'sqlite,postgres';
+  const list = raw
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  for (const db of list)
+    if (db !== 'sqlite' && db !== 'postgres') throw new Error(`BENCH_DATABASES: unknown database "${db}" (sqlite, postgres)`);
+  return list;
+}
+
 const CONFIG = {
   duration: numberEnv('BENCH_DURATION', 10),
   rounds: Math.round(numberEnv('BENCH_ROUNDS', 3)),
@@ -236,14 +391,19 @@ const CONFIG = {
   connections: Math.round(numberEnv('BENCH_CONNECTIONS', 50)),
   idle: numberEnv('BENCH_IDLE', 3),
   cpuProf: process.env.BENCH_CPU_PROF === '1',
+  databaseUrl: process.env.BENCH_DATABASE_URL || DEFAULT_DATABASE_URL,
+  databases: databasesEnv(),
   pipelining: 1,
 };
 
 // ---------------------------------------------------------------------------------------------
-// Children: every process started here is killed on the way out, whatever the way.
+// Children: every process started here is killed on the way out, whatever the way; the bench's
+// PostgreSQL database is dropped on the way out too.
 
 const children = new Set();
 let tmpDir;
+/** Set by a signal: the signal handler cleans up and exits, whatever the run was doing. */
+let stopping = false;
 
 function startChild(name, args, env, logFile) {
   const log = fs.openSync(logFile, 'a');
@@ -285,11 +445,89 @@ function installCleanup() {
   process.on('exit', killAllNow);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
       console.error(`\nbench: ${signal}, stopping children`);
       killAllNow();
-      process.exit(130);
+      dropBenchDatabase()
+        .catch((error) => console.error(`bench: ${error.message}`))
+        .finally(() => process.exit(130));
     });
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PostgreSQL: the bench's own database, created fresh and dropped at the end.
+
+/** The database this run created, while it exists: { adminUrl, name }. */
+let benchDatabase;
+
+const redact = (url) => {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+};
+
+async function withPostgres(url, work) {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Connects to the server; answers its version and durability settings, or throws. */
+async function probePostgres(url) {
+  return withPostgres(url, async (client) => {
+    const setting = async (name) => (await client.query(`select current_setting('${name}') as v`)).rows[0].v;
+    return {
+      version: await setting('server_version'),
+      fsync: await setting('fsync'),
+      synchronousCommit: await setting('synchronous_commit'),
+      walSyncMethod: await setting('wal_sync_method'),
+    };
+  });
+}
+
+async function createBenchDatabase(adminUrl) {
+  const name = `plinth_bench_${Date.now()}_${process.pid}`;
+  await withPostgres(adminUrl, (client) => client.query(`CREATE DATABASE "${name}"`));
+  benchDatabase = { adminUrl, name };
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { name, url: url.toString() };
+}
+
+let dropping;
+/** Drops the bench's database if it exists (WITH (FORCE): a killed Plinth may leave backends behind); one drop at a time. */
+function dropBenchDatabase() {
+  dropping ??= dropNow().finally(() => {
+    dropping = undefined;
+  });
+  return dropping;
+}
+
+async function dropNow() {
+  if (!benchDatabase) return;
+  const { adminUrl, name } = benchDatabase;
+  await withPostgres(adminUrl, async (client) => {
+    try {
+      await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    } catch (error) {
+      if (error.code !== '42601') throw error; // before PostgreSQL 13: no FORCE
+      await client.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1', [name]);
+      await client.query(`DROP DATABASE IF EXISTS "${name}"`);
+    }
+  });
+  benchDatabase = undefined;
+  say(`bench: dropped the PostgreSQL database ${name}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -406,6 +644,17 @@ function gitCommit() {
   }
 }
 
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A target's body for one request: a function body is called each time (e.g. a new businessId). */
+const bodyOf = (target) => (typeof target.body === 'function' ? target.body() : target.body);
+
 // ---------------------------------------------------------------------------------------------
 // Load.
 
@@ -425,18 +674,54 @@ function machineBusySeconds() {
   return (user + nice + system + irq + softirq + steal) / 100;
 }
 
-/** Runs autocannon against one target; also records the CPU used by the server and by this (load) process. */
-async function load(port, target, seconds, serverPid) {
+/**
+ * CPU seconds used so far by every process named `postgres` on this machine (the server's
+ * backends, WAL writer, checkpointer...), by pid. Only meaningful when the server is local.
+ */
+function postgresCpu() {
+  const byPid = new Map();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      byPid.set(entry, (Number(fields[11]) + Number(fields[12])) / 100);
+    } catch {
+      // the process is gone
+    }
+  }
+  return byPid;
+}
+
+/** CPU seconds used between two postgresCpu() snapshots (processes started in between count in full). */
+function postgresCpuBetween(before, after) {
+  let seconds = 0;
+  for (const [pid, cpu] of after) seconds += cpu - (before.get(pid) ?? 0);
+  return seconds;
+}
+
+/**
+ * Runs autocannon against one target; also records the CPU used by the server, by this (load)
+ * process and, for PostgreSQL, by the postgres processes.
+ */
+async function load(port, target, seconds, serverPid, { postgres = false } = {}) {
   globalThis.gc?.();
   const serverCpu0 = cpuSecondsOf(serverPid);
   const loaderCpu0 = process.cpuUsage();
   const machine0 = machineBusySeconds();
+  const pg0 = postgres ? postgresCpu() : undefined;
   const t0 = process.hrtime.bigint();
+  const dynamicBody = typeof target.body === 'function';
   const result = await autocannon({
     url: `http://127.0.0.1:${port}${target.path}`,
     method: target.method,
     headers: headersOf(target),
-    body: bodyText(target.body),
+    body: dynamicBody ? undefined : bodyText(target.body),
+    // A body built for every request (autocannon calls setupRequest before each one it sends).
+    requests: dynamicBody
+      ? [{ method: target.method, path: target.path, setupRequest: (req) => ({ ...req, body: bodyText(target.body()) }) }]
+      : undefined,
     connections: target.connections ?? CONFIG.connections,
     pipelining: CONFIG.pipelining,
     duration: seconds,
@@ -446,11 +731,13 @@ async function load(port, target, seconds, serverPid) {
   const loaderCpu = process.cpuUsage(loaderCpu0);
   const serverCpu = (cpuSecondsOf(serverPid) - serverCpu0) / wall;
   const loaderCpuShare = (loaderCpu.user + loaderCpu.system) / 1e6 / wall;
+  const postgresCpuShare = postgres ? postgresCpuBetween(pg0, postgresCpu()) / wall : 0;
   return {
     serverCpu,
     loaderCpu: loaderCpuShare,
-    // CPU that neither the server nor the load generator used: other processes on the machine (noise).
-    otherCpu: Math.max(0, (machineBusySeconds() - machine0) / wall - serverCpu - loaderCpuShare),
+    postgresCpu: postgresCpuShare,
+    // CPU that neither the server, nor the load generator, nor PostgreSQL used: other processes on the machine (noise).
+    otherCpu: Math.max(0, (machineBusySeconds() - machine0) / wall - serverCpu - loaderCpuShare - postgresCpuShare),
     rps: result.requests.average,
     p99: result.latency.p99,
     p50: result.latency.p50,
@@ -463,18 +750,15 @@ async function load(port, target, seconds, serverPid) {
 }
 
 async function verify(port, target) {
-  const res = await request(port, target.method, target.path, target.body, headersOf(target));
+  const sent = bodyOf(target);
+  const res = await request(port, target.method, target.path, sent, headersOf(target));
   if (res.status < 200 || res.status > 299) {
     throw new Error(`${target.name}: ${target.method} ${target.path} answered HTTP ${res.status}: ${res.text.slice(0, 500)}`);
   }
-  let json;
+  const json = parseJson(res.text);
+  if (json === undefined) throw new Error(`${target.name}: answer is not JSON: ${res.text.slice(0, 500)}`);
   try {
-    json = JSON.parse(res.text);
-  } catch {
-    throw new Error(`${target.name}: answer is not JSON: ${res.text.slice(0, 500)}`);
-  }
-  try {
-    target.verify?.(json);
+    target.verify?.(json, sent);
   } catch (error) {
     throw new Error(`${target.name}: ${error.message}: ${res.text.slice(0, 500)}`);
   }
@@ -548,37 +832,59 @@ function summariseProfile(dir, top = 20) {
 // The run.
 
 /** The order of a measured round: the baseline first, then the other targets rotated by round - 1 places. */
-function roundOrder(round) {
-  const [first, ...rest] = TARGETS;
+function roundOrder(targets, round) {
+  const [first, ...rest] = targets;
   const shift = (round - 1) % rest.length;
   return [first, ...rest.slice(shift), ...rest.slice(0, shift)];
 }
 
-async function main() {
-  ({ default: autocannon } = await import('autocannon'));
-  if (!fs.existsSync(path.join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run bench` (it builds first)');
-  tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-bench-'));
-  const profDir = path.join(tmpDir, 'prof');
+/** The Node flags of `npm start` (e.g. the young-generation size that keeps idle RSS down). */
+function startFlags() {
+  const startScript = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start;
+  return startScript.split(/\s+/).filter((arg) => arg.startsWith('--'));
+}
 
-  say(
-    `bench: ${CONFIG.rounds} rounds x ${CONFIG.duration} s per target, ${CONFIG.warmup} s warm-up, ` +
-      `${CONFIG.connections} connections, pipelining ${CONFIG.pipelining}${CONFIG.cpuProf ? ', CPU PROFILING ON' : ''}`,
-  );
+/** Logs in as the admin and proves that auth is on (a garbage and a tampered token get 401). */
+async function loginAdmin(port) {
+  const login = await request(port, 'POST', '/user/oauth/token', LOGIN_FORM, FORM_HEADERS);
+  const loginJson = parseJson(login.text);
+  if (login.status !== 200 || typeof loginJson?.access_token !== 'string') {
+    throw new Error(`login as ${ADMIN.username} failed: HTTP ${login.status}: ${login.text.slice(0, 500)}`);
+  }
+  auth.token = loginJson.access_token;
 
-  // Start both servers.
-  const ports = { baseline: await freePort(), plinth: await freePort() };
-  const baseline = startChild(
-    'baseline',
-    [SELF, '--baseline-server', String(ports.baseline)],
-    { PATH: process.env.PATH, NODE_ENV: 'production' },
-    path.join(tmpDir, 'baseline.log'),
-  );
+  const [head, payload, signature] = auth.token.split('.');
+  const flipped = signature.slice(0, 10) + (signature[10] === 'A' ? 'B' : 'A') + signature.slice(11);
+  for (const [what, token] of [
+    ['garbage token', 'not-a-token'],
+    ['token with a tampered signature', `${head}.${payload}.${flipped}`],
+  ]) {
+    const res = await request(port, 'POST', '/mdms-v2/v2/_search', MDMS_V2_SEARCH, { ...JSON_HEADERS, authorization: `Bearer ${token}` });
+    if (res.status !== 401)
+      throw new Error(`MDMS v2 _search with a ${what} answered HTTP ${res.status}, not 401: auth is not on? ${res.text.slice(0, 300)}`);
+  }
+}
+
+/** 2xx answers autocannon counted in a list of runs. */
+const answered = (runs) => runs.reduce((sum, r) => sum + r.total - r.non2xx, 0);
+
+/**
+ * One database: starts Plinth on it (fresh DATA_DIR, and for PostgreSQL the bench's fresh
+ * database), verifies, warms up and measures every target of that database interleaved with the
+ * baseline, then stops Plinth. Answers the figures.
+ */
+async function runSuite({ db, label, databaseUrl, baseline, baselinePort }) {
+  const isPostgres = db === 'postgres';
+  auth.token = undefined;
+  auth.csrToken = undefined;
+  const profDir = path.join(tmpDir, `prof-${db}`);
+  const ports = { baseline: baselinePort, plinth: await freePort() };
   const plinthEnv = {
     ...process.env,
     NODE_ENV: 'production',
     PORT: String(ports.plinth),
     HOST: '127.0.0.1',
-    DATA_DIR: path.join(tmpDir, 'data'),
+    DATA_DIR: path.join(tmpDir, `data-${db}`),
     PLINTH_SEED_DIR: path.join(ROOT, 'seed'),
     LOG_LEVEL: 'warn',
     PLINTH_ADMIN_PASSWORD: ADMIN.password,
@@ -587,63 +893,60 @@ async function main() {
   delete plinthEnv.DATABASE_URL;
   delete plinthEnv.EVENT_BUS_URL;
   delete plinthEnv.NODE_OPTIONS;
-  if (process.env.BENCH_DATABASE_URL) plinthEnv.DATABASE_URL = process.env.BENCH_DATABASE_URL;
-  // The same Node flags as `npm start` (e.g. the young-generation size that keeps idle RSS down).
-  const startScript = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start;
-  const nodeFlags = startScript.split(/\s+/).filter((arg) => arg.startsWith('--'));
-  const plinthArgs = [...nodeFlags, ...(CONFIG.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), path.join(ROOT, 'bin/plinth.js'), 'start'];
+  delete plinthEnv.BENCH_DATABASE_URL;
+  if (databaseUrl) plinthEnv.DATABASE_URL = databaseUrl;
+  const plinthArgs = [
+    ...startFlags(),
+    ...(CONFIG.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []),
+    path.join(ROOT, 'bin/plinth.js'),
+    'start',
+  ];
   const startedAt = Date.now();
-  const plinth = startChild('plinth', plinthArgs, plinthEnv, path.join(tmpDir, 'plinth.log'));
+  const plinth = startChild(`plinth (${label})`, plinthArgs, plinthEnv, path.join(tmpDir, `plinth-${db}.log`));
   const servers = { baseline, plinth };
-
-  await Promise.all([waitReady(baseline, ports.baseline), waitReady(plinth, ports.plinth)]);
+  await waitReady(plinth, ports.plinth, 120_000);
   const readyMs = Date.now() - startedAt;
-  say(`bench: both servers ready (Plinth first start, including seeding, ${readyMs} ms); idling ${CONFIG.idle} s`);
+  say(`bench: [${label}] Plinth ready (first start, including migrations and seeding, ${readyMs} ms); idling ${CONFIG.idle} s`);
   await sleep(CONFIG.idle * 1000);
   const rss = {
     plinth: { idle: memoryOf(plinth.child.pid).rss },
     baseline: { idle: memoryOf(baseline.child.pid).rss },
   };
 
-  // Log in once as the admin; the authenticated targets send this token.
-  const login = await request(ports.plinth, 'POST', '/user/oauth/token', LOGIN_FORM, FORM_HEADERS);
-  let loginJson;
-  try {
-    loginJson = JSON.parse(login.text);
-  } catch {
-    // reported below
-  }
-  if (login.status !== 200 || typeof loginJson?.access_token !== 'string') {
-    throw new Error(`login as ${ADMIN.username} failed: HTTP ${login.status}: ${login.text.slice(0, 500)}`);
-  }
-  auth.token = loginJson.access_token;
+  await loginAdmin(ports.plinth);
+  say(`bench: [${label}] logged in as ${ADMIN.username}; a garbage token and a tampered token are refused with 401`);
 
-  // Prove auth is on: a garbage token and a token with a tampered signature must both be refused (401).
-  const [head, payload, signature] = auth.token.split('.');
-  const flipped = signature.slice(0, 10) + (signature[10] === 'A' ? 'B' : 'A') + signature.slice(11);
-  for (const [what, token] of [
-    ['garbage token', 'not-a-token'],
-    ['token with a tampered signature', `${head}.${payload}.${flipped}`],
-  ]) {
-    const res = await request(ports.plinth, 'POST', '/mdms-v2/v2/_search', MDMS_V2_SEARCH, {
-      ...JSON_HEADERS,
-      authorization: `Bearer ${token}`,
-    });
-    if (res.status !== 401)
-      throw new Error(`MDMS v2 _search with a ${what} answered HTTP ${res.status}, not 401: auth is not on? ${res.text.slice(0, 300)}`);
-  }
-  say(`bench: logged in as ${ADMIN.username}; a garbage token and a tampered token are refused with 401`);
-
-  // Verify every target once: a benchmark of an error page measures nothing.
+  // Set up, then verify every target once: a benchmark of an error page measures nothing. A
+  // skippable target that fails is left out of this database's run, with the reason printed.
+  const skipped = [];
   const bytes = new Map();
-  for (const target of TARGETS) bytes.set(target, await verify(ports[target.server], target));
-  say(`bench: every target answers 2xx with the expected content`);
+  const candidates = TARGETS.filter((t) => !(isPostgres && t.sqliteOnly));
+  for (const target of candidates) {
+    try {
+      await target.prepare?.({ port: ports[target.server] });
+      bytes.set(target, await verify(ports[target.server], target));
+    } catch (error) {
+      if (!target.skippable) throw error;
+      const reason = error.message.startsWith(`${target.name}: `) ? error.message.slice(target.name.length + 2) : error.message;
+      skipped.push({ target, reason });
+      say(`bench: [${label}] SKIPPED ${target.name}: ${reason}`);
+    }
+  }
+  const targets = candidates.filter((t) => bytes.has(t));
+  say(`bench: [${label}] ${targets.length} targets answer 2xx with the expected content`);
+  const ids = targets.find((t) => t.unit === 'ids');
+  const idsVerified = ids ? 1 : 0;
 
   // Warm-up, not counted.
-  for (const target of TARGETS) {
-    const w = await load(ports[target.server], target, CONFIG.warmup, servers[target.server].child.pid);
+  const warmups = new Map();
+  for (const target of targets) {
+    const w = await load(ports[target.server], target, CONFIG.warmup, servers[target.server].child.pid, { postgres: isPostgres });
+    warmups.set(target, w);
     say(
-      `bench: warm-up ${target.name}: ${Math.round(w.rps)} req/s${w.non2xx || w.errors ? ` (non-2xx ${w.non2xx}, errors ${w.errors})` : ''}`,
+      `bench: [${label}] warm-up ${target.name}: ${Math.round(w.rps)} req/s` +
+        (w.non2xx || w.errors || w.timeouts
+          ? ` (non-2xx ${w.non2xx}, errors ${w.errors}, timeouts ${w.timeouts} ${JSON.stringify(w.statusCodes)})`
+          : ''),
     );
   }
 
@@ -651,19 +954,19 @@ async function main() {
   // round; the other targets are rotated by one place each round, so that no target always runs
   // in the same slot (the first Plinth target after the baseline measurably suffers: Plinth has
   // sat idle while the baseline ran).
-  const runs = new Map(TARGETS.map((t) => [t, []]));
+  const runs = new Map(targets.map((t) => [t, []]));
   const orders = [];
   for (let round = 1; round <= CONFIG.rounds; round++) {
-    const order = roundOrder(round);
+    const order = roundOrder(targets, round);
     orders.push(order);
     for (const target of order) {
       const server = servers[target.server];
       if (server.exited) throw new Error(`${server.name} exited (${server.exitCode}) during the run\n${tail(server.logFile)}`);
-      const r = await load(ports[target.server], target, CONFIG.duration, server.child.pid);
+      const r = await load(ports[target.server], target, CONFIG.duration, server.child.pid, { postgres: isPostgres });
       runs.get(target).push(r);
       say(
-        `bench: round ${round}/${CONFIG.rounds} ${target.name}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, ` +
-          `CPU server ${pct(r.serverCpu)} / load generator ${pct(r.loaderCpu)} / others ${pct(r.otherCpu)}` +
+        `bench: [${label}] round ${round}/${CONFIG.rounds} ${target.name}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, ` +
+          `CPU server ${pct(r.serverCpu)} / load generator ${pct(r.loaderCpu)}${isPostgres ? ` / postgres ${pct(r.postgresCpu)}` : ''} / others ${pct(r.otherCpu)}` +
           (r.non2xx || r.errors || r.timeouts
             ? `, non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts} ${JSON.stringify(r.statusCodes)}`
             : ''),
@@ -671,6 +974,25 @@ async function main() {
       await sleep(500);
     }
   }
+
+  // The idgen counter after the load, against the 2xx answers counted: fewer numbers than answers
+  // would mean a number was issued twice. More is expected: requests still in flight when a run
+  // ended were answered (and committed) after autocannon stopped counting.
+  let idsLine;
+  if (ids) {
+    const last = await request(ports.plinth, ids.method, ids.path, ids.body, headersOf(ids));
+    const value = Number(PGR_ID.exec(parseJson(last.text)?.idResponses?.[0]?.id ?? '')?.[1]);
+    const counted = answered([warmups.get(ids), ...runs.get(ids)]) + idsVerified + 1;
+    idsLine =
+      last.status !== 200 || !Number.isFinite(value)
+        ? `idgen counter: could not read it after the load (HTTP ${last.status}: ${last.text.slice(0, 200)})`
+        : `idgen counter: ${value} numbers issued (SEQ_EG_PGR_ID) for ${counted} 2xx answers counted` +
+          (value >= counted
+            ? ` (${value - counted} more: answered after autocannon stopped counting): no number issued twice`
+            : `: **${counted - value} FEWER than answers: numbers were issued twice**`);
+    say(`bench: [${label}] ${idsLine}`);
+  }
+
   const after = memoryOf(plinth.child.pid);
   rss.plinth.afterLoad = after.rss;
   rss.plinth.peak = after.hwm;
@@ -678,11 +1000,13 @@ async function main() {
   rss.baseline.afterLoad = baselineAfter.rss;
   rss.baseline.peak = baselineAfter.hwm;
 
+  // Stop the platform cleanly (so a CPU profile gets written).
+  await stopChild(plinth);
+
   // Results. The ratio is the median of per-round ratios (each target against the baseline of the same round).
-  const baselineRuns = runs.get(TARGETS[0]);
-  const rows = TARGETS.map((target) => {
+  const baselineRuns = runs.get(targets[0]);
+  const rows = targets.map((target) => {
     const rs = runs.get(target);
-    const invalid = rs.some((r) => r.non2xx > 0 || r.errors > 0 || r.timeouts > 0);
     return {
       target,
       rps: median(rs.map((r) => r.rps)),
@@ -693,65 +1017,176 @@ async function main() {
       bytes: bytes.get(target),
       serverCpu: median(rs.map((r) => r.serverCpu)),
       loaderCpu: median(rs.map((r) => r.loaderCpu)),
+      postgresCpu: median(rs.map((r) => r.postgresCpu)),
       otherCpu: median(rs.map((r) => r.otherCpu)),
-      invalid,
+      invalid: rs.some((r) => r.non2xx > 0 || r.errors > 0 || r.timeouts > 0),
       runs: rs,
     };
   });
   const results = { rows, rss };
-  const checks = CHECKS.map((check) => check(results));
-  const invalid = rows.filter((r) => r.invalid);
+  const checks = CHECKS.map((check) => {
+    try {
+      return check(results);
+    } catch (error) {
+      return { name: 'a goal', pass: false, detail: `could not be evaluated: ${error.message}` };
+    }
+  });
+  return {
+    db,
+    label,
+    isPostgres,
+    targets,
+    rows,
+    rss,
+    checks,
+    runs,
+    orders,
+    skipped,
+    idsLine,
+    readyMs,
+    invalid: rows.filter((r) => r.invalid),
+    profile: CONFIG.cpuProf ? summariseProfile(profDir) : '',
+  };
+}
 
-  // Stop the platform cleanly (so a CPU profile gets written), then the baseline.
-  await stopChild(plinth);
-  await stopChild(baseline);
-
+/** One database's figures as Markdown: the main table, memory, per round, goals, validity, noise. */
+function renderSuite(s) {
   const mb = (kb) => (kb / 1024).toFixed(1);
+  const perSecond = (r) => (r.target.unit ? `${Math.round(r.rps * (r.target.perRequest ?? 1))} ${r.target.unit}/s` : '');
   const table = [
-    "| target | connections | req/s (median) | ratio to baseline | p99 ms (median) | non-2xx | errors | response bytes | server CPU | load-gen CPU | others' CPU |",
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-    ...rows.map(
+    `| target | connections | req/s (median) | work/s | ratio to baseline | p99 ms (median) | non-2xx | errors | response bytes | server CPU | load-gen CPU |${s.isPostgres ? ' postgres CPU |' : ''} others' CPU |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|${s.isPostgres ? '---:|' : ''}---:|`,
+    ...s.rows.map(
       (r) =>
-        `| ${r.target.name}${r.invalid ? ' **INVALID**' : ''} | ${r.target.connections ?? CONFIG.connections} | ${Math.round(r.rps)} | ${r.ratio === undefined ? 'n/a' : pct(r.ratio)} | ${r.p99} | ${r.non2xx} | ${r.errors} | ${r.bytes} | ${pct(r.serverCpu)} | ${pct(r.loaderCpu)} | ${pct(r.otherCpu)} |`,
+        `| ${r.target.name}${r.invalid ? ' **INVALID**' : ''} | ${r.target.connections ?? CONFIG.connections} | ${Math.round(r.rps)} | ${perSecond(r)} | ` +
+        `${r.ratio === undefined ? 'n/a' : pct(r.ratio)} | ${r.p99} | ${r.non2xx} | ${r.errors} | ${r.bytes} | ${pct(r.serverCpu)} | ${pct(r.loaderCpu)} |` +
+        `${s.isPostgres ? ` ${pct(r.postgresCpu)} |` : ''} ${pct(r.otherCpu)} |`,
     ),
-    '',
+    ...s.skipped.map((x) => `| ${x.target.name} **SKIPPED** |${' |'.repeat(s.isPostgres ? 12 : 11)}`),
+  ].join('\n');
+  const notes = [
     'Ratio: median of the per-round ratios (each run against the baseline run of the same round). CPU: median share of one core ' +
-      'during the measured runs, for the server, the load generator (this process) and every other process on the machine (noise). ' +
-      `Login: req/s are logins/s (${ARGON2_TEXT}; each successful login also writes an audit-log row and a refresh token).`,
-    '',
+      'during the measured runs, for the server, the load generator (this process)' +
+      (s.isPostgres ? ', every process named `postgres` on the machine' : '') +
+      ' and every other process on the machine (noise). ' +
+      (s.rows.some((r) => r.target.unit === 'logins')
+        ? `Login: logins/s (${ARGON2_TEXT}; each successful login also writes an audit-log row and a refresh token). `
+        : '') +
+      'ids: one id per call (ids/s = req/s), each a counter increment committed before the answer. ' +
+      'transitions: each request is APPLY of a new PGR complaint (a new businessId), committed before the answer.',
+    ...s.skipped.map((x) => `SKIPPED ${x.target.name}: ${x.reason}`),
+  ].join('\n\n');
+  const memory = [
     '| process | idle RSS MB | RSS after load MB | peak RSS (VmHWM) MB |',
     '|---|---:|---:|---:|',
-    `| Plinth (\`plinth start\`) | ${mb(rss.plinth.idle)} | ${mb(rss.plinth.afterLoad)} | ${mb(rss.plinth.peak)} |`,
-    `| baseline node:http | ${mb(rss.baseline.idle)} | ${mb(rss.baseline.afterLoad)} | ${mb(rss.baseline.peak)} |`,
+    `| Plinth (\`plinth start\`, ${s.label}) | ${mb(s.rss.plinth.idle)} | ${mb(s.rss.plinth.afterLoad)} | ${mb(s.rss.plinth.peak)} |`,
+    `| baseline node:http | ${mb(s.rss.baseline.idle)} | ${mb(s.rss.baseline.afterLoad)} | ${mb(s.rss.baseline.peak)} |`,
   ].join('\n');
   const perRound = [
-    '| round | order | ' + TARGETS.map((t) => `${t.name} req/s (p99 ms) [others' CPU]`).join(' | ') + ' |',
-    '|---|---|' + TARGETS.map(() => '---:').join('|') + '|',
+    '| round | order | ' + s.targets.map((t) => `${t.name} req/s (p99 ms) [others' CPU]`).join(' | ') + ' |',
+    '|---|---|' + s.targets.map(() => '---:').join('|') + '|',
     ...Array.from(
       { length: CONFIG.rounds },
       (_, i) =>
-        `| ${i + 1} | ${orders[i].map((t) => TARGETS.indexOf(t) + 1).join(' ')} | ` +
-        TARGETS.map((t) => {
-          const r = runs.get(t)[i];
-          return `${Math.round(r.rps)} (${r.p99}) [${pct(r.otherCpu)}]`;
-        }).join(' | ') +
+        `| ${i + 1} | ${s.orders[i].map((t) => s.targets.indexOf(t) + 1).join(' ')} | ` +
+        s.targets
+          .map((t) => {
+            const r = s.runs.get(t)[i];
+            return `${Math.round(r.rps)} (${r.p99}) [${pct(r.otherCpu)}]`;
+          })
+          .join(' | ') +
         ' |',
     ),
   ].join('\n');
-  const noisiest = Math.max(...rows.map((r) => r.otherCpu));
+  const noisiest = Math.max(...s.rows.map((r) => r.otherCpu));
   const noise =
     noisiest > 0.25
       ? `WARNING: other processes used up to ${pct(noisiest)} of a core during the measured runs (median per target): ` +
         'absolute figures are depressed and ratios noisier than on a quiet machine'
       : `machine quiet enough: other processes used at most ${pct(noisiest)} of a core (median per target)`;
-  const checkLines = checks.map((c) => `${c.pass ? 'PASS' : 'FAIL'} ${c.name}: ${c.detail}`);
-  const validity = invalid.length
-    ? `INVALID: ${invalid.map((r) => r.target.name).join(', ')} had non-2xx answers or errors during measurement`
+  const validity = s.invalid.length
+    ? `INVALID: ${s.invalid.map((r) => r.target.name).join(', ')} had non-2xx answers or errors during measurement`
     : 'all measured runs: 2xx only, no socket errors, no timeouts';
+  const lines = [
+    ...s.checks.map((c) => `${c.pass ? 'PASS' : 'FAIL'} ${c.name}: ${c.detail}`),
+    ...(s.idsLine ? [s.idsLine] : []),
+    validity,
+    noise,
+  ];
+  return {
+    text:
+      `${table}\n\n${notes}\n\n${memory}\n\nPer round (order: the targets' numbers in the order they ran, 1 = first row of the table above):\n\n` +
+      `${perRound}\n\n${lines.join('\n')}`,
+    markdown:
+      `${table}\n\n${notes}\n\n${memory}\n\nPer round (order: the targets' numbers in the order they ran, 1 = first row of the table above):\n\n` +
+      `${perRound}\n\n${lines.map((l) => `- ${l}`).join('\n')}`,
+  };
+}
 
-  console.log(
-    `\n${table}\n\nPer round (order: the targets' numbers in the order they ran, 1 = first row of the table above):\n\n${perRound}\n\n${checkLines.join('\n')}\n${validity}\n${noise}`,
+async function main() {
+  ({ default: autocannon } = await import('autocannon'));
+  if (!fs.existsSync(path.join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run bench` (it builds first)');
+  tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-bench-'));
+
+  say(
+    `bench: ${CONFIG.rounds} rounds x ${CONFIG.duration} s per target, ${CONFIG.warmup} s warm-up, ` +
+      `${CONFIG.connections} connections, pipelining ${CONFIG.pipelining}, databases ${CONFIG.databases.join(', ')}` +
+      `${CONFIG.cpuProf ? ', CPU PROFILING ON' : ''}`,
   );
+
+  // The baseline runs for the whole bench; each database's rounds measure it again.
+  const baselinePort = await freePort();
+  const baseline = startChild(
+    'baseline',
+    [SELF, '--baseline-server', String(baselinePort)],
+    { PATH: process.env.PATH, NODE_ENV: 'production' },
+    path.join(tmpDir, 'baseline.log'),
+  );
+  await waitReady(baseline, baselinePort);
+
+  const suites = [];
+  const notes = [];
+  let postgresInfo;
+  if (CONFIG.databases.includes('sqlite')) {
+    suites.push(await runSuite({ db: 'sqlite', label: 'SQLite', baseline, baselinePort }));
+  }
+  if (CONFIG.databases.includes('postgres')) {
+    try {
+      postgresInfo = await probePostgres(CONFIG.databaseUrl);
+    } catch (error) {
+      const line = `PostgreSQL SKIPPED: ${redact(CONFIG.databaseUrl)} is not reachable (${error.message}); set BENCH_DATABASE_URL to a server the bench may create databases on`;
+      say(`bench: ${line}`);
+      notes.push(line);
+    }
+    if (postgresInfo) {
+      const created = await createBenchDatabase(CONFIG.databaseUrl);
+      say(
+        `bench: PostgreSQL ${postgresInfo.version} at ${redact(CONFIG.databaseUrl)} (fsync ${postgresInfo.fsync}, synchronous_commit ` +
+          `${postgresInfo.synchronousCommit}, wal_sync_method ${postgresInfo.walSyncMethod}): created database ${created.name}`,
+      );
+      suites.push(
+        await runSuite({
+          db: 'postgres',
+          label: `PostgreSQL ${postgresInfo.version.split(' ')[0]}`,
+          databaseUrl: created.url,
+          baseline,
+          baselinePort,
+        }),
+      );
+      await dropBenchDatabase();
+    }
+  }
+  await stopChild(baseline);
+
+  const rendered = suites.map((s) => ({ suite: s, ...renderSuite(s) }));
+  for (const { suite, text } of rendered) {
+    console.log(`\n## ${suite.label}\n\n${text}`);
+    if (suite.profile)
+      console.log(
+        `\nPlinth CPU profile (${suite.label}; whole life of the process: start, seeding, warm-up and load):\n\n${suite.profile}`,
+      );
+  }
+  if (notes.length) console.log(`\n${notes.join('\n')}`);
 
   const cpus = os.cpus();
   const meta = [
@@ -759,34 +1194,45 @@ async function main() {
     `- node: ${process.version}; nproc: ${os.availableParallelism()}; CPU: ${cpus[0]?.model ?? 'unknown'}; RAM: ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
     `- commit: ${gitCommit()}`,
     `- settings: ${CONFIG.rounds} rounds x ${CONFIG.duration} s, ${CONFIG.warmup} s warm-up per target, ${CONFIG.connections} connections, pipelining ${CONFIG.pipelining}, Plinth LOG_LEVEL=warn, PLINTH_LOGIN_RATE_LIMIT=${LOGIN_RATE_LIMIT}, login target ${TARGETS.find((t) => t.name.startsWith('login'))?.connections} connections (${ARGON2_TEXT})${CONFIG.cpuProf ? ', **CPU profiling on (not comparable)**' : ''}`,
-    `- Plinth first start to ready (fresh DATA_DIR, seeding included): ${readyMs} ms`,
+    ...suites.map(
+      (s) =>
+        `- ${s.label}: Plinth first start to ready (fresh DATA_DIR${s.isPostgres ? ' and database' : ''}, migrations and seeding included): ${s.readyMs} ms`,
+    ),
+    ...(postgresInfo
+      ? [
+          `- PostgreSQL: ${postgresInfo.version} at ${redact(CONFIG.databaseUrl)}, fsync ${postgresInfo.fsync}, synchronous_commit ${postgresInfo.synchronousCommit}, wal_sync_method ${postgresInfo.walSyncMethod}; Plinth's pool: 10 connections`,
+        ]
+      : []),
+    ...notes.map((n) => `- ${n}`),
   ].join('\n');
-  let profile = '';
-  if (CONFIG.cpuProf) {
-    profile = summariseProfile(profDir);
-    console.log(`\nPlinth CPU profile (whole life of the process: start, seeding, warm-up and load):\n\n${profile}`);
-  }
   const outDir = path.join(ROOT, 'bench/results');
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(
     path.join(outDir, 'latest.md'),
-    `# Plinth benchmark — latest run\n\n${meta}\n\n${table}\n\nPer round (order: the targets' numbers in the order they ran, 1 = first row of the table above):\n\n${perRound}\n\n` +
-      `${checkLines.map((l) => `- ${l}`).join('\n')}\n- ${validity}\n- ${noise}\n` +
-      (profile ? `\n## Plinth CPU profile\n\n${profile}\n` : ''),
+    `# Plinth benchmark — latest run\n\n${meta}\n` +
+      rendered
+        .map(
+          ({ suite, markdown }) =>
+            `\n## ${suite.label}\n\n${markdown}\n` +
+            (suite.profile ? `\n### Plinth CPU profile (${suite.label})\n\n${suite.profile}\n` : ''),
+        )
+        .join(''),
   );
   say(`bench: wrote ${path.relative(ROOT, path.join(outDir, 'latest.md'))}`);
 
   killAllNow();
-  process.exitCode = invalid.length ? 1 : 0;
+  process.exitCode = suites.some((s) => s.invalid.length) ? 1 : 0;
 }
 
 if (process.argv[2] === '--baseline-server') {
   runBaselineServer(Number(process.argv[3]));
 } else {
   installCleanup();
-  main().catch((error) => {
+  main().catch(async (error) => {
+    if (stopping) return; // the signal handler is cleaning up and will exit
     console.error(`bench: FAILED: ${error?.stack ?? error}`);
     killAllNow();
+    await dropBenchDatabase().catch((dropError) => console.error(`bench: could not drop the bench database: ${dropError.message}`));
     process.exit(1);
   });
 }
