@@ -1,5 +1,5 @@
-import { LRUCache } from 'lru-cache';
 import type { Authorizer, RoleGrant } from '../../kernel/auth.js';
+import { createReadCache } from '../../kernel/cache.js';
 import type { ChangeFeed } from '../../kernel/changes.js';
 import { DomainError, invalid } from '../../kernel/errors.js';
 import { stateTenantOf, tenantCovers } from '../../kernel/tenancy.js';
@@ -132,18 +132,8 @@ function compile(actions: readonly Action[], roleActions: readonly { rolecode: s
  * state tenant; `isAuthorized` is the gateway's per-request question and runs from memory.
  */
 export function createAccessService({ mdms, changes }: AccessServiceDeps) {
-  const compiled = new LRUCache<string, CompiledMapping>({ max: MAX_STATES });
-  const loading = new Map<string, Promise<CompiledMapping>>();
-  // A load that began before a change must not fill the cache the change just emptied.
-  let generation = 0;
-
-  const invalidate = () => {
-    generation++;
-    compiled.clear();
-    loading.clear();
-  };
-  // The feed hands '*' (another process wrote, or LISTEN was lost) to every topic's listeners too.
-  const unsubscribe = [changes.subscribe(CHANGE_TOPIC, invalidate), changes.subscribe('*', invalidate)];
+  // Unknown tenants are not kept, so made-up ids cannot push real states out.
+  const compiled = createReadCache<CompiledMapping>(changes, CHANGE_TOPIC, { maxSize: MAX_STATES, keep: (mapping) => mapping !== EMPTY_MAPPING });
 
   async function masters(tenantId: string, wanted: readonly { module: string; master: string }[]) {
     const result = await mdms.searchV1({
@@ -170,29 +160,9 @@ export function createAccessService({ mdms, changes }: AccessServiceDeps) {
     return compile(actions, roleActions);
   }
 
+  /** Synchronous when cached: authorization runs on every request. */
   function mappingOf(stateTenant: string): CompiledMapping | Promise<CompiledMapping> {
-    const ready = compiled.get(stateTenant);
-    if (ready) return ready;
-    let pending = loading.get(stateTenant);
-    if (!pending) {
-      const started = generation;
-      pending = load(stateTenant).then(
-        (mapping) => {
-          if (generation === started) {
-            // Unknown tenants are not kept, so made-up ids cannot push real states out.
-            if (mapping !== EMPTY_MAPPING) compiled.set(stateTenant, mapping);
-            loading.delete(stateTenant);
-          }
-          return mapping;
-        },
-        (error: unknown) => {
-          if (generation === started) loading.delete(stateTenant);
-          throw error;
-        },
-      );
-      loading.set(stateTenant, pending);
-    }
-    return pending;
+    return compiled.peek(stateTenant) ?? compiled.get(stateTenant, () => load(stateTenant));
   }
 
   const isAuthorized: Authorizer['isAuthorized'] = async (roles: readonly RoleGrant[], uri: string, tenantIds: readonly string[]) => {
@@ -327,8 +297,8 @@ export function createAccessService({ mdms, changes }: AccessServiceDeps) {
 
     /** Stops listening to the change feed (module stop). */
     close(): void {
-      for (const off of unsubscribe) off();
-      invalidate();
+      compiled.clear();
+      compiled.close();
     },
   };
 }

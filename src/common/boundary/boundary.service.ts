@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { createReadCache } from '../../kernel/cache.js';
 import type { ChangeFeed } from '../../kernel/changes.js';
 import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
@@ -178,28 +178,17 @@ async function gather(checks: Array<() => unknown>): Promise<void> {
 
 export function createBoundaryService({ database, store, clock, outbox, changes, tenants }: BoundaryServiceDeps) {
   // Search answers by criteria, sized by the records they hold; trees per hierarchy, sized by nodes.
-  const answers = new LRUCache<string, { value: object; size: number }>({ maxSize: 50_000, sizeCalculation: (entry) => entry.size });
-  const trees = new LRUCache<string, TreeIndex>({ maxSize: 200_000, sizeCalculation: (tree) => tree.nodes.length + 1 });
-  const loadingTrees = new Map<string, Promise<TreeIndex>>();
-  // Bumped on every change, so a load that overlapped a write does not store what it read.
-  let generation = 0;
-  const dropCaches = () => {
-    generation++;
-    answers.clear();
-    trees.clear();
-    loadingTrees.clear();
-  };
-  const unsubscribe = [changes.subscribe(CHANGE_TOPIC, dropCaches), changes.subscribe('*', dropCaches)];
+  const answers = createReadCache<{ value: object; size: number }>(changes, CHANGE_TOPIC, { maxSize: 50_000, size: (entry) => entry.size });
+  const trees = createReadCache<TreeIndex>(changes, CHANGE_TOPIC, { maxSize: 200_000, size: (tree) => tree.nodes.length + 1 });
 
   const runner = (tx?: Tx): Runner => (tx ? (tx.kysely.withTables() as unknown as Runner) : store.runner());
 
   async function cached<T extends object>(key: string, size: (value: T) => number, load: () => Promise<T>): Promise<T> {
-    const hit = answers.get(key);
-    if (hit) return hit.value as T;
-    const startedAt = generation;
-    const value = await load();
-    if (generation === startedAt) answers.set(key, { value, size: Math.max(1, size(value)) });
-    return value;
+    const entry = await answers.get(key, async () => {
+      const value = await load();
+      return { value, size: size(value) };
+    });
+    return entry.value as T;
   }
 
   function checkName(value: string, kind: 'code' | 'type', code: string, field: string): void {
@@ -242,30 +231,7 @@ export function createBoundaryService({ database, store, clock, outbox, changes,
   }
 
   function treeIndex(tenantId: string, hierarchyType: string): Promise<TreeIndex> {
-    const key = `${tenantId}\u0000${hierarchyType}`;
-    const hit = trees.get(key);
-    if (hit) return Promise.resolve(hit);
-    let loading = loadingTrees.get(key);
-    if (!loading) {
-      const startedAt = generation;
-      const forget = () => {
-        if (loadingTrees.get(key) === current) loadingTrees.delete(key);
-      };
-      const current: Promise<TreeIndex> = loadTree(tenantId, hierarchyType).then(
-        (tree) => {
-          if (generation === startedAt) trees.set(key, tree);
-          forget();
-          return tree;
-        },
-        (error: unknown) => {
-          forget();
-          throw error;
-        },
-      );
-      loading = current;
-      loadingTrees.set(key, current);
-    }
-    return loading;
+    return trees.get(`${tenantId}\u0000${hierarchyType}`, () => loadTree(tenantId, hierarchyType));
   }
 
   /**
@@ -775,7 +741,8 @@ export function createBoundaryService({ database, store, clock, outbox, changes,
     },
 
     close(): void {
-      for (const stop of unsubscribe) stop();
+      answers.close();
+      trees.close();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { createReadCache } from '../../kernel/cache.js';
 import type { ChangeFeed } from '../../kernel/changes.js';
 import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
@@ -74,15 +74,7 @@ function isUniqueViolation(error: unknown): boolean {
  * cached per (tenant, locale, modules) and dropped on every change, here or in another process.
  */
 export function createLocalizationService({ database, store, clock, outbox, changes, tenants }: LocalizationServiceDeps) {
-  const cache = new LRUCache<string, readonly Message[]>({ maxSize: CACHE_MAX_MESSAGES, sizeCalculation: (list) => list.length + 1 });
-  // Bumped on every change, so a load that overlapped a write does not store what it read.
-  let generation = 0;
-  const dropCache = () => {
-    generation++;
-    cache.clear();
-  };
-  // The feed hands '*' (another process wrote, or LISTEN was lost) to this listener too.
-  changes.subscribe(CHANGE_TOPIC, dropCache);
+  const cache = createReadCache<readonly Message[]>(changes, CHANGE_TOPIC, { maxSize: CACHE_MAX_MESSAGES, size: (list) => list.length + 1 });
 
   /** `default` is not a tenant of MDMS but DIGIT's root of every lineage. */
   async function assertTenant(tenantId: string, field = 'tenantId'): Promise<void> {
@@ -100,16 +92,12 @@ export function createLocalizationService({ database, store, clock, outbox, chan
   }
 
   async function computed(tenantId: string, locale: string, modules: readonly string[] | undefined): Promise<readonly Message[]> {
-    const key = JSON.stringify([tenantId, locale, modules ?? null]);
-    const hit = cache.get(key);
-    if (hit) return hit;
-    const startedAt = generation;
-    const lineage = lineageOf(tenantId);
-    const locales = locale === FALLBACK_LOCALE ? [locale] : [locale, FALLBACK_LOCALE];
-    const rows = await store.forSearch(store.runner(), lineage, locales, modules);
-    const list = Object.freeze(mergeMessages(rows, lineage, locale));
-    if (generation === startedAt) cache.set(key, list);
-    return list;
+    return cache.get(JSON.stringify([tenantId, locale, modules ?? null]), async () => {
+      const lineage = lineageOf(tenantId);
+      const locales = locale === FALLBACK_LOCALE ? [locale] : [locale, FALLBACK_LOCALE];
+      const rows = await store.forSearch(store.runner(), lineage, locales, modules);
+      return Object.freeze(mergeMessages(rows, lineage, locale));
+    });
   }
 
   function checkSearch(criteria: SearchCriteria): ErrorDetail[] {
@@ -334,7 +322,7 @@ export function createLocalizationService({ database, store, clock, outbox, chan
 
     /** Drops every cached list, in this process and (PostgreSQL) in the others. */
     async bustCache(): Promise<void> {
-      dropCache();
+      cache.clear();
       await database.transaction((tx) => changes.publish(tx, CHANGE_TOPIC));
     },
 

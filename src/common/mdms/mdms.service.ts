@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { createReadCache } from '../../kernel/cache.js';
 import type { Clock } from '../../kernel/clock.js';
 import type { ChangeFeed } from '../../kernel/changes.js';
 import type { Database, Tx } from '../../kernel/db.js';
@@ -45,33 +45,13 @@ export type MdmsServiceDeps = {
 
 export function createMdmsService({ database, store, clock, outbox, changes }: MdmsServiceDeps) {
   // Search answers, keyed by the normalised criteria; master data is read far more than written.
-  const cache = new LRUCache<string, object>({ max: 5000 });
-  let tenantCache: Promise<ReadonlySet<string>> | undefined;
-  // Bumped on every change, so a load that overlapped a write does not store what it read.
-  let generation = 0;
-  const dropCaches = () => {
-    generation++;
-    cache.clear();
-    tenantCache = undefined;
-  };
-  changes.subscribe(CHANGE_TOPIC, dropCaches);
-  changes.subscribe('*', dropCaches);
+  const answers = createReadCache<object>(changes, CHANGE_TOPIC, { maxSize: 5000 });
+  const tenantList = createReadCache<ReadonlySet<string>>(changes, CHANGE_TOPIC, { maxSize: 1 });
 
   const runner = (tx?: Tx): Runner => (tx ? (tx.kysely.withTables() as unknown as Runner) : store.runner());
 
   const tenants: TenantDirectory = {
-    knownTenants() {
-      if (!tenantCache) {
-        const startedAt = generation;
-        const loading = store.tenantCodes(store.runner()).then((codes) => new Set(codes) as ReadonlySet<string>);
-        tenantCache = loading;
-        const forget = () => {
-          if (tenantCache === loading) tenantCache = undefined;
-        };
-        loading.then(() => generation !== startedAt && forget(), forget);
-      }
-      return tenantCache;
-    },
+    knownTenants: () => tenantList.get('all', async () => new Set(await store.tenantCodes(store.runner()))),
   };
 
   /** Inside a transaction the tenant list is read through it: it may hold tenants not yet committed. */
@@ -85,13 +65,8 @@ export function createMdmsService({ database, store, clock, outbox, changes }: M
     await assertKnownTenant(tenantsSeenBy(db), tenantId);
   }
 
-  async function cached<T extends object>(key: string, load: () => Promise<T>): Promise<T> {
-    const hit = cache.get(key);
-    if (hit) return hit as T;
-    const startedAt = generation;
-    const value = await load();
-    if (generation === startedAt) cache.set(key, value);
-    return value;
+  function cached<T extends object>(key: string, load: () => Promise<T>): Promise<T> {
+    return answers.get(key, load) as Promise<T>;
   }
 
   function toSchema(row: SchemaRow): SchemaDefinition {

@@ -1,6 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import { LRUCache } from 'lru-cache';
 import type { Authenticator, RoleGrant, UserInfo, UserType } from '../../kernel/auth.js';
+import { createReadCache } from '../../kernel/cache.js';
 import type { ChangeFeed } from '../../kernel/changes.js';
 import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
@@ -65,9 +65,8 @@ export function createUserService(deps: UserServiceDeps) {
   const { database, store, tokens, otp, clock, changes, audit, masters, tenants } = deps;
   const lockout = { ...defaultLockout, ...deps.lockout };
   // uuid → UserInfo for the auth hook; dropped whenever any user changes (here or in another process).
-  const infoCache = new LRUCache<string, UserInfo>({ max: 10_000 });
-  changes.subscribe(USERS_TOPIC, () => infoCache.clear());
-  changes.subscribe('*', () => infoCache.clear());
+  // Only active, unlocked users are kept; a role change dropped mid-load is never kept (no stale rights).
+  const infoCache = createReadCache<{ info: UserInfo | undefined; keep: boolean }>(changes, USERS_TOPIC, { maxSize: 10_000, keep: (entry) => entry.keep });
 
   async function roleGrants(rows: UserRow[]): Promise<Map<number, RoleGrant[]>> {
     const roles = await store.rolesOf(store.db(), rows.map((r) => r.id));
@@ -224,13 +223,13 @@ export function createUserService(deps: UserServiceDeps) {
   }
 
   async function userInfoByUuid(uuid: string): Promise<UserInfo | undefined> {
-    const hit = infoCache.get(uuid);
-    if (hit) return hit;
-    const row = await store.findByUuid(store.db(), uuid);
-    if (!row) return undefined;
-    const info = toUserInfo(row, (await roleGrants([row])).get(row.id) ?? []);
-    if (row.active && !row.account_locked) infoCache.set(uuid, info);
-    return row.active ? info : undefined;
+    const entry = await infoCache.get(uuid, async () => {
+      const row = await store.findByUuid(store.db(), uuid);
+      if (!row) return { info: undefined, keep: false };
+      const info = toUserInfo(row, (await roleGrants([row])).get(row.id) ?? []);
+      return { info: row.active ? info : undefined, keep: row.active && !row.account_locked };
+    });
+    return entry.info;
   }
 
   function tokenResponse(issued: IssuedTokens, user: ReturnType<typeof toDigitUser>) {

@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import { LRUCache } from 'lru-cache';
 import type { RoleGrant, UserType } from '../../kernel/auth.js';
+import { createReadCache } from '../../kernel/cache.js';
 import type { ChangeFeed } from '../../kernel/changes.js';
 import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
@@ -137,26 +137,12 @@ function splitList(values: readonly string[] | undefined): string[] | undefined 
 
 export function createWorkflowService({ database, store, clock, outbox, changes, mdms, users }: WorkflowServiceDeps) {
   // Definitions are read on every transition and search, written rarely: cache per tenant and code.
-  const cache = new LRUCache<string, Promise<unknown>>({ max: 5000 });
-  let generation = 0;
-  const drop = () => {
-    generation++;
-    cache.clear();
-  };
   // MDMS holds BusinessServiceMasterConfig, which decides where a definition is looked up.
-  for (const topic of [CHANGE_TOPIC, 'mdms', '*']) changes.subscribe(topic, drop);
+  const cache = createReadCache<{ value: unknown }>(changes, [CHANGE_TOPIC, 'mdms'], { maxSize: 5000 });
 
-  function cached<T>(key: string, load: () => Promise<T>): Promise<T> {
-    const hit = cache.get(key);
-    if (hit) return hit as Promise<T>;
-    const started = generation;
-    const loading = load();
-    cache.set(key, loading);
-    const forget = () => {
-      if (cache.get(key) === loading) cache.delete(key);
-    };
-    loading.then(() => generation !== started && forget(), forget);
-    return loading;
+  async function cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const entry = await cache.get(key, async () => ({ value: await load() }));
+    return entry.value as T;
   }
 
   async function master(stateTenant: string, moduleName: string, name: string): Promise<unknown[]> {
