@@ -71,3 +71,15 @@ export const AuditDetails = Type.Object({
   lastModifiedTime: Type.Number(),
 });
 export type AuditDetails = Static<typeof AuditDetails>;
+
+/** The audit columns every table carries, as DIGIT's AuditDetails. */
+export type AuditColumns = { created_by: string | null; last_modified_by: string | null; created_time: number; last_modified_time: number };
+
+export function auditDetailsOf(row: AuditColumns): AuditDetails {
+  return {
+    createdBy: row.created_by,
+    lastModifiedBy: row.last_modified_by,
+    createdTime: row.created_time,
+    lastModifiedTime: row.last_modified_time,
+  };
+}

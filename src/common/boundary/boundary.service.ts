@@ -1,6 +1,7 @@
 import { createReadCache } from '../../kernel/cache.js';
 import type { ChangeFeed } from '../../kernel/changes.js';
 import type { Clock } from '../../kernel/clock.js';
+import { auditDetailsOf } from '../../kernel/envelope.js';
 import type { Database, Tx } from '../../kernel/db.js';
 import { DomainError, invalid, type ErrorDetail } from '../../kernel/errors.js';
 import type { Outbox } from '../../kernel/events.js';
@@ -120,22 +121,13 @@ function splitCodes(codes: readonly string[] | undefined): string[] | undefined 
   return all.length === 0 ? undefined : all;
 }
 
-function audit(row: Pick<EntityRow, 'created_by' | 'last_modified_by' | 'created_time' | 'last_modified_time'>) {
-  return {
-    createdBy: row.created_by,
-    lastModifiedBy: row.last_modified_by,
-    createdTime: row.created_time,
-    lastModifiedTime: row.last_modified_time,
-  };
-}
-
 function toBoundary(row: EntityRow): Boundary {
   return {
     id: row.id,
     tenantId: row.tenant_id,
     code: row.code,
     geometry: row.geometry ?? null,
-    auditDetails: audit(row),
+    auditDetails: auditDetailsOf(row),
     additionalDetails: row.additional_details ?? null,
   };
 }
@@ -146,7 +138,7 @@ function toHierarchy(row: HierarchyRow): BoundaryHierarchy {
     tenantId: row.tenant_id,
     hierarchyType: row.hierarchy_type,
     boundaryHierarchy: row.boundary_hierarchy,
-    auditDetails: audit(row),
+    auditDetails: auditDetailsOf(row),
   };
 }
 
@@ -158,7 +150,7 @@ function toRelation(row: RelationshipRow): BoundaryRelation {
     hierarchyType: row.hierarchy_type,
     boundaryType: row.boundary_type,
     parent: row.parent,
-    auditDetails: audit(row),
+    auditDetails: auditDetailsOf(row),
   };
 }
 

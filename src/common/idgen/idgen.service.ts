@@ -1,4 +1,5 @@
 import type { Clock } from '../../kernel/clock.js';
+import { auditDetailsOf } from '../../kernel/envelope.js';
 import type { Database, Tx } from '../../kernel/db.js';
 import { invalid } from '../../kernel/errors.js';
 import { newId } from '../../kernel/ids.js';
@@ -199,12 +200,7 @@ export function createIdgenService({ database, store, clock, mdms, timeZone }: I
       deviceId: row.device_id,
       expiresTime: row.expires_time,
       ...(ids ? { ids } : {}),
-      auditDetails: {
-        createdBy: row.created_by,
-        lastModifiedBy: row.last_modified_by,
-        createdTime: row.created_time,
-        lastModifiedTime: row.last_modified_time,
-      },
+      auditDetails: auditDetailsOf(row),
     };
   }
 

@@ -1,5 +1,6 @@
 import { createReadCache } from '../../kernel/cache.js';
 import type { Clock } from '../../kernel/clock.js';
+import { auditDetailsOf } from '../../kernel/envelope.js';
 import type { ChangeFeed } from '../../kernel/changes.js';
 import type { Database, Tx } from '../../kernel/db.js';
 import { DomainError, invalid, type ErrorDetail } from '../../kernel/errors.js';
@@ -77,12 +78,7 @@ export function createMdmsService({ database, store, clock, outbox, changes }: M
       description: row.description,
       definition: row.definition as Record<string, unknown>,
       isActive: row.is_active,
-      auditDetails: {
-        createdBy: row.created_by,
-        lastModifiedBy: row.last_modified_by,
-        createdTime: row.created_time,
-        lastModifiedTime: row.last_modified_time,
-      },
+      auditDetails: auditDetailsOf(row),
     };
   }
 
@@ -94,12 +90,7 @@ export function createMdmsService({ database, store, clock, outbox, changes }: M
       uniqueIdentifier: row.unique_identifier,
       data: row.data,
       isActive: row.is_active,
-      auditDetails: {
-        createdBy: row.created_by,
-        lastModifiedBy: row.last_modified_by,
-        createdTime: row.created_time,
-        lastModifiedTime: row.last_modified_time,
-      },
+      auditDetails: auditDetailsOf(row),
     };
   }
 

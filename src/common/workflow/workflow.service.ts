@@ -4,7 +4,7 @@ import { createReadCache } from '../../kernel/cache.js';
 import type { ChangeFeed } from '../../kernel/changes.js';
 import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
-import type { AuditDetails } from '../../kernel/envelope.js';
+import { auditDetailsOf, type AuditDetails } from '../../kernel/envelope.js';
 import { DomainError, invalid, type ErrorDetail } from '../../kernel/errors.js';
 import type { Outbox } from '../../kernel/events.js';
 import { newId } from '../../kernel/ids.js';
@@ -433,7 +433,7 @@ export function createWorkflowService({ database, store, clock, outbox, changes,
       businesssServiceSla: row.business_service_sla === null ? null : row.business_service_sla - elapsed,
       previousStatus: row.previous_status,
       entity: entity ?? null,
-      auditDetails: { createdBy: row.created_by, createdTime: row.created_time, lastModifiedBy: row.last_modified_by, lastModifiedTime: row.last_modified_time },
+      auditDetails: auditDetailsOf(row),
       rating: row.rating,
       escalated: database.fromBool(row.escalated),
     };
@@ -726,7 +726,7 @@ export function createWorkflowService({ database, store, clock, outbox, changes,
       escalated: database.fromBool(row.escalated),
       stateSla: row.state_sla,
       businesssServiceSla: row.business_service_sla,
-      auditDetails: { createdBy: row.created_by, createdTime: row.created_time, lastModifiedBy: row.last_modified_by, lastModifiedTime: row.last_modified_time },
+      auditDetails: auditDetailsOf(row),
     };
   }
 
