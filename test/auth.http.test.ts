@@ -229,3 +229,23 @@ describe('lockout settings from the environment', () => {
     }
   });
 });
+
+describe('sweeping expired credentials', () => {
+  it('deletes expired OTPs, revocations and refresh tokens, and nothing still usable', async () => {
+    const count = async (table: 'user_otps' | 'user_revoked_tokens' | 'user_refresh_tokens') =>
+      Number(
+        (await platform.database.kysely.withTables<Record<typeof table, { id: string }>>().selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst())?.n ?? 0,
+      );
+    expect(await count('user_otps')).toBeGreaterThan(0);
+    expect(await count('user_refresh_tokens')).toBeGreaterThan(0);
+    now += 15 * 24 * 60 * 60_000; // past every OTP, access token and refresh token issued so far
+    const fresh = await login(platform, 'admin', ADMIN_PASSWORD, 'pb');
+    expect(fresh.status).toBe(200);
+    expect(await platform.users.sweep()).toBeGreaterThan(0);
+    expect(await count('user_otps')).toBe(0);
+    expect(await count('user_revoked_tokens')).toBe(0);
+    expect(await count('user_refresh_tokens')).toBe(1); // only the fresh one
+    const search = await post(platform, '/user/_search', { RequestInfo: {}, tenantId: 'pb', userName: 'admin' }, bearer(fresh.body['access_token']));
+    expect(search.status).toBe(200);
+  });
+});

@@ -38,8 +38,12 @@ export function logOtpSink(logger: FastifyBaseLogger): OtpSink {
   };
 }
 
+const SWEEP_INTERVAL_MS = 60 * 60_000;
+
 export type UserApi = {
   readonly service: UserService;
+  /** Deletes expired OTPs, revocations and refresh tokens; answers how many rows went. */
+  sweep(): Promise<number>;
   readonly otp: OtpService;
   readonly authenticator: Authenticator;
   init(): Promise<void>;
@@ -57,14 +61,27 @@ export type UserDeps = {
 export const userModule = defineModule<UserApi, UserDeps>({
   name: 'user',
   migrations: [init],
-  create({ database, clock, changes }, { audit, masters, tenants, otpSink, settings }) {
+  create({ database, clock, changes, config, logger }, { audit, masters, tenants, otpSink, settings }) {
     const store = createUserStore(database);
     const tokens = createTokenService({ database, store, clock, changes, accessTtlMs: settings.accessTokenTtlMs, refreshTtlMs: settings.refreshTokenTtlMs });
     const otp = createOtpService({ store, clock, sink: otpSink, settings: settings.otp });
     const service = createUserService({ database, store, tokens, otp, clock, changes, audit, masters, tenants, lockout: settings.lockout });
+    // Expired OTPs, revocations and refresh tokens are swept hourly by the worker role.
+    const sweep = () => store.sweepExpired(store.db(), clock.now());
+    let timer: NodeJS.Timeout | undefined;
     return {
-      api: { service, otp, authenticator: service.authenticator, init: () => tokens.init() },
+      api: { service, otp, authenticator: service.authenticator, init: () => tokens.init(), sweep },
       routes: userRoutes(service, otp, tokens, settings.rateLimits),
+      async start() {
+        if (config.role === 'api') return;
+        timer = setInterval(() => {
+          sweep().catch((error: unknown) => logger.warn({ err: error }, 'sweeping expired credentials failed'));
+        }, SWEEP_INTERVAL_MS);
+        timer.unref();
+      },
+      async stop() {
+        clearInterval(timer);
+      },
     };
   },
 });

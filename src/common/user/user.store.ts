@@ -182,6 +182,17 @@ export function createUserStore(database: Database) {
       return Number(row?.n ?? 0);
     },
 
+    /** Deletes OTPs, revocations and refresh tokens that can no longer be used; answers how many. */
+    async sweepExpired(runner: Runner, now: number): Promise<number> {
+      const results = await Promise.all([
+        runner.deleteFrom('user_otps').where('expires_time', '<', now).executeTakeFirst(),
+        // A revoked access token past its expiry is refused by its signature check anyway.
+        runner.deleteFrom('user_revoked_tokens').where('expires_time', '<', now).executeTakeFirst(),
+        runner.deleteFrom('user_refresh_tokens').where('expires_time', '<', now).executeTakeFirst(),
+      ]);
+      return results.reduce((sum, r) => sum + Number(r.numDeletedRows), 0);
+    },
+
     async clearLoginFailures(runner: Runner, userId: number): Promise<void> {
       await runner.deleteFrom('user_login_failures').where('user_id', '=', userId).execute();
     },
