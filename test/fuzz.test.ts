@@ -541,6 +541,11 @@ describe('fuzzing every route', () => {
     ['NUL in an OTP identity', '/otp/v1/_validate', false, { RequestInfo: {}, otp: { tenantId: 'pb', identity: `98765${NUL}4321`, otp: '123456' } }],
     ['NUL in an OTP identity (create)', '/otp/v1/_create', true, { RequestInfo: {}, otp: { tenantId: 'pb', identity: `98765${NUL}4321`, type: 'login' } }],
     ['NUL in a password-reset user name', '/user/password/nologin/_update', false, { RequestInfo: {}, otpReference: '', userName: NUL, newPassword: '', tenantId: 'pb' }],
+    // Integers past PostgreSQL's bigint (found by CI's fuzz run): refused by the schemas' bounds.
+    ['a user id past bigint', '/user/v1/_search', true, { RequestInfo: null, id: [-9223372036854776000] }],
+    ['a user id past bigint (scalar)', '/user/v1/_search', true, { RequestInfo: null, id: -9223372036854776000 }],
+    ['an MDMS offset past bigint', '/mdms-v2/v2/_search', false, { RequestInfo: {}, MdmsCriteria: { tenantId: 'pb', offset: 1e20 } }],
+    ['an audit time past bigint', '/audit/v1/_search', true, { RequestInfo: {}, AuditCriteria: { tenantId: 'pb', fromTime: 1e20 } }],
   ];
   it.each(found)('replays a found counterexample: %s (%s)', async (_what, url, asAdmin, body) => {
     const route = routes.find((r) => r.method === 'POST' && new RegExp(`^${r.url.replace(/:[A-Za-z0-9_]+/g, '[^/]+')}$`).test(url.split('?')[0]!))!;

@@ -3,7 +3,7 @@ import { RequestInfo, ResponseInfo } from '../../kernel/envelope.js';
 
 const TenantId = Type.String({ minLength: 1, maxLength: 256, description: 'Dot-separated tenant id, e.g. pb or pb.amritsar' });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
-const EpochMs = Type.Integer({ minimum: 0, description: 'Epoch milliseconds, inclusive' });
+const EpochMs = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Epoch milliseconds, inclusive' });
 
 export const AuditEntry = Type.Object({
   id: Type.String(),
@@ -31,7 +31,7 @@ export const AuditSearchRequest = Type.Object({
       actorUuid: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
       fromTime: Type.Optional(Nullable(EpochMs)),
       toTime: Type.Optional(Nullable(EpochMs)),
-      offset: Type.Optional(Type.Integer({ minimum: 0, default: 0 })),
+      offset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 })),
       limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
     },
     { additionalProperties: true },

@@ -41,8 +41,8 @@ export const BoundaryResponse = Type.Object({ ResponseInfo, Boundary: Type.Array
 export const BoundarySearchQuery = Type.Object({
   tenantId: TenantId,
   codes: Type.Optional(Type.Array(Type.String({ maxLength: 20_000 }), { maxItems: 100, description: 'Comma-separated, or repeated' })),
-  offset: Type.Optional(Type.Integer({ minimum: 0 })),
-  limit: Type.Optional(Type.Integer({ minimum: 1 })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
 });
 export type BoundarySearchQuery = Static<typeof BoundarySearchQuery>;
 
@@ -98,8 +98,8 @@ export const HierarchySearchCriteria = Type.Object(
   {
     tenantId: TenantId,
     hierarchyType: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 100 }))),
-    offset: Type.Optional(Type.Integer({ minimum: 0 })),
-    limit: Type.Optional(Type.Integer({ minimum: 1 })),
+    offset: Type.Optional(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
   },
   { additionalProperties: true },
 );

@@ -77,7 +77,7 @@ export const ReservationCriteria = Type.Object(
     deviceId: Type.Optional(Nullable(Type.String({ maxLength: 256 }))),
     reservedId: Type.Optional(Nullable(Type.String({ maxLength: 400, description: 'A reserved id: finds the reservation that holds it' }))),
     includeIds: Type.Optional(Nullable(Type.Boolean({ description: 'Also answer the reserved ids (for a device that lost them)' }))),
-    offset: Type.Optional(Nullable(Type.Integer({ minimum: 0 }))),
+    offset: Type.Optional(Nullable(Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }))),
     limit: Type.Optional(Nullable(Type.Integer({ minimum: 1, maximum: 100 }))),
   },
   { additionalProperties: true },

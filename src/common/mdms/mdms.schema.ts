@@ -3,7 +3,7 @@ import { AuditDetails, RequestInfo, ResponseInfo } from '../../kernel/envelope.j
 
 const TenantId = Type.String({ minLength: 1, maxLength: 256, description: 'Dot-separated tenant id, e.g. pb or pb.amritsar' });
 const SchemaCode = Type.String({ minLength: 1, maxLength: 256, pattern: '^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)+$', description: '<moduleName>.<masterName>' });
-const Offset = Type.Integer({ minimum: 0, default: 0 });
+const Offset = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, default: 0 });
 const Limit = Type.Integer({ minimum: 1, maximum: 1000, default: 10 });
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 

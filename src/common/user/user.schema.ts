@@ -14,7 +14,7 @@ export const RoleInput = Type.Object(
 /** DIGIT's UserRequest: field sizes as egov-user's contract; unknown fields are ignored. */
 export const UserInput = Type.Object(
   {
-    id: Opt(Type.Union([Type.Integer(), Type.Null()])),
+    id: Opt(Type.Union([Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), Type.Null()])),
     uuid: Opt(Str(36)),
     userName: Opt(Str(180)),
     password: Opt(Str(64)),
@@ -59,7 +59,7 @@ export const UserSearchRequest = Type.Object(
   {
     RequestInfo,
     tenantId: Opt(Str(256)),
-    id: Opt(Type.Union([Type.Array(Type.Integer(), { maxItems: 500 }), Type.Null()])),
+    id: Opt(Type.Union([Type.Array(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }), { maxItems: 500 }), Type.Null()])),
     uuid: Opt(Type.Union([Type.Array(Type.String({ maxLength: 64 }), { maxItems: 500 }), Type.Null()])),
     userName: Opt(Str(180)),
     name: Opt(Str(50)),
@@ -69,7 +69,7 @@ export const UserSearchRequest = Type.Object(
     userType: Opt(Type.Union([UserTypeSchema, Type.Null()])),
     roleCodes: Opt(Type.Union([Type.Array(Type.String({ maxLength: 50 }), { maxItems: 100 }), Type.Null()])),
     pageSize: Opt(Type.Integer({ minimum: 1, maximum: 500 })),
-    pageNumber: Opt(Type.Integer({ minimum: 0 })),
+    pageNumber: Opt(Type.Integer({ minimum: 0, maximum: 1_000_000 })),
   },
   { additionalProperties: true },
 );
