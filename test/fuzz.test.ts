@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { routeTable, type RouteEntry } from '../src/kernel/http.js';
-import { ADMIN_PASSWORD, testPlatform } from './helpers.js';
+import { ADMIN_PASSWORD, isDigitError, testPlatform } from './helpers.js';
 
 /**
  * Fuzzes every route of the platform, walked from its route table so new routes are covered
@@ -438,17 +438,6 @@ function requestsFor(route: RouteEntry): fc.Arbitrary<FuzzRequest> {
 // ---------------------------------------------------------------------------------------------
 // What every answer must look like.
 
-function isDigitError(json: unknown): boolean {
-  if (!json || typeof json !== 'object' || Array.isArray(json)) return false;
-  const body = json as Record<string, unknown>;
-  const errors = body['Errors'];
-  return (
-    body['ResponseInfo'] === null &&
-    Array.isArray(errors) &&
-    errors.length > 0 &&
-    errors.every((e: unknown) => !!e && typeof e === 'object' && typeof (e as Record<string, unknown>)['code'] === 'string' && typeof (e as Record<string, unknown>)['message'] === 'string')
-  );
-}
 function isOAuthError(json: unknown): boolean {
   if (!json || typeof json !== 'object' || Array.isArray(json)) return false;
   const body = json as Record<string, unknown>;

@@ -92,3 +92,19 @@ export async function adminAuth(platform: Platform): Promise<Record<string, stri
   if (status !== 200) throw new Error(`admin login failed: ${status} ${JSON.stringify(body)}`);
   return { authorization: `Bearer ${String(body['access_token'])}` };
 }
+
+/** DIGIT's error body: `{ResponseInfo: null, Errors: [{code, message, …}, …]}`. */
+export function isDigitError(json: unknown): boolean {
+  if (!json || typeof json !== 'object' || Array.isArray(json)) return false;
+  const body = json as Record<string, unknown>;
+  const errors = body['Errors'];
+  return (
+    body['ResponseInfo'] === null &&
+    Array.isArray(errors) &&
+    errors.length > 0 &&
+    errors.every((e: unknown) => {
+      const error = e as Record<string, unknown> | null;
+      return !!error && typeof error === 'object' && typeof error['code'] === 'string' && error['code'] !== '' && typeof error['message'] === 'string';
+    })
+  );
+}

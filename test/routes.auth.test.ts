@@ -6,7 +6,7 @@ import { installAuth, type UserInfo } from '../src/kernel/auth.js';
 import { loadConfig } from '../src/kernel/config.js';
 import { createHttpApp, routeTable, type HttpApp, type RouteEntry } from '../src/kernel/http.js';
 import { createMetrics } from '../src/kernel/metrics.js';
-import { testPlatform } from './helpers.js';
+import { isDigitError, testPlatform } from './helpers.js';
 
 /**
  * Every route of the platform is walked from its own route table, so a route added tomorrow is
@@ -88,21 +88,6 @@ async function probe(app: HttpApp, route: Pick<RouteEntry, 'method' | 'url'>, to
   return { status: response.statusCode, body: response.body, json };
 }
 
-/** DIGIT's error body: `{ResponseInfo: null, Errors: [{code, message, …}, …]}`. */
-function isDigitError(json: unknown): boolean {
-  if (!json || typeof json !== 'object' || Array.isArray(json)) return false;
-  const body = json as Record<string, unknown>;
-  const errors = body['Errors'];
-  return (
-    body['ResponseInfo'] === null &&
-    Array.isArray(errors) &&
-    errors.length > 0 &&
-    errors.every((e: unknown) => {
-      const error = e as Record<string, unknown> | null;
-      return !!error && typeof error === 'object' && typeof error['code'] === 'string' && error['code'] !== '' && typeof error['message'] === 'string';
-    })
-  );
-}
 
 /** The check every protected route must pass: refused with 401 in DIGIT's shape. */
 function isRefusal(response: Probe): boolean {
