@@ -18,11 +18,23 @@ import { createSettings, settingsMigrations, type Settings } from './kernel/sett
 import { mdmsModule, type MdmsApi } from './common/mdms/index.js';
 import { auditModule, type AuditApi } from './common/audit/index.js';
 import { accessModule, type AccessApi } from './common/access/index.js';
-import { defaultUserSettings, logOtpSink, userModule, type OtpSink, type UserApi, type UserMasters, type UserSettings } from './common/user/index.js';
+import {
+  defaultUserSettings,
+  logOtpSink,
+  userModule,
+  type OtpSink,
+  type UserApi,
+  type UserMasters,
+  type UserSettings,
+} from './common/user/index.js';
 import { boundaryModule, type BoundaryApi } from './common/boundary/index.js';
 import { localizationModule, type LocalizationApi } from './common/localization/index.js';
 import { idgenModule, type IdgenApi } from './common/idgen/index.js';
 import { workflowModule, type WorkflowApi } from './common/workflow/index.js';
+import { encryptionModule, type EncryptionApi } from './common/encryption/index.js';
+import { dedupModule, type DedupApi } from './domain/dedup/index.js';
+import { individualModule, type IndividualApi } from './domain/individual/index.js';
+import { householdModule, type HouseholdApi } from './domain/household/index.js';
 import { readSeedDir } from './seed.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -44,6 +56,10 @@ export type Platform = {
   readonly localization: LocalizationApi;
   readonly idgen: IdgenApi;
   readonly workflow: WorkflowApi;
+  readonly encryption: EncryptionApi;
+  readonly dedup: DedupApi;
+  readonly individual: IndividualApi;
+  readonly household: HouseholdApi;
   /** Loads a seed directory through the modules' own rules: `seed/<module>/` by each module, in dependency order. */
   seed(dir: string): Promise<Record<string, SeedCounts>>;
   /**
@@ -99,10 +115,20 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
   try {
     await migrate(database, [
       { module: 'kernel', migrations: [...eventMigrations, ...settingsMigrations] },
-      ...[mdmsModule, auditModule, accessModule, userModule, boundaryModule, localizationModule, idgenModule, workflowModule].map((m) => ({
-        module: m.name,
-        migrations: m.migrations,
-      })),
+      ...[
+        mdmsModule,
+        auditModule,
+        accessModule,
+        userModule,
+        boundaryModule,
+        localizationModule,
+        idgenModule,
+        workflowModule,
+        encryptionModule,
+        dedupModule,
+        individualModule,
+        householdModule,
+      ].map((m) => ({ module: m.name, migrations: m.migrations })),
     ]);
 
     const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? false });
@@ -140,6 +166,23 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
     const localization = localizationModule.create(context, { mdms: mdms.api });
     const idgen = idgenModule.create(context, { mdms: mdms.api });
     const workflow = workflowModule.create(context, { mdms: mdms.api, users: users.api });
+    const encryption = encryptionModule.create(context, { audit: audit.api });
+    const dedup = dedupModule.create(context, { encryption: encryption.api, mdms: mdms.api });
+    const individual = individualModule.create(context, {
+      mdms: mdms.api,
+      audit: audit.api,
+      users: users.api,
+      boundary: boundary.api,
+      idgen: idgen.api,
+      encryption: encryption.api,
+      dedup: dedup.api,
+    });
+    const household = householdModule.create(context, {
+      mdms: mdms.api,
+      boundary: boundary.api,
+      idgen: idgen.api,
+      individual: individual.api,
+    });
     // In dependency order: seeding and start follow it, stopping reverses it.
     const instances: Array<[string, ModuleInstance<unknown>]> = [
       [mdmsModule.name, mdms],
@@ -150,6 +193,10 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       [localizationModule.name, localization],
       [idgenModule.name, idgen],
       [workflowModule.name, workflow],
+      [encryptionModule.name, encryption],
+      [dedupModule.name, dedup],
+      [individualModule.name, individual],
+      [householdModule.name, household],
     ];
     await users.api.init();
 
@@ -160,7 +207,10 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
         global: false,
         // Thrown by the plugin, so it reaches the kernel's error handler like any refusal.
         errorResponseBuilder: (_request, context) =>
-          new DomainError('too_many_requests', { code: 'TOO_MANY_REQUESTS', message: `Too many requests from this address; retry in ${Math.ceil(context.ttl / 1000)} s` }),
+          new DomainError('too_many_requests', {
+            code: 'TOO_MANY_REQUESTS',
+            message: `Too many requests from this address; retry in ${Math.ceil(context.ttl / 1000)} s`,
+          }),
       });
       installAuth(target, {
         authenticator: users.api.authenticator,
@@ -179,7 +229,17 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       const [user] = await users.api.service.search({ uuids: [uuid], active: true }, { pageSize: 1 });
       if (!user) return undefined;
       request.log.info({ internalCaller: uuid, url: request.url }, 'internal call on behalf of a DIGIT module');
-      return { id: user.id, uuid: user.uuid, userName: user.userName, name: user.name, mobileNumber: user.mobileNumber, emailId: user.emailId, type: user.type, tenantId: user.tenantId, roles: user.roles };
+      return {
+        id: user.id,
+        uuid: user.uuid,
+        userName: user.userName,
+        name: user.name,
+        mobileNumber: user.mobileNumber,
+        emailId: user.emailId,
+        type: user.type,
+        tenantId: user.tenantId,
+        roles: user.roles,
+      };
     }
 
     await register(app, false);
@@ -193,7 +253,10 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       const files = await readSeedDir(dir);
       const unknown = [...files.keys()].filter((folder) => !instances.some(([name, instance]) => name === folder && instance.seed));
       if (unknown.length > 0) {
-        throw new DomainError('invalid', { code: 'INVALID_SEED_DIR', message: `no module loads seed folder(s) ${unknown.join(', ')} in ${dir}` });
+        throw new DomainError('invalid', {
+          code: 'INVALID_SEED_DIR',
+          message: `no module loads seed folder(s) ${unknown.join(', ')} in ${dir}`,
+        });
       }
       const report: Record<string, SeedCounts> = {};
       for (const [name, instance] of instances) {
@@ -228,6 +291,10 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       localization: localization.api,
       idgen: idgen.api,
       workflow: workflow.api,
+      encryption: encryption.api,
+      dedup: dedup.api,
+      individual: individual.api,
+      household: household.api,
       seed,
       async bootstrapAdmin() {
         const states = [...(await mdms.api.service.tenants.knownTenants())].filter((t) => !t.includes('.')).sort();
@@ -263,7 +330,10 @@ function addOperationalRoutes(app: HttpApp, database: Database, metrics: Metrics
   app.get('/health/live', { schema: { hide: true }, config: { open: true } }, async () => ({ status: 'UP' }));
   app.get(
     '/health/ready',
-    { schema: { hide: true, response: { 200: Type.Object({ status: Type.String() }), 503: Type.Object({ status: Type.String() }) } }, config: { open: true } },
+    {
+      schema: { hide: true, response: { 200: Type.Object({ status: Type.String() }), 503: Type.Object({ status: Type.String() }) } },
+      config: { open: true },
+    },
     async (_request, reply) => {
       try {
         await database.ping();

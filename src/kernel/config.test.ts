@@ -13,6 +13,8 @@ function configErrorOf(fn: () => unknown): ConfigError {
   throw new Error('expected a ConfigError, but nothing was thrown');
 }
 
+const KEY = Buffer.alloc(32, 7).toString('base64');
+
 describe('loadConfig', () => {
   it('uses the defaults when nothing is set', () => {
     const config = loadConfig({});
@@ -37,6 +39,8 @@ describe('loadConfig', () => {
       lockoutCoolDownMinutes: 60,
       accessTokenMinutes: 480,
       timeZone: 'Asia/Kolkata',
+      masterKey: undefined,
+      masterKeyFile: undefined,
     });
   });
 
@@ -62,6 +66,8 @@ describe('loadConfig', () => {
       PLINTH_LOCKOUT_COOLDOWN_MINUTES: '15',
       PLINTH_ACCESS_TOKEN_MINUTES: '60',
       PLINTH_TIME_ZONE: 'Africa/Nairobi',
+      PLINTH_MASTER_KEY: KEY,
+      PLINTH_MASTER_KEY_FILE: '/run/secrets/plinth-master.key',
     });
     expect(config).toEqual({
       port: 3000,
@@ -84,6 +90,8 @@ describe('loadConfig', () => {
       lockoutCoolDownMinutes: 15,
       accessTokenMinutes: 60,
       timeZone: 'Africa/Nairobi',
+      masterKey: KEY,
+      masterKeyFile: '/run/secrets/plinth-master.key',
     });
   });
 
@@ -93,6 +101,12 @@ describe('loadConfig', () => {
     }
     for (const host of ['127.0.0.1', '::1', 'localhost', '192.168.1.2', '172.16.0.1', '10.1.2.3', 'fd00::1']) {
       expect(loadConfig({ INTERNAL_HOST: host }).internalHost).toBe(host);
+    }
+  });
+
+  it('refuses a master key that is not 32 bytes of base64', () => {
+    for (const bad of ['short', Buffer.alloc(16).toString('base64'), `${KEY}!`]) {
+      expect(() => loadConfig({ PLINTH_MASTER_KEY: bad })).toThrow(/PLINTH_MASTER_KEY: must be 32 random bytes/);
     }
   });
 

@@ -34,6 +34,13 @@ export type Config = {
   readonly accessTokenMinutes: number;
   /** IANA time zone of the government's calendar (dates inside ids, financial years). */
   readonly timeZone: string;
+  /**
+   * The master key that wraps every tenant's data keys (PLINTH_MASTER_KEY, base64 of 32 bytes),
+   * or the file holding it (PLINTH_MASTER_KEY_FILE). Both unset: `<dataDir>/master.key`, created
+   * on first start (development; an operator keeps it outside the data directory).
+   */
+  readonly masterKey: string | undefined;
+  readonly masterKeyFile: string | undefined;
 };
 
 export class ConfigError extends Error {
@@ -121,6 +128,16 @@ function privateHost(env: Env, name: string, fallback: string): string {
   return raw;
 }
 
+/** Base64 of exactly 32 bytes (AES-256). */
+function masterKey(env: Env, name: string): string | undefined {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return undefined;
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(raw) || Buffer.from(raw, 'base64').length !== 32) {
+    throw new ConfigError(name, 'must be 32 random bytes in base64 (for example: openssl rand -base64 32)');
+  }
+  return raw;
+}
+
 /** Reads the whole configuration once, failing fast with the name of the first bad variable. */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const config: Config = {
@@ -144,6 +161,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     lockoutCoolDownMinutes: positiveInt(env, 'PLINTH_LOCKOUT_COOLDOWN_MINUTES', 60),
     accessTokenMinutes: positiveInt(env, 'PLINTH_ACCESS_TOKEN_MINUTES', 480),
     timeZone: timeZone(env, 'PLINTH_TIME_ZONE', 'Asia/Kolkata'),
+    masterKey: masterKey(env, 'PLINTH_MASTER_KEY'),
+    masterKeyFile: ((file) => (file === undefined ? undefined : path.resolve(file)))(nonEmpty(env, 'PLINTH_MASTER_KEY_FILE')),
   };
   return { ...config, ...overrides };
 }

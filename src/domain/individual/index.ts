@@ -1,0 +1,46 @@
+import type { UserInfo } from '../../kernel/auth.js';
+import { defineModule } from '../../kernel/module.js';
+import type { AuditApi } from '../../common/audit/index.js';
+import type { BoundaryApi } from '../../common/boundary/index.js';
+import type { EncryptionApi } from '../../common/encryption/index.js';
+import type { IdgenApi } from '../../common/idgen/index.js';
+import type { MdmsApi } from '../../common/mdms/index.js';
+import type { UserApi } from '../../common/user/index.js';
+import type { DedupApi } from '../dedup/index.js';
+
+/** What other registries may ask of individuals (households link members to them). */
+export type IndividualLookup = {
+  /** Server ids of the individuals with these client reference ids (deleted ones included), by client reference id. */
+  idsByClientReferenceId(tenantId: string, clientReferenceIds: readonly string[]): Promise<Map<string, string>>;
+  /** The subset of these server ids that exist in the tenant (deleted ones included). */
+  existingIds(tenantId: string, ids: readonly string[]): Promise<Set<string>>;
+  /**
+   * DIGIT-shaped Individuals by server id, decrypted and masked for `viewer` by the security
+   * policy, each decryption audited: what a downsync hands a device.
+   */
+  view(tenantId: string, ids: readonly string[], viewer: UserInfo, options?: { includeDeleted?: boolean }): Promise<unknown[]>;
+};
+
+export type IndividualApi = { readonly lookup: IndividualLookup };
+
+export type IndividualDeps = {
+  mdms: MdmsApi;
+  audit: AuditApi;
+  users: UserApi;
+  boundary: BoundaryApi;
+  idgen: IdgenApi;
+  encryption: EncryptionApi;
+  dedup: DedupApi;
+};
+
+/** DIGIT's individual registry: people, encrypted at rest, synced from offline devices. */
+export const individualModule = defineModule<IndividualApi, IndividualDeps>({
+  name: 'individual',
+  migrations: [],
+  create() {
+    const notYet = (): never => {
+      throw new Error('individual: not implemented yet');
+    };
+    return { api: { lookup: { idsByClientReferenceId: notYet, existingIds: notYet, view: notYet } } };
+  },
+});
