@@ -14,6 +14,9 @@ Commands:
   migrate                         apply pending database migrations and exit
   seed <dir>                      load a seed directory (e.g. seed/) idempotently
   audit verify [tenantId]         check the audit log's hash chain; names the first broken entry
+  keys rotate <tenantId>          new current data and signing keys for a state tenant; old ones keep
+                                  decrypting; a worker re-encrypts the records in the background
+  keys reencrypt <tenantId>       move the state's records to its current key now, and report how many
   help                            show this text
 
 Configuration comes from the environment: see README.md.`;
@@ -43,7 +46,10 @@ async function start(config: Config): Promise<number> {
     await platform.app.listen({ port: config.port, host: config.host });
     if (platform.internalApp && config.internalPort !== undefined) {
       await platform.internalApp.listen({ port: config.internalPort, host: config.internalHost });
-      platform.app.log.warn({ host: config.internalHost, port: config.internalPort }, 'internal listener on: it trusts RequestInfo.userInfo from DIGIT modules');
+      platform.app.log.warn(
+        { host: config.internalHost, port: config.internalPort },
+        'internal listener on: it trusts RequestInfo.userInfo from DIGIT modules',
+      );
     }
   }
   const where = config.databaseUrl ? redactUrl(config.databaseUrl) : path.join(config.dataDir, 'plinth.db');
@@ -99,7 +105,11 @@ export async function main(argv: string[]): Promise<number> {
         try {
           const report = await platform.seed(path.resolve(dir));
           for (const [module, counts] of Object.entries(report)) {
-            console.log(`seeded ${dir} ${module}: ${Object.entries(counts).map(([what, n]) => `${n} ${what}`).join(', ')}`);
+            console.log(
+              `seeded ${dir} ${module}: ${Object.entries(counts)
+                .map(([what, n]) => `${n} ${what}`)
+                .join(', ')}`,
+            );
           }
         } finally {
           await platform.stop();
@@ -116,6 +126,38 @@ export async function main(argv: string[]): Promise<number> {
           const report = await platform.audit.log.verify(rest[1]);
           console.log(formatVerifyReport(report));
           return report.ok ? 0 : 1;
+        } finally {
+          await platform.stop();
+        }
+      }
+      case 'keys': {
+        const [task, tenantId] = rest;
+        if ((task !== 'rotate' && task !== 'reencrypt') || !tenantId) {
+          console.error('plinth keys: `plinth keys rotate <tenantId>` or `plinth keys reencrypt <tenantId>` (a state tenant, e.g. pb)');
+          return 2;
+        }
+        if (tenantId.includes('.')) {
+          console.error(`plinth keys: keys belong to the state tenant; use ${tenantId.slice(0, tenantId.indexOf('.'))}, not ${tenantId}`);
+          return 2;
+        }
+        const platform = await createPlatform(loadConfig());
+        try {
+          const encryption = platform.encryption.service;
+          if (task === 'rotate') {
+            const { keyId } = await encryption.rotateKey(tenantId);
+            console.log(
+              `rotated the keys of ${tenantId}: new data key ${keyId}; a running worker re-encrypts the records (or run \`plinth keys reencrypt ${tenantId}\`)`,
+            );
+          } else {
+            const moved = await encryption.reencrypt(tenantId);
+            const jobs = Object.entries(moved);
+            console.log(
+              jobs.length === 0
+                ? `no registry holds encrypted records of ${tenantId}`
+                : jobs.map(([job, n]) => `re-encrypted ${n} record(s) of ${job} for ${tenantId}`).join('\n'),
+            );
+          }
+          return 0;
         } finally {
           await platform.stop();
         }

@@ -20,7 +20,8 @@ export type AuditAction =
   | 'user.updated'
   | 'user.password.changed'
   | 'role.changed'
-  | 'pii.decrypted';
+  | 'pii.decrypted'
+  | 'key.rotated';
 
 export const AUDIT_ACTIONS: readonly AuditAction[] = [
   'user.login',
@@ -33,6 +34,7 @@ export const AUDIT_ACTIONS: readonly AuditAction[] = [
   'user.password.changed',
   'role.changed',
   'pii.decrypted',
+  'key.rotated',
 ];
 
 export type AuditOutcome = 'success' | 'failure';

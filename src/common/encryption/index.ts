@@ -1,49 +1,48 @@
 import { defineModule } from '../../kernel/module.js';
-import type { Tx } from '../../kernel/db.js';
 import type { AuditApi } from '../audit/index.js';
+import { encryptionRoutes } from './encryption.routes.js';
+import { createEncryptionService, KEY_ROTATED } from './encryption.service.js';
+import { createEncryptionStore } from './encryption.store.js';
+import type { EncryptionApi } from './encryption.types.js';
+import { init } from './migrations/0001_init.js';
+
+export type { EncryptionApi, EncryptionService, ReencryptionJob, TenantKeys } from './encryption.types.js';
+export type { KeyRotatedData } from './encryption.service.js';
+export { KEY_ROTATED } from './encryption.service.js';
+export { isCipherText } from './encryption.keys.js';
 
 /**
- * One tenant's keys, loaded once and used synchronously (bulk paths encrypt thousands of fields).
- * Keys belong to the state tenant (`pb` for `pb.amritsar`): one deployment's unit of trust.
+ * DIGIT's egov-enc-service: per-tenant data keys wrapped by a master key, blind indexes, signing.
+ * Re-encryption after a rotation runs from the rotation's outbox event, so it survives a crash
+ * (delivery is at least once; the jobs only move what is not under the current key yet).
  */
-export type TenantKeys = {
-  /** The state tenant these keys belong to. */
-  readonly tenantId: string;
-  /** AES-256-GCM under the current data key: `<keyId>|<base64>` (DIGIT's ciphertext format). */
-  encrypt(plaintext: string): string;
-  /** Any key this tenant ever had, so old records keep decrypting after rotation. DomainError `invalid` MALFORMED_CIPHERTEXT / UNKNOWN_KEY otherwise. */
-  decrypt(ciphertext: string): string;
-  /** True when the ciphertext is under the current data key (re-encryption skips it). */
-  isCurrent(ciphertext: string): boolean;
-  /** Keyed HMAC-SHA256 for exact search on encrypted fields; stable across data-key rotation. The caller normalizes `value`. */
-  blindIndex(purpose: string, value: string): string;
-  /** A 32-byte key derived for another keyed use (e.g. a deduplication program's encodings). */
-  derivedKey(purpose: string): Uint8Array;
-};
-
-/** A registry's job that rewrites its ciphertexts under the tenant's current key, in batches; answers how many it moved. */
-export type ReencryptionJob = (keys: TenantKeys, tx: Tx) => Promise<number>;
-
-export type EncryptionService = {
-  forTenant(tenantId: string): Promise<TenantKeys>;
-  /** Makes a new data key current (and a new signing key); old ones keep decrypting and verifying. */
-  rotateKey(tenantId: string): Promise<{ keyId: string }>;
-  /** Registries register the job that moves their records to the current key. */
-  registerReencryption(name: string, job: ReencryptionJob): void;
-  /** Runs every registered job for the tenant until nothing is left under an old key. */
-  reencrypt(tenantId: string): Promise<Record<string, number>>;
-};
-
-export type EncryptionApi = { readonly service: EncryptionService };
-
-/** DIGIT's egov-enc-service: per-tenant data keys wrapped by a master key, blind indexes, signing. */
 export const encryptionModule = defineModule<EncryptionApi, { audit: AuditApi }>({
   name: 'encryption',
-  migrations: [],
-  create() {
-    const notYet = (): never => {
-      throw new Error('encryption: not implemented yet');
+  migrations: [init],
+  create({ config, database, clock, outbox, dispatcher, changes, logger }, { audit }) {
+    const service = createEncryptionService({
+      database,
+      store: createEncryptionStore(database),
+      clock,
+      outbox,
+      changes,
+      logger,
+      audit: audit.log,
+      master: { masterKey: config.masterKey, masterKeyFile: config.masterKeyFile, dataDir: config.dataDir },
+    });
+    dispatcher.subscribe({
+      name: 'encryption.reencrypt',
+      types: [KEY_ROTATED],
+      handle: async (event) => {
+        await service.reencrypt(event.tenantid);
+      },
+    });
+    return {
+      api: { service },
+      routes: encryptionRoutes(service, audit.log),
+      // Fail fast: a process with another master key would write data nobody can read back.
+      start: () => service.ready(),
+      stop: async () => service.close(),
     };
-    return { api: { service: { forTenant: notYet, rotateKey: notYet, registerReencryption: () => undefined, reencrypt: notYet } } };
   },
 });

@@ -1,0 +1,307 @@
+import { createSecretKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import fs from 'node:fs';
+import type { FastifyBaseLogger } from 'fastify';
+import { createReadCache } from '../../kernel/cache.js';
+import type { ChangeFeed } from '../../kernel/changes.js';
+import type { Clock } from '../../kernel/clock.js';
+import { ConfigError } from '../../kernel/config.js';
+import type { Database } from '../../kernel/db.js';
+import { DomainError, invalid } from '../../kernel/errors.js';
+import type { Outbox } from '../../kernel/events.js';
+import { isTenantIdSyntax, stateTenantOf } from '../../kernel/tenancy.js';
+import { keyIdOf, tenantKeys, unwrapKey, wrapKey, type KeyMaterial, type LoadedKeys } from './encryption.keys.js';
+import { checkValue, loadMasterKey, readableByOthers, type MasterKeySettings } from './encryption.master.js';
+import type { EncryptionStore, KeyKind, KeyRow } from './encryption.store.js';
+import type { AuditLog } from '../audit/index.js';
+import type { EncryptionService, ReencryptionJob } from './encryption.types.js';
+
+/** Change-feed topic: a tenant's key set changed (rotation), so every process reloads it. */
+export const KEYS_TOPIC = 'encryption.keys';
+/** Outbox event of a rotation; carries key ids only. Its subscriber runs the re-encryption. */
+export const KEY_ROTATED = 'plinth.encryption.key.rotated.v1';
+const SOURCE = '/plinth/encryption';
+const MAX_ROTATION_ATTEMPTS = 5;
+/** Re-encryption logs its progress at most this often (it logs every batch at debug). */
+const PROGRESS_LOG_MS = 5_000;
+
+export type KeyRotatedData = { tenantId: string; keyId: string; previousKeyId: string; signingKeyId: string };
+
+export type Actor = { uuid: string | null };
+
+/** The public service plus what the routes and the CLI use. */
+export type CryptoService = EncryptionService & {
+  /** Loads the master key and checks it against the database; rejects with a ConfigError naming the variable when it is not the one in use. */
+  ready(): Promise<void>;
+  forTenant(tenantId: string): Promise<LoadedKeys>;
+  rotateKey(tenantId: string, actor?: Actor): Promise<{ keyId: string }>;
+  /** The keys holding `keyId` (any tenant), or undefined when no tenant has it. */
+  keysOfKeyId(keyId: string): Promise<LoadedKeys | undefined>;
+  sign(tenantId: string, value: string): Promise<{ value: string; signature: string }>;
+  /** False for an unknown key or a signature that does not match; MALFORMED_SIGNATURE when it is not `<keyId>|<base64>`. */
+  verify(value: string, signature: string): Promise<boolean>;
+  close(): void;
+};
+
+export type EncryptionServiceDeps = {
+  readonly database: Database;
+  readonly store: EncryptionStore;
+  readonly clock: Clock;
+  readonly outbox: Outbox;
+  readonly changes: ChangeFeed;
+  readonly logger: FastifyBaseLogger;
+  readonly master: MasterKeySettings;
+  /** Rotations are recorded in the tamper-evident log, in the rotation's transaction. */
+  readonly audit: Pick<AuditLog, 'appendInTx'>;
+};
+
+const KIND_LABEL: Record<KeyKind, string> = { data: 'data', index: 'index', signing: 'sign' };
+
+/** `pb:data:3`: unique in the deployment (state tenants hold no `:`), and never a `|`. */
+export function keyIdFor(tenantId: string, kind: KeyKind, version: number): string {
+  return `${tenantId}:${KIND_LABEL[kind]}:${version}`;
+}
+
+class RotationRace extends Error {}
+
+function stateOf(tenantId: string): string {
+  if (typeof tenantId !== 'string' || !isTenantIdSyntax(tenantId)) {
+    throw invalid('INVALID_TENANT_ID', `tenantId "${String(tenantId)}" is not a valid tenant id (expected e.g. "pb" or "pb.amritsar")`, [
+      String(tenantId),
+    ]);
+  }
+  return stateTenantOf(tenantId);
+}
+
+/**
+ * Per state tenant: data keys (AES-256-GCM; rotated), one index key (blind indexes and derived
+ * keys; never rotated, so stored blind indexes stay valid) and Ed25519 signing keys (rotated with
+ * the data key). All private material is stored wrapped by the master key. Keys are created on the
+ * first `forTenant`, race-free across processes (insert-or-nothing, then read what won).
+ */
+export function createEncryptionService(deps: EncryptionServiceDeps): CryptoService {
+  const { database, store, clock, outbox, changes, logger } = deps;
+  const cache = createReadCache<LoadedKeys>(changes, KEYS_TOPIC, { maxSize: 1000 });
+  const tenantByKeyId = new Map<string, string>();
+  const jobs = new Map<string, ReencryptionJob>();
+  let master: Promise<KeyObject> | undefined;
+
+  async function checkMaster(): Promise<KeyObject> {
+    const loaded = loadMasterKey(deps.master);
+    if (loaded.created) {
+      logger.warn(
+        { file: loaded.file },
+        'generated a new master key: copy it somewhere safe outside the data directory (without it, encrypted data is lost), or set PLINTH_MASTER_KEY / PLINTH_MASTER_KEY_FILE',
+      );
+    } else if (loaded.file !== undefined && readableByOthers(loaded.file)) {
+      logger.warn({ file: loaded.file }, 'the master key file is readable by other users: chmod 600 it');
+    }
+    const mine = checkValue(loaded.key);
+    const stored = await store.masterCheck(mine, clock.now());
+    if (stored !== mine) {
+      // A key generated just now is certainly not the one wanted: remove it so restoring the original is not blocked.
+      if (loaded.created && loaded.file !== undefined) fs.rmSync(loaded.file, { force: true });
+      const where = loaded.file === undefined ? 'given' : `in ${loaded.file}${loaded.created ? ' (generated just now)' : ''}`;
+      throw new ConfigError(
+        loaded.variable,
+        `the master key ${where} is not the one this database's keys are wrapped with; set PLINTH_MASTER_KEY or PLINTH_MASTER_KEY_FILE to the original key (with another key, encrypted data cannot be read)`,
+      );
+    }
+    return createSecretKey(loaded.key);
+  }
+
+  function masterKey(): Promise<KeyObject> {
+    master ??= checkMaster().catch((error: unknown) => {
+      master = undefined;
+      throw error;
+    });
+    return master;
+  }
+
+  function newKeyRow(masterKey: KeyObject, tenantId: string, kind: KeyKind, version: number, actor: string | null): KeyRow {
+    const keyId = keyIdFor(tenantId, kind, version);
+    const now = clock.now();
+    let material: Buffer;
+    let publicKey: string | null = null;
+    if (kind === 'signing') {
+      const pair = generateKeyPairSync('ed25519');
+      material = pair.privateKey.export({ format: 'der', type: 'pkcs8' });
+      publicKey = pair.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+    } else {
+      material = randomBytes(32);
+    }
+    return {
+      key_id: keyId,
+      tenant_id: tenantId,
+      kind,
+      version,
+      wrapped_key: wrapKey(masterKey, tenantId, keyId, material),
+      public_key: publicKey,
+      created_by: actor,
+      created_time: now,
+      last_modified_by: actor,
+      last_modified_time: now,
+    };
+  }
+
+  function build(tenantId: string, rows: readonly KeyRow[], masterKey: KeyObject): LoadedKeys {
+    const latest = (kind: KeyKind) =>
+      rows.filter((r) => r.kind === kind).reduce<KeyRow | undefined>((a, r) => (!a || r.version > a.version ? r : a), undefined);
+    const currentData = latest('data');
+    const index = latest('index');
+    const currentSigning = latest('signing');
+    if (!currentData || !index || !currentSigning) throw new Error(`encryption: the key set of tenant ${tenantId} is incomplete`);
+    const unwrap = (row: KeyRow) => unwrapKey(masterKey, tenantId, row.key_id, row.wrapped_key);
+    const material: KeyMaterial = {
+      tenantId,
+      dataKeys: new Map(rows.filter((r) => r.kind === 'data').map((r) => [r.key_id, unwrap(r)])),
+      currentDataKeyId: currentData.key_id,
+      indexKey: unwrap(index),
+      signingKeys: new Map(
+        rows
+          .filter((r) => r.kind === 'signing')
+          .map((r) => [r.key_id, { privateKey: unwrap(r), publicKey: Buffer.from(r.public_key ?? '', 'base64') }]),
+      ),
+      currentSigningKeyId: currentSigning.key_id,
+    };
+    return tenantKeys(material);
+  }
+
+  /** Reads a state's keys from the database, creating the first set if it has none. */
+  async function load(tenantId: string): Promise<LoadedKeys> {
+    const masterKeyObject = await masterKey();
+    let rows = await store.keysOf(tenantId);
+    const kinds = new Set(rows.map((r) => r.kind));
+    if (!kinds.has('data') || !kinds.has('index') || !kinds.has('signing')) {
+      await database.transaction(async (tx) => {
+        for (const kind of ['data', 'index', 'signing'] as const) {
+          if (!kinds.has(kind)) await store.insertKey(tx, newKeyRow(masterKeyObject, tenantId, kind, 1, null));
+        }
+      });
+      rows = await store.keysOf(tenantId);
+      logger.info({ tenantId, keyIds: rows.map((r) => r.key_id) }, 'encryption keys ready');
+    }
+    return build(tenantId, rows, masterKeyObject);
+  }
+
+  async function forTenant(tenantId: string): Promise<LoadedKeys> {
+    const state = stateOf(tenantId);
+    return cache.get(state, () => load(state));
+  }
+
+  async function rotateKey(tenantId: string, actor: Actor = { uuid: null }): Promise<{ keyId: string }> {
+    const state = stateOf(tenantId);
+    const previous = await load(state);
+    const masterKeyObject = await masterKey();
+    for (let attempt = 1; attempt <= MAX_ROTATION_ATTEMPTS; attempt++) {
+      const rotated = await database
+        .transaction(async (tx) => {
+          const dataRow = newKeyRow(masterKeyObject, state, 'data', (await store.latestVersion(tx, state, 'data')) + 1, actor.uuid);
+          const signingRow = newKeyRow(
+            masterKeyObject,
+            state,
+            'signing',
+            (await store.latestVersion(tx, state, 'signing')) + 1,
+            actor.uuid,
+          );
+          // Another process rotated at the same moment and took these versions: start over from what it wrote.
+          if (!(await store.insertKey(tx, dataRow))) return undefined;
+          if (!(await store.insertKey(tx, signingRow))) throw new RotationRace();
+          const data: KeyRotatedData = {
+            tenantId: state,
+            keyId: dataRow.key_id,
+            previousKeyId: previous.currentKeyId,
+            signingKeyId: signingRow.key_id,
+          };
+          await outbox.append(tx, { type: KEY_ROTATED, source: SOURCE, subject: state, tenantId: state, data });
+          await deps.audit.appendInTx(tx, {
+            tenantId: state,
+            action: 'key.rotated',
+            subject: dataRow.key_id,
+            outcome: 'success',
+            actorUuid: actor.uuid,
+            details: { previousKeyId: previous.currentKeyId, signingKeyId: signingRow.key_id },
+          });
+          await changes.publish(tx, KEYS_TOPIC);
+          return { keyId: dataRow.key_id, signingKeyId: signingRow.key_id };
+        })
+        .catch((error: unknown) => {
+          if (error instanceof RotationRace) return undefined;
+          throw error;
+        });
+      if (rotated) {
+        logger.info({ tenantId: state, ...rotated, previousKeyId: previous.currentKeyId, actor: actor.uuid }, 'encryption key rotated');
+        return { keyId: rotated.keyId };
+      }
+    }
+    throw new DomainError('conflict', {
+      code: 'KEY_ROTATION_CONFLICT',
+      message: `Other rotations of ${state}'s keys ran at the same time; retry`,
+    });
+  }
+
+  async function reencrypt(tenantId: string): Promise<Record<string, number>> {
+    const state = stateOf(tenantId);
+    // Straight from the database, not the cache: this may run right after another process rotated.
+    const keys = await load(state);
+    if (cache.peek(state)?.currentKeyId !== keys.currentKeyId) cache.clear();
+    const moved: Record<string, number> = {};
+    for (const [name, job] of jobs) {
+      let total = 0;
+      let loggedAt = clock.now();
+      for (;;) {
+        const n = await database.transaction((tx) => job(keys, tx));
+        if (!(n > 0)) break;
+        total += n;
+        logger.debug({ tenantId: state, job: name, moved: total }, 're-encryption batch');
+        if (clock.now() - loggedAt >= PROGRESS_LOG_MS) {
+          loggedAt = clock.now();
+          logger.info({ tenantId: state, job: name, moved: total, keyId: keys.currentKeyId }, 're-encryption in progress');
+        }
+      }
+      moved[name] = total;
+    }
+    logger.info({ tenantId: state, keyId: keys.currentKeyId, moved }, 're-encryption done');
+    return moved;
+  }
+
+  async function keysOfKeyId(keyId: string): Promise<LoadedKeys | undefined> {
+    let tenantId = tenantByKeyId.get(keyId);
+    if (tenantId === undefined) {
+      tenantId = await store.tenantOfKey(keyId);
+      if (tenantId === undefined) return undefined;
+      // Key ids are never reused, so the answer can be kept; the bound only stops the map from growing without end.
+      if (tenantByKeyId.size > 10_000) tenantByKeyId.clear();
+      tenantByKeyId.set(keyId, tenantId);
+    }
+    const keys = await forTenant(tenantId);
+    if (keys.hasKey(keyId)) return keys;
+    // Another process added the key and the change feed has not told us yet.
+    cache.clear();
+    return forTenant(tenantId);
+  }
+
+  return {
+    ready: async () => {
+      await masterKey();
+    },
+    forTenant,
+    rotateKey,
+    registerReencryption(name, job) {
+      if (jobs.has(name)) throw new Error(`re-encryption job "${name}" is already registered`);
+      jobs.set(name, job);
+    },
+    reencrypt,
+    keysOfKeyId,
+    async sign(tenantId, value) {
+      const keys = await forTenant(tenantId);
+      return { value, signature: keys.sign(value) };
+    },
+    async verify(value, signature) {
+      const keyId = keyIdOf(signature);
+      if (keyId === undefined) throw invalid('MALFORMED_SIGNATURE', 'The signature is not of the form <keyId>|<base64>');
+      const keys = await keysOfKeyId(keyId);
+      return keys !== undefined && keys.verify(value, signature);
+    },
+    close: () => cache.close(),
+  };
+}

@@ -1,0 +1,38 @@
+import type { Tx } from '../../kernel/db.js';
+
+/**
+ * One tenant's keys, loaded once and used synchronously (bulk paths encrypt thousands of fields).
+ * Keys belong to the state tenant (`pb` for `pb.amritsar`): one deployment's unit of trust.
+ */
+export type TenantKeys = {
+  /** The state tenant these keys belong to. */
+  readonly tenantId: string;
+  /** AES-256-GCM under the current data key: `<keyId>|<base64>` (DIGIT's ciphertext format). */
+  encrypt(plaintext: string): string;
+  /** Any key this tenant ever had, so old records keep decrypting after rotation. DomainError `invalid` MALFORMED_CIPHERTEXT / UNKNOWN_KEY / DECRYPTION_FAILED otherwise. */
+  decrypt(ciphertext: string): string;
+  /** True when the ciphertext is under the current data key (re-encryption skips it). */
+  isCurrent(ciphertext: string): boolean;
+  /**
+   * Keyed HMAC-SHA256 for exact search on encrypted fields; stable across data-key rotation. The caller normalizes `value`.
+   * The index key is never rotated by `rotateKey` (every stored index would have to be recomputed from plaintext).
+   */
+  blindIndex(purpose: string, value: string): string;
+  /** A 32-byte key derived for another keyed use (e.g. a deduplication program's encodings); stable across rotation. */
+  derivedKey(purpose: string): Uint8Array;
+};
+
+/** A registry's job that rewrites its ciphertexts under the tenant's current key, in batches; answers how many it moved. */
+export type ReencryptionJob = (keys: TenantKeys, tx: Tx) => Promise<number>;
+
+export type EncryptionService = {
+  forTenant(tenantId: string): Promise<TenantKeys>;
+  /** Makes a new data key current (and a new signing key); old ones keep decrypting and verifying. */
+  rotateKey(tenantId: string): Promise<{ keyId: string }>;
+  /** Registries register the job that moves their records to the current key. */
+  registerReencryption(name: string, job: ReencryptionJob): void;
+  /** Runs every registered job for the tenant until nothing is left under an old key. */
+  reencrypt(tenantId: string): Promise<Record<string, number>>;
+};
+
+export type EncryptionApi = { readonly service: EncryptionService };
