@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -42,6 +49,25 @@ function hasUnstorableText(value: unknown, depth = 0): boolean {
   if (depth > 8 || value === null || typeof value !== 'object') return false;
   return Object.values(value).some((child) => hasUnstorableText(child, depth + 1));
 }
+
+// Ajv coerces a numeral string such as "1e309" to Infinity and then skips its range checks (they
+// only look at finite numbers), so an out-of-range count would reach SQL. Such numerals are refused
+// here: in query strings and form bodies by value, in JSON bodies by a scan for quoted ones.
+const NUMERAL = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+const QUOTED_HUGE_NUMERAL = /"\s*[+-]?(?:\d{309,}(?:\.\d*)?|(?:\d+\.?\d*|\.\d+)[eE]\+?0*[1-9]\d{2,})\s*"/g;
+
+function overflowingNumeral(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(overflowingNumeral);
+  return typeof value === 'string' && NUMERAL.test(value) && !Number.isFinite(Number(value));
+}
+
+function hasQuotedOverflowingNumeral(json: string): boolean {
+  for (const match of json.matchAll(QUOTED_HUGE_NUMERAL)) if (!Number.isFinite(Number(match[0].slice(1, -1)))) return true;
+  return false;
+}
+
+const outOfRange = (where: string) =>
+  new DomainError('invalid', { code: 'INVALID_REQUEST', message: `${where} holds a number too large for any field`, params: [where] });
 
 const unstorable = () =>
   new DomainError('invalid', {
@@ -103,7 +129,10 @@ function toErrorResponse(error: FastifyError | DomainError | Error): { status: n
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return { status, details: [{ code: fastifyError.code ?? 'BAD_REQUEST', message: error.message }] };
   }
-  return { status: 500, details: [{ code: 'INTERNAL_SERVER_ERROR', message: 'The server could not complete the request; it has been logged' }] };
+  return {
+    status: 500,
+    details: [{ code: 'INTERNAL_SERVER_ERROR', message: 'The server could not complete the request; it has been logged' }],
+  };
 }
 
 // Per body schema: lower-cased key → the key the schema expects, for DIGIT's case-insensitive reading.
@@ -181,6 +210,7 @@ export async function createHttpApp({ config, metrics, version }: HttpAppOptions
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     if (UNSTORABLE_JSON.test(body as string)) return done(unstorable(), undefined);
+    if (hasQuotedOverflowingNumeral(body as string)) return done(outOfRange('the request body'), undefined);
     defaultJson(request, body as string, done);
   });
   app.addHook('onRequest', async (request) => {
@@ -188,7 +218,14 @@ export async function createHttpApp({ config, metrics, version }: HttpAppOptions
   });
   app.addHook('preValidation', async (request) => {
     // Form bodies (DIGIT's token endpoint) arrive decoded: check their values directly.
-    if (request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') && hasUnstorableText(request.body)) throw unstorable();
+    const form = request.headers['content-type']?.startsWith('application/x-www-form-urlencoded') === true;
+    if (form && hasUnstorableText(request.body)) throw unstorable();
+    for (const [source, values] of [
+      ['querystring', request.query],
+      ...(form ? [['the request body', request.body] as const] : []),
+    ] as const) {
+      if (values && typeof values === 'object' && Object.values(values).some(overflowingNumeral)) throw outOfRange(source);
+    }
     normaliseTopLevelKeys(request);
   });
 
@@ -214,9 +251,7 @@ export async function createHttpApp({ config, metrics, version }: HttpAppOptions
   });
 
   app.setNotFoundHandler((request, reply) =>
-    reply
-      .status(404)
-      .send(errorBody([{ code: 'NOT_FOUND', message: `No API at ${request.method} ${request.url.split('?')[0]}` }])),
+    reply.status(404).send(errorBody([{ code: 'NOT_FOUND', message: `No API at ${request.method} ${request.url.split('?')[0]}` }])),
   );
 
   await app.register(swagger, {
