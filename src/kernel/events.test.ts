@@ -34,7 +34,13 @@ describe('outbox and dispatcher', () => {
     await publish('s2', { n: 3 }, 'plinth.test.other.v1');
     expect(await dispatcher.deliverPending()).toBe(3);
     expect(seen.map((e) => (e.data as { n: number }).n)).toEqual([1, 2, 3]);
-    expect(seen[0]).toMatchObject({ specversion: '1.0', source: '/plinth/test', subject: 's1', tenantid: 'pb', datacontenttype: 'application/json' });
+    expect(seen[0]).toMatchObject({
+      specversion: '1.0',
+      source: '/plinth/test',
+      subject: 's1',
+      tenantid: 'pb',
+      datacontenttype: 'application/json',
+    });
     expect(await dispatcher.deliverPending()).toBe(0);
     expect(seen).toHaveLength(3);
   });
@@ -113,6 +119,65 @@ describe('outbox and dispatcher', () => {
     expect(await dispatcher.replayDead()).toBe(1);
     await dispatcher.deliverPending();
     expect(delivered).toEqual(['d1']);
+  });
+
+  it('appendMany writes events in input order: delivered per subject as sequential appends would be, across chunks', async () => {
+    const type = 'plinth.test.many.v1';
+    const dispatcher = createDispatcher(database, clock);
+    const seen: Array<{ subject: string; n: number }> = [];
+    dispatcher.subscribe({
+      name: 'many',
+      types: [type],
+      handle: async (e) => void seen.push({ subject: e.subject, n: (e.data as { n: number }).n }),
+    });
+    const outbox = createOutbox(database, clock, () => undefined);
+    // More than one INSERT chunk, three subjects interleaved, a single append before and after.
+    const inputs = Array.from({ length: 1203 }, (_, n) => ({
+      type,
+      source: '/plinth/test',
+      subject: `m${n % 3}`,
+      tenantId: 'pb',
+      data: { n },
+    }));
+    await publish('m0', { n: -1 }, type);
+    const events = await database.transaction((tx) => outbox.appendMany(tx, inputs));
+    await publish('m0', { n: 9999 }, type);
+    expect(events.map((e) => (e.data as { n: number }).n)).toEqual(inputs.map((i) => i.data.n));
+    expect(events[0]).toMatchObject({ specversion: '1.0', type, source: '/plinth/test', subject: 'm0', tenantid: 'pb' });
+    expect(new Set(events.map((e) => e.id)).size).toBe(inputs.length);
+    expect([...events.map((e) => e.id)].sort()).toEqual(events.map((e) => e.id));
+
+    expect(await dispatcher.deliverPending()).toBe(inputs.length + 2);
+    expect(seen.map((e) => e.n)).toEqual([-1, ...inputs.map((i) => i.data.n), 9999]);
+    for (const subject of ['m0', 'm1', 'm2']) {
+      const ns = seen.filter((e) => e.subject === subject).map((e) => e.n);
+      expect(ns).toEqual([...ns].sort((a, b) => a - b));
+    }
+    expect(await database.transaction((tx) => outbox.appendMany(tx, []))).toEqual([]);
+  });
+
+  it('appendMany writes nothing when the transaction rolls back', async () => {
+    const type = 'plinth.test.many.rollback.v1';
+    const outbox = createOutbox(database, clock, () => undefined);
+    let kicked = 0;
+    const counting = createOutbox(database, clock, () => void (kicked += 1));
+    await expect(
+      database.transaction(async (tx) => {
+        await outbox.appendMany(tx, [{ type, source: '/x', subject: 'r', tenantId: 'pb', data: {} }]);
+        await counting.appendMany(tx, [{ type, source: '/x', subject: 'r', tenantId: 'pb', data: {} }]);
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    const rows = await database.kysely
+      .withTables<{ plinth_outbox: { type: string } }>()
+      .selectFrom('plinth_outbox')
+      .select('type')
+      .where('type', '=', type)
+      .execute();
+    expect(rows).toEqual([]);
+    expect(kicked).toBe(0);
+    await database.transaction((tx) => counting.appendMany(tx, [{ type, source: '/x', subject: 'r', tenantId: 'pb', data: {} }]));
+    expect(kicked).toBe(1);
   });
 
   it('refuses two subscribers with the same name', () => {

@@ -130,6 +130,125 @@ describe('appending', () => {
   });
 });
 
+describe('appending many at once', () => {
+  const pii = (tenantId: string, subject: string, n: number): AuditEntryInput => ({
+    tenantId,
+    action: 'pii.decrypted',
+    subject,
+    outcome: 'success',
+    actorUuid: 'viewer-1',
+    details: { model: 'Individual', purpose: 'search', fields: ['name.givenName'], n },
+    correlationId: 'corr-batch',
+  });
+  const many = (entries: readonly AuditEntryInput[]) => database.transaction((tx) => log.appendManyInTx(tx, entries));
+  /** What must be equal whichever way the entries were appended (id, time and tenant aside, which the hash also covers). */
+  const content = (e: { seq: number; actorUuid: string | null; action: string; subject: string; outcome: string; details: unknown }) => ({
+    seq: e.seq,
+    actorUuid: e.actorUuid,
+    action: e.action,
+    subject: e.subject,
+    outcome: e.outcome,
+    details: e.details,
+  });
+
+  it('makes the chains one-by-one appends make: same seqs, links, contents and hash function; interleaved tenants; verify intact', async () => {
+    // Tenant a already has a chain; b starts one inside the batch.
+    await chain('m.batch-a', 2);
+    const inputs = [
+      pii('m.batch-a', 'p1', 1),
+      pii('m.batch-b', 'p2', 2),
+      pii('m.batch-a', 'p3', 3),
+      pii('m.batch-a', 'p4', 4),
+      pii('m.batch-b', 'p5', 5),
+    ];
+    const batch = await many(inputs);
+    expect(batch.map((e) => [e.tenantId, e.subject, e.seq])).toEqual([
+      ['m.batch-a', 'p1', 3],
+      ['m.batch-b', 'p2', 1],
+      ['m.batch-a', 'p3', 4],
+      ['m.batch-a', 'p4', 5],
+      ['m.batch-b', 'p5', 2],
+    ]);
+    // Ids and times in input order, as sequential appends draw them.
+    expect(batch.map((e) => e.time)).toEqual([...batch.map((e) => e.time)].sort((x, y) => x - y));
+    expect(batch.map((e) => e.id)).toEqual([...batch.map((e) => e.id)].sort());
+
+    // The same entries appended one by one into a twin pair of tenants.
+    await chain('m.seq-a', 2);
+    const sequential: Awaited<ReturnType<typeof log.append>>[] = [];
+    for (const input of inputs) sequential.push(await log.append({ ...input, tenantId: input.tenantId.replace('batch', 'seq') }));
+    expect(batch.map(content)).toEqual(sequential.map(content));
+
+    // Each stored row is exactly the returned entry, its hash the chain's hash function over its fields.
+    const rows = await tables().selectFrom('audit_log').selectAll().where('tenant_id', 'in', ['m.batch-a', 'm.batch-b']).execute();
+    for (const entry of batch) {
+      const row = rows.find((r) => r.id === entry.id)!;
+      expect({ seq: Number(row.seq), prev: row.prev_hash, hash: row.hash }).toEqual({
+        seq: entry.seq,
+        prev: entry.prevHash,
+        hash: entry.hash,
+      });
+      expect(entryHash(entry)).toBe(entry.hash);
+    }
+    const a = batch.filter((e) => e.tenantId === 'm.batch-a');
+    const [, secondOfA] = await tables()
+      .selectFrom('audit_log')
+      .select('hash')
+      .where('tenant_id', '=', 'm.batch-a')
+      .orderBy('seq')
+      .execute();
+    expect(a[0]!.prevHash).toBe(secondOfA!.hash);
+    expect(a[1]!.prevHash).toBe(a[0]!.hash);
+    expect(a[2]!.prevHash).toBe(a[1]!.hash);
+    const b = batch.filter((e) => e.tenantId === 'm.batch-b');
+    expect([b[0]!.prevHash, b[1]!.prevHash]).toEqual([GENESIS_HASH, b[0]!.hash]);
+
+    // A one-by-one append after the batch continues the same chain.
+    expect(await log.append(pii('m.batch-a', 'after', 6))).toMatchObject({ seq: 6, prevHash: a[2]!.hash });
+    expect(await log.verify('m.batch-a')).toEqual({ ok: true, tenants: 1, entries: 6 });
+    expect(await log.verify('m.batch-b')).toEqual({ ok: true, tenants: 1, entries: 2 });
+    const head = await tables().selectFrom('audit_head').selectAll().where('tenant_id', '=', 'm.batch-b').executeTakeFirst();
+    expect({ seq: Number(head!.seq), hash: head!.hash }).toEqual({ seq: 2, hash: b[1]!.hash });
+  });
+
+  it('spans several INSERTs for a long batch and stays one intact chain', async () => {
+    const batch = await many(Array.from({ length: 1203 }, (_, n) => pii('m.batch-long', `p${n}`, n)));
+    expect(batch.map((e) => e.seq)).toEqual(Array.from({ length: 1203 }, (_, n) => n + 1));
+    expect(await log.verify('m.batch-long')).toEqual({ ok: true, tenants: 1, entries: 1203 });
+  });
+
+  it('writes nothing when any entry is invalid, or the caller rolls back; an empty batch writes nothing', async () => {
+    await expect(
+      many([pii('m.batch-invalid', 'ok', 1), { ...pii('m.batch-invalid', 'bad', 2), action: 'pii.leaked' as 'pii.decrypted' }]),
+    ).rejects.toThrow(/Unknown audit action/);
+    await expect(
+      database.transaction(async (tx) => {
+        await log.appendManyInTx(tx, [pii('m.batch-invalid', 'ghost', 3)]);
+        throw new Error('abort');
+      }),
+    ).rejects.toThrow('abort');
+    expect(await many([])).toEqual([]);
+    expect(await tables().selectFrom('audit_log').select('id').where('tenant_id', '=', 'm.batch-invalid').execute()).toEqual([]);
+    expect(await tables().selectFrom('audit_head').select('seq').where('tenant_id', '=', 'm.batch-invalid').execute()).toEqual([]);
+  });
+
+  it('lets concurrent batches and single appends over the same tenants, in any order, form intact chains', async () => {
+    const tenants = ['m.batch-c1', 'm.batch-c2', 'm.batch-c3'];
+    const work = Array.from({ length: 12 }, (_, i) =>
+      i % 3 === 2
+        ? log.append(pii(tenants[i % 3]!, `single-${i}`, i))
+        : many(Array.from({ length: 9 }, (_, n) => pii(tenants[(i % 2 ? 8 - n : n) % 3]!, `b${i}-${n}`, n))),
+    );
+    await Promise.all(work);
+    for (const tenant of tenants) {
+      const report = await log.verify(tenant);
+      expect(report.ok).toBe(true);
+    }
+    const total = await tables().selectFrom('audit_log').select('id').where('tenant_id', 'in', tenants).execute();
+    expect(total).toHaveLength(8 * 9 + 4);
+  });
+});
+
 describe('verify finds tampering', () => {
   it("an UPDATE of one row's details is a hash-mismatch naming tenant, seq and id", async () => {
     const entries = await chain('t.alter-details', 5);

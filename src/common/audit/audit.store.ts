@@ -51,6 +51,11 @@ export function createAuditStore(database: Database) {
       await db.insertInto('audit_log').values(row).execute();
     },
 
+    /** One multi-row INSERT; the caller keeps the count within the engines' parameter limits. */
+    async insertEntries(db: Runner, rows: readonly AuditLogRow[]): Promise<void> {
+      if (rows.length > 0) await db.insertInto('audit_log').values(rows).execute();
+    },
+
     /**
      * Moves the head from `previousSeq` to the new entry; false when it was not at `previousSeq`
      * (someone else moved it), which must abort the append.
