@@ -7,6 +7,12 @@ import type { IdgenApi } from '../../common/idgen/index.js';
 import type { MdmsApi } from '../../common/mdms/index.js';
 import type { UserApi } from '../../common/user/index.js';
 import type { DedupApi } from '../dedup/index.js';
+import { individualRoutes } from './individual.routes.js';
+import { createIndividualService } from './individual.service.js';
+import { createIndividualStore } from './individual.store.js';
+import { init } from './migrations/0001_init.js';
+
+export { normalizeIdentifier, normalizeMobile, normalizeName } from './individual.service.js';
 
 /** What other registries may ask of individuals (households link members to them). */
 export type IndividualLookup = {
@@ -36,11 +42,23 @@ export type IndividualDeps = {
 /** DIGIT's individual registry: people, encrypted at rest, synced from offline devices. */
 export const individualModule = defineModule<IndividualApi, IndividualDeps>({
   name: 'individual',
-  migrations: [],
-  create() {
-    const notYet = (): never => {
-      throw new Error('individual: not implemented yet');
-    };
-    return { api: { lookup: { idsByClientReferenceId: notYet, existingIds: notYet, view: notYet } } };
+  migrations: [init],
+  create({ database, clock, outbox }, { mdms, audit, boundary, idgen, encryption, dedup }) {
+    const store = createIndividualStore(database);
+    const service = createIndividualService({
+      database,
+      store,
+      clock,
+      outbox,
+      mdms: mdms.service,
+      audit: audit.log,
+      boundary: boundary.service,
+      idgen: idgen.service,
+      encryption: encryption.service,
+      dedup: dedup.service,
+    });
+    // Key rotation: the encryption service runs this until no individual is left under an old key.
+    encryption.service.registerReencryption('individual', (keys, tx) => service.reencryptBatch(keys, tx));
+    return { api: { lookup: service.lookup }, routes: individualRoutes(service) };
   },
 });
