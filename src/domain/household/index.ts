@@ -3,16 +3,60 @@ import type { BoundaryApi } from '../../common/boundary/index.js';
 import type { IdgenApi } from '../../common/idgen/index.js';
 import type { MdmsApi } from '../../common/mdms/index.js';
 import type { IndividualApi } from '../individual/index.js';
+import { createDownsync } from './household.downsync.js';
+import { householdRoutes } from './household.routes.js';
+import { createHouseholdService } from './household.service.js';
+import { createHouseholdStore } from './household.store.js';
+import { createMemberService } from './member.service.js';
+import { init } from './migrations/0001_init.js';
 
-export type HouseholdApi = Record<string, never>;
+import type { WaitingLink } from './household.schema.js';
+
+export type { Household, HouseholdMember, Relationship, WaitingLink } from './household.schema.js';
+
+export type HouseholdApi = {
+  /** Members and relationships still waiting for a parent (after a re-resolve pass): what sync status reports. */
+  waiting(tenantId: string, clientReferenceIds?: readonly string[]): Promise<WaitingLink[]>;
+};
 
 export type HouseholdDeps = { mdms: MdmsApi; boundary: BoundaryApi; idgen: IdgenApi; individual: IndividualApi };
+
+/** Subscriber name: delivery is recorded per name, so renaming it would re-run old events. */
+const INDIVIDUAL_LINKER = 'household.link-arrived-individuals';
 
 /** DIGIT's households and their members, synced from offline devices. */
 export const householdModule = defineModule<HouseholdApi, HouseholdDeps>({
   name: 'household',
-  migrations: [],
-  create() {
-    return { api: {} };
+  migrations: [init],
+  create({ database, clock, outbox, dispatcher }, { mdms, boundary, idgen, individual }) {
+    const store = createHouseholdStore(database);
+    const tenants = mdms.service.tenants;
+    const members = createMemberService({ database, store, clock, outbox, tenants, individual: individual.lookup });
+    const households = createHouseholdService({
+      database,
+      store,
+      clock,
+      outbox,
+      tenants,
+      boundary,
+      idgen,
+      onMembersLinked: (tx, linked) => members.membersLinked(tx, linked),
+    });
+    const downsync = createDownsync({ store, households, members, individual: individual.lookup });
+    dispatcher.subscribe({
+      name: INDIVIDUAL_LINKER,
+      types: ['plinth.individual.created.v1'],
+      handle: (event) => members.onIndividualCreated(event),
+    });
+    return {
+      api: {
+        async waiting(tenantId, clientReferenceIds) {
+          return (
+            await members.syncStatus({ tenantId, clientReferenceIds: clientReferenceIds ? [...clientReferenceIds] : null, limit: 1000 })
+          ).links;
+        },
+      },
+      routes: householdRoutes(households, members, downsync),
+    };
   },
 });
