@@ -32,6 +32,13 @@
 //   BENCH_DATABASE_URL the PostgreSQL server to bench on: the bench connects there to create and
 //                      drop its own database (default postgres://postgres@127.0.0.1:5432/postgres)
 //   BENCH_DATABASES    which databases to run, comma-separated        (default sqlite,postgres)
+//   BENCH_SUITES       which parts to run, comma-separated (default http,registry,dedup):
+//                        http      the HTTP targets below, against the node:http baseline;
+//                        registry  bench/individual.js: bulk create of BENCH_INDIVIDUALS people
+//                                  (default 100000) in batches of BENCH_BATCH (default 500), in
+//                                  this process, next to raw inserts of the same rows, per database;
+//                        dedup     bench/dedup.js: precision/recall across thresholds and a
+//                                  20,000 x 20,000 linkage next to an XOR-popcount baseline.
 //
 // Exit code: 0 when every measurement is valid (whether or not the targets are met, and also
 // when PostgreSQL is unreachable or a target is skipped with a printed reason),
@@ -384,7 +391,21 @@ function databasesEnv() {
   return list;
 }
 
+function suitesEnv() {
+  const raw = process.env.BENCH_SUITES || 'http,registry,dedup';
+  const list = raw
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  for (const suite of list)
+    if (!['http', 'registry', 'dedup'].includes(suite)) throw new Error(`BENCH_SUITES: unknown suite "${suite}" (http, registry, dedup)`);
+  return list;
+}
+
 const CONFIG = {
+  suites: suitesEnv(),
+  individuals: Math.round(numberEnv('BENCH_INDIVIDUALS', 100_000)),
+  individualBatch: Math.round(numberEnv('BENCH_BATCH', 500)),
   duration: numberEnv('BENCH_DURATION', 10),
   rounds: Math.round(numberEnv('BENCH_ROUNDS', 3)),
   warmup: numberEnv('BENCH_WARMUP', 2),
@@ -1123,42 +1144,78 @@ function renderSuite(s) {
   };
 }
 
+/** Bulk registration of people next to raw inserts of the same rows, per database. */
+function renderRegistry(rows) {
+  if (rows.length === 0) return '';
+  return [
+    '## Registries: bulk create of individuals',
+    '',
+    `${rows[0].count} synthetic people (10% corrupted duplicates), \`/individual/v1/bulk/_create\` in batches of ${rows[0].batch} through Fastify's inject ` +
+      '(schema, auth, validation, idgen, AES-256-GCM per personal field, blind indexes, dedup encodings, outbox; one transaction per batch), ' +
+      'against plain multi-row INSERTs of the same rows in plaintext into a scratch table of the same database, batched the same way.',
+    '',
+    '| database | bulk create, records/s | raw inserts, records/s | ratio | accepted | refused | flagged as potential duplicates |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) => `| ${r.label} | ${r.bulkPerSecond} | ${r.rawPerSecond} | ${r.ratio} | ${r.accepted} | ${r.refused} | ${r.duplicatesFlagged} |`,
+    ),
+    '',
+  ].join('\n');
+}
+
+/** Deduplication accuracy across thresholds and linkage speed, as bench/dedup.js reports them. */
+function renderDedup(result) {
+  return ['## Deduplication', '', result.markdown ?? `\`\`\`json\n${JSON.stringify(result, null, 2)}\n\`\`\``, ''].join('\n');
+}
+
 async function main() {
   ({ default: autocannon } = await import('autocannon'));
   if (!fs.existsSync(path.join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npm run bench` (it builds first)');
   tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plinth-bench-'));
 
   say(
-    `bench: ${CONFIG.rounds} rounds x ${CONFIG.duration} s per target, ${CONFIG.warmup} s warm-up, ` +
-      `${CONFIG.connections} connections, pipelining ${CONFIG.pipelining}, databases ${CONFIG.databases.join(', ')}` +
-      `${CONFIG.cpuProf ? ', CPU PROFILING ON' : ''}`,
+    `bench: ${CONFIG.suites.join(', ')} on ${CONFIG.databases.join(', ')}` +
+      (CONFIG.suites.includes('http')
+        ? `; HTTP: ${CONFIG.rounds} rounds x ${CONFIG.duration} s per target, ${CONFIG.warmup} s warm-up, ` +
+          `${CONFIG.connections} connections, pipelining ${CONFIG.pipelining}${CONFIG.cpuProf ? ', CPU PROFILING ON' : ''}`
+        : '') +
+      (CONFIG.suites.includes('registry') ? `; registry: ${CONFIG.individuals} people in batches of ${CONFIG.individualBatch}` : ''),
   );
-
-  // The baseline runs for the whole bench; each database's rounds measure it again.
-  const baselinePort = await freePort();
-  const baseline = startChild(
-    'baseline',
-    [SELF, '--baseline-server', String(baselinePort)],
-    { PATH: process.env.PATH, NODE_ENV: 'production' },
-    path.join(tmpDir, 'baseline.log'),
-  );
-  await waitReady(baseline, baselinePort);
 
   const suites = [];
   const notes = [];
   let postgresInfo;
-  if (CONFIG.databases.includes('sqlite')) {
-    suites.push(await runSuite({ db: 'sqlite', label: 'SQLite', baseline, baselinePort }));
-  }
-  if (CONFIG.databases.includes('postgres')) {
-    try {
-      postgresInfo = await probePostgres(CONFIG.databaseUrl);
-    } catch (error) {
-      const line = `PostgreSQL SKIPPED: ${redact(CONFIG.databaseUrl)} is not reachable (${error.message}); set BENCH_DATABASE_URL to a server the bench may create databases on`;
-      say(`bench: ${line}`);
-      notes.push(line);
+  let postgresProbed = false;
+  /** The PostgreSQL server, once probed; undefined (with a note) when it does not answer. */
+  const postgres = async () => {
+    if (!CONFIG.databases.includes('postgres')) return undefined;
+    if (!postgresProbed) {
+      postgresProbed = true;
+      try {
+        postgresInfo = await probePostgres(CONFIG.databaseUrl);
+      } catch (error) {
+        const line = `PostgreSQL SKIPPED: ${redact(CONFIG.databaseUrl)} is not reachable (${error.message}); set BENCH_DATABASE_URL to a server the bench may create databases on`;
+        say(`bench: ${line}`);
+        notes.push(line);
+      }
     }
-    if (postgresInfo) {
+    return postgresInfo;
+  };
+
+  if (CONFIG.suites.includes('http')) {
+    // The baseline runs for the whole HTTP part; each database's rounds measure it again.
+    const baselinePort = await freePort();
+    const baseline = startChild(
+      'baseline',
+      [SELF, '--baseline-server', String(baselinePort)],
+      { PATH: process.env.PATH, NODE_ENV: 'production' },
+      path.join(tmpDir, 'baseline.log'),
+    );
+    await waitReady(baseline, baselinePort);
+    if (CONFIG.databases.includes('sqlite')) {
+      suites.push(await runSuite({ db: 'sqlite', label: 'SQLite', baseline, baselinePort }));
+    }
+    if (await postgres()) {
       const created = await createBenchDatabase(CONFIG.databaseUrl);
       say(
         `bench: PostgreSQL ${postgresInfo.version} at ${redact(CONFIG.databaseUrl)} (fsync ${postgresInfo.fsync}, synchronous_commit ` +
@@ -1175,8 +1232,40 @@ async function main() {
       );
       await dropBenchDatabase();
     }
+    await stopChild(baseline);
   }
-  await stopChild(baseline);
+
+  // Registries: bulk registration of people, in this process, against raw inserts of the same rows.
+  const registry = [];
+  if (CONFIG.suites.includes('registry')) {
+    const { benchIndividualBulk } = await import('./individual.js');
+    const run = async (label, databaseUrl) => {
+      const dataDir = fs.mkdtempSync(path.join(tmpDir, 'registry-'));
+      const result = await benchIndividualBulk({
+        databaseUrl,
+        dataDir,
+        count: CONFIG.individuals,
+        batch: CONFIG.individualBatch,
+        log: (line) => say(`bench: ${line}`),
+      });
+      registry.push({ label, ...result });
+    };
+    if (CONFIG.databases.includes('sqlite')) await run('SQLite', undefined);
+    if (await postgres()) {
+      const created = await createBenchDatabase(CONFIG.databaseUrl);
+      try {
+        await run(`PostgreSQL ${postgresInfo.version.split(' ')[0]}`, created.url);
+      } finally {
+        await dropBenchDatabase();
+      }
+    }
+  }
+
+  let dedup;
+  if (CONFIG.suites.includes('dedup')) {
+    const { benchDedup } = await import('./dedup.js');
+    dedup = await benchDedup({ log: (line) => say(`bench: ${line}`) });
+  }
 
   const rendered = suites.map((s) => ({ suite: s, ...renderSuite(s) }));
   for (const { suite, text } of rendered) {
@@ -1186,6 +1275,8 @@ async function main() {
         `\nPlinth CPU profile (${suite.label}; whole life of the process: start, seeding, warm-up and load):\n\n${suite.profile}`,
       );
   }
+  const extra = [renderRegistry(registry), dedup ? renderDedup(dedup) : ''].filter(Boolean).join('\n');
+  if (extra) console.log(`\n${extra}`);
   if (notes.length) console.log(`\n${notes.join('\n')}`);
 
   const cpus = os.cpus();
@@ -1216,12 +1307,13 @@ async function main() {
             `\n## ${suite.label}\n\n${markdown}\n` +
             (suite.profile ? `\n### Plinth CPU profile (${suite.label})\n\n${suite.profile}\n` : ''),
         )
-        .join(''),
+        .join('') +
+      (extra ? `\n${extra}` : ''),
   );
   say(`bench: wrote ${path.relative(ROOT, path.join(outDir, 'latest.md'))}`);
 
   killAllNow();
-  process.exitCode = suites.some((s) => s.invalid.length) ? 1 : 0;
+  process.exitCode = suites.some((s) => s.invalid.length) || registry.some((r) => r.refused > 0) ? 1 : 0;
 }
 
 if (process.argv[2] === '--baseline-server') {

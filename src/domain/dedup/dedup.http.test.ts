@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminAuth, isDigitError, post, requestInfo, testPlatform, type TestPlatform } from '../../../test/helpers.js';
+import { adminAuth, isDigitError, login, post, requestInfo, testPlatform, type TestPlatform } from '../../../test/helpers.js';
 import { DEFAULT_THRESHOLD, TERMS, base64ToBytes, createEncoder, encodingFrom, type PersonForLinkage } from './clk.js';
 import { createLinkageIndex } from './linkage.js';
 
@@ -186,9 +186,17 @@ describe('dedup through the registry API and HTTP', () => {
     );
     const rows = [...(encodings.body['Encodings'] as Json[]), ...(page2.body['Encodings'] as Json[])];
     expect(rows.map((r) => r['recordId']).sort()).toEqual(['r-2', 'r-3', 'r-4', 'r-5']);
-    // No names or numbers travel: only ids, codes, base64 bits and times.
-    const text = JSON.stringify(rows);
+    // No names or numbers travel: only ids, codes, base64 bits and times. The keyed bits are
+    // random-looking base64 and the times are epoch ms, either of which may spell "1993" by
+    // chance: the text fields are searched, the bits are checked as bits.
+    const texts = rows.flatMap((row) => Object.entries(row).filter(([k, v]) => typeof v === 'string' && k !== 'clk' && k !== 'blocks'));
+    expect(texts.length).toBeGreaterThan(0);
+    const text = JSON.stringify(texts);
     for (const secret of ['Gurpreet', 'Ramesh', 'Sharma', '9876543210', '1993']) expect(text).not.toContain(secret);
+    for (const row of rows) {
+      expect(row['clk']).toMatch(/^[A-Za-z0-9+/]*={0,2}$/);
+      expect(base64ToBytes(row['clk'] as string)).toHaveLength(128);
+    }
 
     const withDeleted = await post(
       platform,
@@ -235,5 +243,41 @@ describe('dedup through the registry API and HTTP', () => {
     expect(isDigitError(unknownTenant.body)).toBe(true);
     const anonymous = await post(platform, '/dedup/v1/key/_get', { tenantId });
     expect(anonymous.status).toBe(401);
+  });
+});
+
+describe('who may hold the program key', () => {
+  async function employee(userName: string, roles: string[]): Promise<Record<string, string>> {
+    const created = await post(
+      platform,
+      '/user/users/_createnovalidate',
+      {
+        RequestInfo: {},
+        user: {
+          userName,
+          name: `Staff ${userName}`,
+          password: 'Field@2026x',
+          type: 'EMPLOYEE',
+          tenantId,
+          mobileNumber: '9812345670',
+          roles: roles.map((code) => ({ code, tenantId })),
+        },
+      },
+      auth,
+    );
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    const { body } = await login(platform, userName, 'Field@2026x', tenantId);
+    return { authorization: `Bearer ${String(body['access_token'])}` };
+  }
+
+  it('gives the key and the encodings to field roles, not to every employee', async () => {
+    const clerk = await employee('dedup.clerk', ['EMPLOYEE']);
+    const registrar = await employee('dedup.registrar', ['EMPLOYEE', 'REGISTRAR']);
+    const key = { RequestInfo: requestInfo, tenantId };
+    expect((await post(platform, '/dedup/v1/key/_get', key, clerk)).status).toBe(403);
+    expect((await post(platform, '/dedup/v1/key/_get', key, registrar)).status).toBe(200);
+    const search = { RequestInfo: requestInfo, EncodingSearch: { tenantId, localities: ['SUN04'] } };
+    expect((await post(platform, '/dedup/v1/encodings/_search', search, clerk)).status).toBe(403);
+    expect((await post(platform, '/dedup/v1/encodings/_search', search, registrar)).status).toBe(200);
   });
 });
