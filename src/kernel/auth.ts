@@ -60,8 +60,10 @@ function requestInfoOf(request: FastifyRequest): Record<string, unknown> | undef
 }
 
 /**
- * The tenants a request touches, as DIGIT's gateway collects them: every `tenantId` in the body
- * outside RequestInfo, else the `tenantId` query parameter (comma-separated), else the user's own.
+ * The tenants a request touches: every `tenantId` in the body outside RequestInfo, and the
+ * `tenantId` query parameter (comma-separated), else the user's own. DIGIT's gateway reads the
+ * query only when the body names none; services that search by the query's tenant would then be
+ * authorised against the body's, so Plinth takes both.
  */
 export function tenantIdsOf(request: FastifyRequest, user: UserInfo | null): string[] {
   const found = new Set<string>();
@@ -78,10 +80,9 @@ export function tenantIdsOf(request: FastifyRequest, user: UserInfo | null): str
     }
   };
   walk(request.body, 0);
-  if (found.size === 0) {
-    const query = (request.query as Record<string, unknown> | undefined)?.['tenantId'];
-    if (typeof query === 'string') for (const t of query.split(',')) if (t.trim()) found.add(t.trim());
-  }
+  const query = (request.query as Record<string, unknown> | undefined)?.['tenantId'];
+  const queried = Array.isArray(query) ? query : [query];
+  for (const value of queried) if (typeof value === 'string') for (const t of value.split(',')) if (t.trim()) found.add(t.trim());
   if (found.size === 0 && user) found.add(user.tenantId);
   return [...found];
 }

@@ -302,6 +302,23 @@ describe('update and delete', () => {
     expect(plain[0]!['identifiers'][0]['identifierId']).toBe(created['identifiers'][0].identifierId);
     expect(plain[0]!['address'][0]['doorNo']).toBe('12-B');
   });
+
+  it('does not let a caller link a record to their own account to see it in full', async () => {
+    const created = (await createOne(person({ name: { givenName: 'Harbans', familyName: 'Bhullar' } }))).body['Individual'] as Json;
+    const { body } = await login(platform, 'clerk.one', 'Field@2026x', 'pb.amritsar');
+    const clerkUuid = (body['UserRequest'] as Json)['uuid'] as string;
+    const seen = (await search({ id: [created['id']] }, {}, as['employee'])).body['Individual'] as Json[];
+    const linked = await post(
+      platform,
+      '/individual/v1/_update',
+      { RequestInfo: requestInfo, Individual: { ...seen[0], userUuid: clerkUuid } },
+      as['employee'],
+    );
+    expect(linked.status, JSON.stringify(linked.body)).toBe(200);
+    const after = (await search({ id: [created['id']] }, {}, as['employee'])).body['Individual'] as Json[];
+    expect(after[0]!['userUuid']).toBeNull();
+    expect(after[0]!['name']['givenName']).toBe('H******');
+  });
 });
 
 describe('search', () => {
@@ -399,6 +416,35 @@ describe('search', () => {
     const byId = new Map((body['Individual'] as Json[]).map((i) => [i['id'], i]));
     expect(byId.get(damaged)).toMatchObject({ hasErrors: true, name: { givenName: null, familyName: 'Randhawa' } });
     expect(byId.get(intact)).toMatchObject({ hasErrors: false, name: { givenName: 'Paramjit', familyName: 'Randhawa' } });
+  });
+
+  it("does not let a city's registrar read another city by naming its own tenant in the body", async () => {
+    const created = await post(
+      platform,
+      '/user/users/_createnovalidate',
+      {
+        RequestInfo: {},
+        user: {
+          userName: 'registrar.jalandhar',
+          name: 'Field registrar',
+          password: 'Field@2026x',
+          type: 'EMPLOYEE',
+          tenantId: 'pb.jalandhar',
+          mobileNumber: '9812345679',
+          roles: [{ code: 'REGISTRAR', tenantId: 'pb.jalandhar' }],
+        },
+      },
+      admin,
+    );
+    expect(created.status).toBe(200);
+    const token = await login(platform, 'registrar.jalandhar', 'Field@2026x', 'pb.jalandhar');
+    const jalandhar = { authorization: `Bearer ${String(token.body['access_token'])}` };
+    expect((await createOne(person())).status).toBe(200); // someone in pb.amritsar
+    const across = await search({ tenantId: 'pb.jalandhar' }, { tenantId: 'pb.amritsar' }, jalandhar);
+    expect(across.status).toBe(403);
+    expect(JSON.stringify(across.body)).not.toContain('pb.amritsar');
+    const own = await search({ tenantId: 'pb.jalandhar' }, { tenantId: 'pb.jalandhar' }, jalandhar);
+    expect(own.status).toBe(200);
   });
 
   it('refuses an unknown tenant', async () => {

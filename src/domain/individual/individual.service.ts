@@ -346,6 +346,15 @@ export function createIndividualService(deps: IndividualServiceDeps) {
    * Encrypts a record into its row and blind indexes. `remember` maps each ciphertext back to its
    * plaintext so the answer can be built without decrypting what was just encrypted.
    */
+  /**
+   * The link to a login account (`userId`, `userUuid`) decides who sees a record as their own, in
+   * full (`IndividualSelf`). Only a SUPERUSER may set or change it; anyone else keeps what is stored.
+   */
+  function withAccountLink(input: IndividualInput, caller: Caller, stored: IndividualRow | null): IndividualInput {
+    if (caller.user?.roles.some((r) => r.code === 'SUPERUSER')) return input;
+    return { ...input, userId: stored?.user_id ?? null, userUuid: stored?.user_uuid ?? null };
+  }
+
   function toRow(keys: TenantKeys, input: IndividualInput, fixed: Fixed, remember?: Map<string, string>): Built {
     let keyId: string | null = null;
     const enc = (value: string | null | undefined): string | null => {
@@ -668,7 +677,7 @@ export function createIndividualService(deps: IndividualServiceDeps) {
             lastModifiedBy: actor,
             lastModifiedTime: now,
           };
-          fresh.push({ c, ...toRow(keys, c.input, fixed, remember) });
+          fresh.push({ c, ...toRow(keys, withAccountLink(c.input, caller, null), fixed, remember) });
         });
         const inserted = await store.insertMany(
           db,
@@ -916,7 +925,7 @@ export function createIndividualService(deps: IndividualServiceDeps) {
           lastModifiedBy: actor,
           lastModifiedTime: now,
         };
-        const { row: next, identifierIndexes, json } = toRow(keys, input, fixed, remember);
+        const { row: next, identifierIndexes, json } = toRow(keys, withAccountLink(input, caller, row), fixed, remember);
         if (!(await store.update(db, row.id, Number(row.row_version), changesOf(next)))) {
           // Another request changed it between our read and write (PostgreSQL): refuse with what is there now.
           const [fresh] = await viewFresh(db, row.id, keys, r);
