@@ -175,6 +175,21 @@ describe('households', () => {
     expect((unknown.body['Errors'] as Json[])[0]!['code']).toBe('NON_EXISTENT_ENTITY');
   });
 
+  it('lets only one of two simultaneous updates from the same rowVersion win', async () => {
+    const created = ((await households('_create', [household()])).body['Households'] as Json[])[0]!;
+    for (let round = 0; round < 5; round++) {
+      const base = ((await searchHouseholds({ id: [created['id']] })).body['Households'] as Json[])[0]!;
+      const results = await Promise.all([
+        post(platform, '/household/v1/_update', { RequestInfo: requestInfo, Household: { ...base, memberCount: 10 + round } }, auth),
+        post(platform, '/household/v1/_update', { RequestInfo: requestInfo, Household: { ...base, memberCount: 20 + round } }, auth),
+      ]);
+      expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+      const winner = results.find((r) => r.status === 200)!.body['Household'] as Json;
+      const stored = ((await searchHouseholds({ id: [created['id']] })).body['Households'] as Json[])[0]!;
+      expect(stored).toMatchObject({ memberCount: winner['memberCount'], rowVersion: Number(base['rowVersion']) + 1 });
+    }
+  });
+
   it('soft-deletes, and searches by lastChangedSince and includeDeleted in a stable order', async () => {
     const before = Date.now();
     const made = (await households('_create', [household(), household(), household()])).body['Households'] as Json[];

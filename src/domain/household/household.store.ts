@@ -1,5 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { Database, Tx } from '../../kernel/db.js';
+import { DomainError } from '../../kernel/errors.js';
+
+/** Another writer updated the record between this batch's read and its write: the batch rolls back whole, the device resends. */
+const concurrentWrite = (id: string) =>
+  new DomainError('conflict', {
+    code: 'ROW_VERSION_MISMATCH',
+    message: `Record ${id} was changed by another request at the same moment; nothing of this batch was saved: search it and send again`,
+  });
 
 /** Rows as the services see them: json decoded, booleans as booleans, times as numbers. */
 export type HouseholdRow = {
@@ -238,9 +246,17 @@ export function createHouseholdStore(database: Database) {
       await db.insertInto('household').values(writeHousehold(row)).execute();
     },
 
+    /** Writes `row` over the version before it (`row_version - 1`); refuses if another writer got there first. */
     async updateHousehold(db: Runner, row: HouseholdRow): Promise<void> {
       const { tenant_id, id, ...rest } = writeHousehold(row);
-      await db.updateTable('household').set(rest).where('tenant_id', '=', tenant_id).where('id', '=', id).execute();
+      const result = await db
+        .updateTable('household')
+        .set(rest)
+        .where('tenant_id', '=', tenant_id)
+        .where('id', '=', id)
+        .where('row_version', '=', row.row_version - 1)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) throw concurrentWrite(id);
     },
 
     /** A member changed: the household shows up in the next incremental downsync. */
@@ -355,9 +371,16 @@ export function createHouseholdStore(database: Database) {
       await db.insertInto('household_member').values(writeMember(row)).execute();
     },
 
+    /** Writes `row` over the version before it (`row_version - 1`); refuses if another writer got there first. */
     async updateMember(db: Runner, row: MemberRow): Promise<void> {
       const { id, ...rest } = writeMember(row);
-      await db.updateTable('household_member').set(rest).where('id', '=', id).execute();
+      const result = await db
+        .updateTable('household_member')
+        .set(rest)
+        .where('id', '=', id)
+        .where('row_version', '=', row.row_version - 1)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) !== 1) throw concurrentWrite(id);
     },
 
     /** A relationship of these members changed (a relative arrived): they show up in the next incremental pull. */
