@@ -139,4 +139,14 @@ describe('bulk inserts', () => {
     });
     expect(found.rows.map((r) => r.id)).toEqual([many[449]!.id]);
   });
+
+  it('finds the rows of a state under an old key, and not those of a state whose name LIKE would match', async () => {
+    const own = row(900, { tenant_id: 'a_b.city', client_reference_id: 'state-900', key_id: 'old' });
+    const state = row(901, { tenant_id: 'a_b', client_reference_id: 'state-901', key_id: 'old' });
+    const lookalike = row(902, { tenant_id: 'axb.city', client_reference_id: 'state-902', key_id: 'old' });
+    const current = row(903, { tenant_id: 'a_b.city', client_reference_id: 'state-903', key_id: 'new' });
+    await store.insertMany(store.runner(), [own, state, lookalike, current]);
+    const found = await store.underOldKey(store.runner(), 'a_b', 'new', 10);
+    expect(found.map((r) => r.id).sort()).toEqual([own.id, state.id].sort());
+  });
 });

@@ -326,15 +326,23 @@ export function createIndividualStore(database: Database) {
 
     /** Rows of a state (its own tenant and its cities) whose ciphertexts are under another key than `currentKeyId`. */
     async underOldKey(db: Runner, stateTenantId: string, currentKeyId: string, limit: number): Promise<IndividualRow[]> {
-      return db
-        .selectFrom('individual')
-        .selectAll()
-        .where('key_id', 'is not', null)
-        .where('key_id', '!=', currentKeyId)
-        .where((eb) => eb.or([eb('tenant_id', '=', stateTenantId), eb('tenant_id', 'like', `${stateTenantId}.%`)]))
-        .orderBy('id')
-        .limit(limit)
-        .execute();
+      return (
+        db
+          .selectFrom('individual')
+          .selectAll()
+          .where('key_id', 'is not', null)
+          .where('key_id', '!=', currentKeyId)
+          // A prefix compare, not LIKE: `_` in a tenant id would be a LIKE wildcard (state `a_b` matching `axb.*`).
+          .where((eb) =>
+            eb.or([
+              eb('tenant_id', '=', stateTenantId),
+              eb(eb.fn('substr', ['tenant_id', eb.val(1), eb.val(stateTenantId.length + 1)]), '=', `${stateTenantId}.`),
+            ]),
+          )
+          .orderBy('id')
+          .limit(limit)
+          .execute()
+      );
     },
   };
 }
