@@ -155,6 +155,12 @@ describe('the platform over HTTP', () => {
     expect(nested.status).toBeLessThan(500);
     const long = await post(platform, '/mdms-v2/v2/_search', { MdmsCriteria: { tenantId: 'p'.repeat(50_000) } });
     expect(long.status).toBe(400);
+    // A condition per level (SQLite refuses expressions deeper than 1000): refused, not a 500.
+    let layered: Record<string, unknown> = { tenantId: 'pb' };
+    for (let i = 0; i < 1200; i++) layered = { tenantId: 'pb', a: layered };
+    const conditions = await post(platform, '/mdms-v2/v2/_search', { MdmsCriteria: { tenantId: 'pb', filters: layered } });
+    expect(conditions.status).toBe(400);
+    expect(conditions.body).toMatchObject({ Errors: [{ code: 'INVALID_FILTERS' }] });
   });
 });
 

@@ -10,14 +10,7 @@ import { assertKnownTenant, isTenantIdSyntax, tenantLineage, type TenantDirector
 import { applyFilter } from './mdms.jsonpath.js';
 import type { Mdms, MdmsCriteria, MdmsRes, SchemaDefinition, V1Criteria } from './mdms.schema.js';
 import type { DataRow, MdmsStore, Runner, SchemaRow } from './mdms.store.js';
-import {
-  checkDefinition,
-  refSchemas,
-  uniqueIdentifierOf,
-  validateData,
-  valuesAt,
-  type SchemaDefinitionBody,
-} from './mdms.validation.js';
+import { checkDefinition, refSchemas, uniqueIdentifierOf, validateData, valuesAt, type SchemaDefinitionBody } from './mdms.validation.js';
 
 /** Who is writing; `null` until the caller is authenticated (user module). */
 export type Actor = { uuid: string | null };
@@ -43,6 +36,21 @@ export type MdmsServiceDeps = {
   outbox: Outbox;
   changes: ChangeFeed;
 };
+
+/**
+ * Filters become one SQL condition per leaf; SQLite refuses expressions deeper than 1000 and a
+ * huge filter is only load. Answers the number of conditions, or Infinity when nested too deep.
+ */
+const MAX_FILTER_CONDITIONS = 200;
+const MAX_FILTER_DEPTH = 16;
+function filterConditions(value: unknown, depth: number): number {
+  if (depth > MAX_FILTER_DEPTH) return Infinity;
+  if (Array.isArray(value)) return Math.max(1, value.length);
+  if (value === null || typeof value !== 'object') return 1;
+  let total = 0;
+  for (const child of Object.values(value)) total += filterConditions(child, depth + 1);
+  return total;
+}
 
 export function createMdmsService({ database, store, clock, outbox, changes }: MdmsServiceDeps) {
   // Search answers, keyed by the normalised criteria; master data is read far more than written.
@@ -172,7 +180,13 @@ export function createMdmsService({ database, store, clock, outbox, changes }: M
     };
     await store.insertSchema(db, row);
     const schema = toSchema(row);
-    await outbox.append(tx, { type: 'plinth.mdms.schema.created.v1', source: SOURCE, subject: row.id, tenantId: row.tenant_id, data: schema });
+    await outbox.append(tx, {
+      type: 'plinth.mdms.schema.created.v1',
+      source: SOURCE,
+      subject: row.id,
+      tenantId: row.tenant_id,
+      data: schema,
+    });
     await changes.publish(tx, CHANGE_TOPIC);
     return schema;
   }
@@ -207,7 +221,13 @@ export function createMdmsService({ database, store, clock, outbox, changes }: M
     };
     await store.insertData(db, row);
     const record = toMdms(row);
-    await outbox.append(tx, { type: 'plinth.mdms.data.created.v1', source: SOURCE, subject: row.id, tenantId: row.tenant_id, data: record });
+    await outbox.append(tx, {
+      type: 'plinth.mdms.data.created.v1',
+      source: SOURCE,
+      subject: row.id,
+      tenantId: row.tenant_id,
+      data: record,
+    });
     await changes.publish(tx, CHANGE_TOPIC);
     return record;
   }
@@ -239,7 +259,13 @@ export function createMdmsService({ database, store, clock, outbox, changes }: M
     const changesToRow = { data: input.data, is_active: isActive, last_modified_by: actor.uuid, last_modified_time: now };
     await store.updateData(db, existing.id, changesToRow);
     const record = toMdms({ ...existing, ...changesToRow });
-    await outbox.append(tx, { type: 'plinth.mdms.data.updated.v1', source: SOURCE, subject: existing.id, tenantId: existing.tenant_id, data: record });
+    await outbox.append(tx, {
+      type: 'plinth.mdms.data.updated.v1',
+      source: SOURCE,
+      subject: existing.id,
+      tenantId: existing.tenant_id,
+      data: record,
+    });
     await changes.publish(tx, CHANGE_TOPIC);
     return record;
   }
@@ -254,6 +280,13 @@ export function createMdmsService({ database, store, clock, outbox, changes }: M
   }
 
   function dataQuery(criteria: MdmsCriteria, tenantId: string) {
+    if (criteria.filters && filterConditions(criteria.filters, 0) > MAX_FILTER_CONDITIONS) {
+      throw invalid(
+        'INVALID_FILTERS',
+        `filters may hold at most ${MAX_FILTER_CONDITIONS} conditions, nested at most ${MAX_FILTER_DEPTH} deep`,
+        ['MdmsCriteria.filters'],
+      );
+    }
     return {
       tenantId,
       schemaCode: criteria.schemaCode ?? undefined,
