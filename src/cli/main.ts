@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { ConfigError, loadConfig, type Config } from '../kernel/config.js';
-import { DatabaseOpenError, redactUrl } from '../kernel/db.js';
+import { connectDatabase, DatabaseOpenError, redactUrl } from '../kernel/db.js';
+import { systemClock } from '../kernel/clock.js';
+import { createEventAdmin, eventMigrations, type EventAdmin, type OutboxStatus } from '../kernel/events.js';
+import { migrate } from '../kernel/migrator.js';
 import { DomainError } from '../kernel/errors.js';
 import { MigrationError } from '../kernel/migrator.js';
 import { createPlatform } from '../platform.js';
@@ -17,6 +20,12 @@ Commands:
   keys rotate <tenantId>          new current data and signing keys for a state tenant; old ones keep
                                   decrypting; a worker re-encrypts the records in the background
   keys reencrypt <tenantId>       move the state's records to its current key now, and report how many
+  events list [--status pending|delivered|dead] [--type T] [--limit N]
+                                  the newest outbox events, then the dead letters per subscriber
+  events retry <eventId…>|--all [--subscriber NAME]
+                                  send dead-lettered events back to delivery
+  events replay --since <ISO time|epoch ms> [--subscriber NAME] [--type T]
+                                  deliver again the events created since then (a running worker delivers)
   help                            show this text
 
 Configuration comes from the environment: see README.md.`;
@@ -55,11 +64,14 @@ async function start(config: Config): Promise<number> {
   const where = config.databaseUrl ? redactUrl(config.databaseUrl) : path.join(config.dataDir, 'plinth.db');
   platform.app.log.info({ database: where, role: config.role }, 'Plinth is running');
 
+  // A worker has no listening socket, and the dispatcher's timers do not hold the process open.
+  const keepAlive = config.role === 'worker' ? setInterval(() => undefined, 3_600_000) : undefined;
   return new Promise((resolve) => {
     let stopping = false;
     const shutdown = (signal: string) => {
       if (stopping) return;
       stopping = true;
+      clearInterval(keepAlive);
       platform.app.log.info({ signal }, 'shutting down: finishing requests in flight');
       const force = setTimeout(() => {
         platform.app.log.error('shutdown took longer than 10 s; exiting');
@@ -78,6 +90,99 @@ async function start(config: Config): Promise<number> {
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
+}
+
+const EVENTS_USAGE = `plinth events: \`events list [--status pending|delivered|dead] [--type T] [--limit N]\`, \`events retry <eventId…>|--all [--subscriber NAME]\` or \`events replay --since <ISO time|epoch ms> [--subscriber NAME] [--type T]\``;
+
+/** An ISO 8601 time or epoch milliseconds; undefined when neither. */
+function parseTime(raw: string): number | undefined {
+  if (/^\d+$/.test(raw)) return Number(raw);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(raw)) return undefined;
+  const time = Date.parse(raw);
+  return Number.isNaN(time) ? undefined : time;
+}
+
+const iso = (time: number | null) => (time === null ? '-' : new Date(time).toISOString());
+
+/** Events work on the database only: a running worker (in-process or JetStream relay) delivers what they requeue. */
+async function eventsCommand(args: string[]): Promise<number> {
+  const [task, ...rest] = args;
+  const refuse = (message: string) => {
+    console.error(`${message}\n${EVENTS_USAGE}`);
+    return 2;
+  };
+  let run: (admin: EventAdmin) => Promise<void>;
+  if (task === 'list') {
+    const { values } = parseArgs({
+      args: rest,
+      options: { status: { type: 'string' }, type: { type: 'string' }, limit: { type: 'string' } },
+    });
+    const statuses: readonly OutboxStatus[] = ['pending', 'delivered', 'dead'];
+    const status = statuses.find((s) => s === values.status);
+    if (values.status !== undefined && status === undefined)
+      return refuse(`plinth events list: --status must be one of ${statuses.join(', ')}`);
+    const limit = values.limit === undefined ? 50 : Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+      return refuse('plinth events list: --limit must be a whole number from 1 to 10000');
+    run = async (admin) => {
+      const events = await admin.list({ status, type: values.type, limit });
+      console.log(`${events.length} event(s), newest first:`);
+      for (const e of events) {
+        console.log(
+          `${e.id}  ${e.status.padEnd(9)} ${e.type}  subject=${e.subject}  created=${iso(e.createdTime)}  attempts=${e.attempts}` +
+            (e.lastError ? `  last error: ${e.lastError}` : ''),
+        );
+      }
+      const letters = (await admin.deadLetters({ limit })).filter((d) => !values.type || d.type === values.type);
+      console.log(`${letters.length} dead letter(s):`);
+      for (const d of letters) {
+        console.log(
+          `${d.eventId}  subscriber=${d.subscriber}  ${d.type}  attempts=${d.attempts}  dead=${iso(d.deadTime)}  last error: ${d.lastError ?? '-'}`,
+        );
+      }
+    };
+  } else if (task === 'retry') {
+    const { values, positionals } = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: { all: { type: 'boolean' }, subscriber: { type: 'string' } },
+    });
+    if (positionals.length === 0 && !values.all) return refuse('plinth events retry: name the event ids, or --all');
+    if (positionals.length > 0 && values.all) return refuse('plinth events retry: event ids or --all, not both');
+    run = async (admin) => {
+      const n = await admin.retryDead({ eventIds: positionals, subscriber: values.subscriber });
+      console.log(`sent ${n} dead-lettered event(s) back to delivery; a running worker delivers them`);
+    };
+  } else if (task === 'replay') {
+    const { values } = parseArgs({
+      args: rest,
+      options: { since: { type: 'string' }, subscriber: { type: 'string' }, type: { type: 'string' } },
+    });
+    if (values.since === undefined) return refuse('plinth events replay: --since is required');
+    const since = parseTime(values.since);
+    if (since === undefined)
+      return refuse(
+        `plinth events replay: --since must be an ISO time (2026-01-31T00:00:00Z) or epoch milliseconds, got "${values.since}"`,
+      );
+    run = async (admin) => {
+      const n = await admin.replay({ since, subscriber: values.subscriber, type: values.type });
+      console.log(
+        `queued ${n} event(s) since ${iso(since)} for delivery again` +
+          (values.subscriber ? ` to ${values.subscriber}` : ' to every subscriber') +
+          '; a running worker delivers them',
+      );
+    };
+  } else {
+    return refuse(`plinth events: unknown task "${task ?? ''}"`);
+  }
+  const database = await connectDatabase(loadConfig());
+  try {
+    await migrate(database, [{ module: 'kernel', migrations: eventMigrations }]);
+    await run(createEventAdmin(database, systemClock));
+    return 0;
+  } finally {
+    await database.close();
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -162,6 +267,8 @@ export async function main(argv: string[]): Promise<number> {
           await platform.stop();
         }
       }
+      case 'events':
+        return await eventsCommand(rest);
       case undefined:
       case 'help':
       case '--help':

@@ -60,7 +60,7 @@ describe('outbox and dispatcher', () => {
     expect(seen).toHaveLength(0);
   });
 
-  it('retries a failing subscriber with backoff, holds later events of the same subject, never re-runs a handler that succeeded', async () => {
+  it('retries a failing subscriber with backoff, holds its later events of the same subject but not the other subscribers, never re-runs a handler that succeeded', async () => {
     const dispatcher = createDispatcher(database, clock, { backoffMs: () => 1000, maxAttempts: 5 });
     const good: number[] = [];
     let failuresLeft = 2;
@@ -78,8 +78,8 @@ describe('outbox and dispatcher', () => {
     await publish('order-1', { n: 11 });
     await publish('order-2', { n: 20 });
 
-    await dispatcher.deliverPending(); // n=10 fails for flaky; order-1 is held; order-2 fails too (flaky's 2nd failure)
-    expect(good).toEqual([10, 20]);
+    await dispatcher.deliverPending(); // n=10 fails for flaky; its order-1 is held; order-2 fails too (flaky's 2nd failure)
+    expect(good).toEqual([10, 11, 20]); // 'good' is not held by flaky's failures
     expect(flaky).toEqual([]);
     await dispatcher.deliverPending(); // still backing off
     expect(flaky).toEqual([]);
@@ -87,7 +87,59 @@ describe('outbox and dispatcher', () => {
     now += 1000;
     await dispatcher.deliverPending();
     expect(flaky).toEqual([10, 11, 20]);
-    expect(good).toEqual([10, 20, 11]); // 'good' ran once per event, not again on retries
+    expect(good).toEqual([10, 11, 20]); // 'good' ran once per event, not again on retries
+  });
+
+  it('backs off exponentially per subscriber and event, then dead-letters only that subscriber', async () => {
+    const type = 'plinth.test.backoff.v1';
+    const delays: number[] = [];
+    const dispatcher = createDispatcher(database, clock, {
+      maxAttempts: 4,
+      backoffMs: (attempt) => {
+        delays.push(attempt);
+        return 100 * 2 ** (attempt - 1);
+      },
+    });
+    let calls = 0;
+    let healthy = false;
+    const fine: string[] = [];
+    dispatcher.subscribe({
+      name: 'backoff-bad',
+      types: [type],
+      handle: async () => {
+        calls++;
+        if (!healthy) throw new Error('still no');
+      },
+    });
+    dispatcher.subscribe({ name: 'backoff-fine', types: [type], handle: async (e) => void fine.push(e.id) });
+    const event = await publish('b1', {}, type);
+    const runs: number[] = [];
+    for (const step of [0, 50, 50, 100, 200, 400]) {
+      now += step;
+      await dispatcher.deliverPending();
+      runs.push(calls);
+    }
+    // Fails at +0, +100, +400 (after 100, 200 ms), then at +800 (after 400 ms) for the 4th and last time.
+    expect(runs).toEqual([1, 1, 2, 2, 3, 4]);
+    expect(delays).toEqual([1, 2, 3]);
+    expect(fine).toEqual([event.id]);
+    const letters = await database.kysely
+      .withTables<{ plinth_event_dead_letter: { subscriber: string; event_id: string; attempts: number; last_error: string } }>()
+      .selectFrom('plinth_event_dead_letter')
+      .select(['subscriber', 'attempts', 'last_error'])
+      .where('event_id', '=', event.id)
+      .execute();
+    expect(letters).toEqual([{ subscriber: 'backoff-bad', attempts: 4, last_error: 'still no' }]);
+    now += 10_000;
+    await dispatcher.deliverPending();
+    expect(calls).toBe(4); // dead: not tried again
+
+    expect(await dispatcher.retryDead({ subscriber: 'backoff-fine' })).toBe(0);
+    healthy = true;
+    expect(await dispatcher.retryDead({ subscriber: 'backoff-bad' })).toBe(1);
+    await dispatcher.deliverPending();
+    expect(calls).toBe(5);
+    expect(fine).toEqual([event.id]);
   });
 
   it('dead-letters after maxAttempts, and replays on request', async () => {
@@ -114,6 +166,13 @@ describe('outbox and dispatcher', () => {
       .where('subject', '=', 'd1')
       .execute();
     expect(rows).toEqual([{ status: 'dead', attempts: 2, last_error: 'broken' }]);
+    const letters = await database.kysely
+      .withTables<{ plinth_event_dead_letter: { subscriber: string; subject: string; attempts: number } }>()
+      .selectFrom('plinth_event_dead_letter')
+      .select(['subscriber', 'attempts'])
+      .where('subject', '=', 'd1')
+      .execute();
+    expect(letters).toEqual([{ subscriber: 'fragile', attempts: 2 }]);
 
     healthy = true;
     expect(await dispatcher.replayDead()).toBe(1);
