@@ -142,6 +142,10 @@ describe('every route refuses anonymous callers unless it is marked open or anon
         'GET /docs/yaml',
         'GET /openapi.json',
         'GET /.well-known/jwks.json',
+        // exchange-trust: this agency's public signing keys, fetched by the agencies it sends to.
+        'GET /exchange/v1/.well-known/jwks.json',
+        // exchange-trust: authenticated by the message's signature against the registry of trusted agencies.
+        'POST /exchange/v1/events/_receive',
         'GET /health/live',
         'GET /health/ready',
         'GET /localization/messages',

@@ -41,6 +41,11 @@ export type Config = {
    */
   readonly masterKey: string | undefined;
   readonly masterKeyFile: string | undefined;
+  /**
+   * This deployment's name among agencies exchanging data (PLINTH_AGENCY_ID, e.g.
+   * `pb.civil-registry`): the issuer of what it signs and the audience it accepts.
+   */
+  readonly agencyId: string;
 };
 
 export class ConfigError extends Error {
@@ -138,6 +143,15 @@ function masterKey(env: Env, name: string): string | undefined {
   return raw;
 }
 
+/** Lower-case letters, digits, dots and dashes: it travels in signed headers and URLs. */
+function agencyId(env: Env, name: string, fallback: string): string {
+  const raw = nonEmpty(env, name) ?? fallback;
+  if (!/^[a-z0-9][a-z0-9.-]{0,63}$/.test(raw)) {
+    throw new ConfigError(name, `must be 1-64 lower-case letters, digits, dots or dashes, starting with a letter or digit, got "${raw}"`);
+  }
+  return raw;
+}
+
 /** Reads the whole configuration once, failing fast with the name of the first bad variable. */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const config: Config = {
@@ -162,6 +176,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     accessTokenMinutes: positiveInt(env, 'PLINTH_ACCESS_TOKEN_MINUTES', 480),
     timeZone: timeZone(env, 'PLINTH_TIME_ZONE', 'Asia/Kolkata'),
     masterKey: masterKey(env, 'PLINTH_MASTER_KEY'),
+    agencyId: agencyId(env, 'PLINTH_AGENCY_ID', 'plinth'),
     masterKeyFile: ((file) => (file === undefined ? undefined : path.resolve(file)))(nonEmpty(env, 'PLINTH_MASTER_KEY_FILE')),
   };
   return { ...config, ...overrides };

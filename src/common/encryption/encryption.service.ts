@@ -9,7 +9,7 @@ import type { Database } from '../../kernel/db.js';
 import { DomainError, invalid } from '../../kernel/errors.js';
 import type { Outbox } from '../../kernel/events.js';
 import { isTenantIdSyntax, stateTenantOf } from '../../kernel/tenancy.js';
-import { keyIdOf, tenantKeys, unwrapKey, wrapKey, type KeyMaterial, type LoadedKeys } from './encryption.keys.js';
+import { keyIdOf, open, seal, tenantKeys, unwrapKey, wrapKey, type KeyMaterial, type LoadedKeys } from './encryption.keys.js';
 import { checkValue, loadMasterKey, readableByOthers, type MasterKeySettings } from './encryption.master.js';
 import type { EncryptionStore, KeyKind, KeyRow } from './encryption.store.js';
 import type { AuditLog } from '../audit/index.js';
@@ -302,6 +302,19 @@ export function createEncryptionService(deps: EncryptionServiceDeps): CryptoServ
       const keys = await keysOfKeyId(keyId);
       return keys !== undefined && keys.verify(value, signature);
     },
+    async sealSecret(purpose, plaintext) {
+      return `${SECRET_PREFIX}${seal(await masterKey(), Buffer.from(plaintext, 'utf8'), secretAad(purpose))}`;
+    },
+    async openSecret(purpose, sealed) {
+      const bytes = sealed.startsWith(SECRET_PREFIX) ? Buffer.from(sealed.slice(SECRET_PREFIX.length), 'base64') : undefined;
+      const plaintext = bytes && open(await masterKey(), bytes, secretAad(purpose));
+      if (!plaintext) throw new Error(`a secret sealed for "${purpose}" cannot be opened with this master key`);
+      return plaintext.toString('utf8');
+    },
     close: () => cache.close(),
   };
 }
+
+/** Sealed secrets of other modules: versioned, and bound to their purpose (distinct from wrapped tenant keys' AAD). */
+const SECRET_PREFIX = 'secret-v1|';
+const secretAad = (purpose: string) => Buffer.from(`plinth-secret-v1|${purpose}`, 'utf8');

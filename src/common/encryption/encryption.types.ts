@@ -33,6 +33,14 @@ export type EncryptionService = {
   registerReencryption(name: string, job: ReencryptionJob): void;
   /** Runs every registered job for the tenant until nothing is left under an old key. */
   reencrypt(tenantId: string): Promise<Record<string, number>>;
+  /**
+   * Seals another module's secret (e.g. an agency's private signing key) under the master key,
+   * AES-256-GCM bound to `purpose`: it opens only under the same purpose, so a sealed value copied
+   * to another place does not open there.
+   */
+  sealSecret(purpose: string, plaintext: string): Promise<string>;
+  /** What `sealSecret` sealed under `purpose`; throws (an Error, not a caller's mistake) when it was altered or sealed elsewhere. */
+  openSecret(purpose: string, sealed: string): Promise<string>;
 };
 
 export type EncryptionApi = { readonly service: EncryptionService };
