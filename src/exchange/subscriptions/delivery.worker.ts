@@ -1,0 +1,267 @@
+import { createHash } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Clock } from '../../kernel/clock.js';
+import type { Database } from '../../kernel/db.js';
+import { newId } from '../../kernel/ids.js';
+import type { TrustApi } from '../trust/index.js';
+import { exponentialBackoff, type Backoff } from './subscriptions.rules.js';
+import type { EventMessage } from './subscriptions.service.js';
+import type { DeliveryRow, DueDelivery, SubscriptionStore } from './subscriptions.store.js';
+
+export type DeliveryWorkerOptions = {
+  /** How often pending deliveries are looked for when nothing kicks the worker. */
+  pollIntervalMs: number;
+  /** Delay before the next attempt after failed attempt number n. */
+  backoff: Backoff;
+  /** How long one POST (answer included) may take. */
+  timeoutMs: number;
+  /** How long a claimed delivery stays this worker's; longer than a signing plus a POST. */
+  leaseMs: number;
+  /** Pending rows read per pass. */
+  batchSize: number;
+  /** Deliveries sent at once (to different subjects or subscriptions). */
+  concurrency: number;
+  /** `exp` − `iat` of a signed message (the protocol says 300 s). */
+  messageTtlSeconds: number;
+  /** False: no polling and no kicks, only `deliverPending` calls send (tests that step the worker). */
+  background: boolean;
+};
+
+export const defaultWorkerOptions: DeliveryWorkerOptions = {
+  pollIntervalMs: 2_000,
+  // 2 s, 4 s, 8 s … at most 30 min between attempts: a receiver down for a day still gets everything.
+  backoff: exponentialBackoff(2_000, 30 * 60_000),
+  timeoutMs: 10_000,
+  leaseMs: 60_000,
+  batchSize: 500,
+  concurrency: 8,
+  messageTtlSeconds: 300,
+  background: true,
+};
+
+export type DeliveryWorker = {
+  /** A send pass soon (after deliveries were queued). */
+  kick(): void;
+  /** Sends what is due now, until nothing more is; answers how many were delivered. */
+  deliverPending(): Promise<number>;
+  start(): void;
+  stop(): Promise<void>;
+};
+
+export type DeliveryWorkerDeps = {
+  database: Database;
+  store: SubscriptionStore;
+  clock: Clock;
+  trust: TrustApi;
+  logger: FastifyBaseLogger;
+  options: DeliveryWorkerOptions;
+};
+
+type Outcome =
+  | { ok: true; statusCode: number; receipt: string; receiptStatus: string }
+  | { ok: false; statusCode: number | null; error: string };
+
+const RECEIPT_STATUSES: ReadonlySet<unknown> = new Set(['ACCEPTED', 'DUPLICATE']);
+/** Digests kept per delivery: a DUPLICATE receipt names the first message the receiver took. */
+const MAX_DIGESTS = 100;
+const MAX_ERROR = 1000;
+
+export const digestOf = (jws: string) => createHash('sha256').update(jws).digest('base64url');
+
+const describe = (error: unknown) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, MAX_ERROR);
+
+/** DIGIT's error body, as `CODE: message`, or the start of whatever the receiver answered. */
+function errorOfBody(text: string): string {
+  try {
+    const body = JSON.parse(text) as { Errors?: Array<{ code?: unknown; message?: unknown }> };
+    const first = body.Errors?.[0];
+    if (first && typeof first.code === 'string') return `${first.code}: ${String(first.message ?? '')}`.slice(0, MAX_ERROR);
+  } catch {
+    // Not JSON: keep the text itself.
+  }
+  return text.slice(0, MAX_ERROR);
+}
+
+/**
+ * Sends queued deliveries: per (subscription, event subject) strictly in event order — a failing
+ * delivery holds back the later ones of its subject for that subscription only —, signed anew on
+ * every attempt with the delivery's fixed message id, each answer's receipt verified before the
+ * delivery counts as delivered; failures retry with backoff until the subscription's maxAttempts,
+ * then DEAD. Rows are claimed with a lease, so several processes can run workers side by side.
+ */
+export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
+  const { database, store, clock, trust, logger, options } = deps;
+  const owner = newId();
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+  let again = false;
+  let stopped = true;
+
+  async function send(row: DueDelivery, digests: string[]): Promise<Outcome> {
+    const message = database.fromJson<EventMessage>(row.message);
+    const iat = Math.floor(clock.now() / 1000);
+    let jws: string;
+    try {
+      jws = await trust.sign(
+        { aud: row.agency_id, jti: row.id, iat, exp: iat + options.messageTtlSeconds, subscriptionId: row.subscription_id, event: message },
+        'plinth-event+jws',
+      );
+    } catch (error) {
+      return { ok: false, statusCode: null, error: `SIGNING_FAILED: ${describe(error)}` };
+    }
+    digests.push(digestOf(jws));
+    let status: number;
+    let text: string;
+    try {
+      const response = await fetch(row.webhook_url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/jose', accept: 'application/json' },
+        body: jws,
+        // A receiver is answered by its own URL or not at all: no following redirects elsewhere.
+        redirect: 'manual',
+        signal: AbortSignal.timeout(options.timeoutMs),
+      });
+      status = response.status;
+      text = await response.text();
+    } catch (error) {
+      const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
+      return { ok: false, statusCode: null, error: `UNREACHABLE: ${describe(error)}${cause}`.slice(0, MAX_ERROR) };
+    }
+    if (status !== 200) return { ok: false, statusCode: status, error: errorOfBody(text) };
+    let receipt: unknown;
+    try {
+      receipt = (JSON.parse(text) as { receipt?: unknown }).receipt;
+    } catch {
+      receipt = undefined;
+    }
+    if (typeof receipt !== 'string') return { ok: false, statusCode: status, error: 'BAD_RECEIPT: the answer holds no receipt' };
+    try {
+      const verified = await trust.verify(receipt, 'plinth-receipt+jws');
+      const p = verified.payload;
+      const wrong =
+        verified.agencyId !== row.agency_id
+          ? `signed by "${verified.agencyId}", not the subscribed agency "${row.agency_id}"`
+          : p['messageId'] !== row.id
+            ? 'messageId is not this delivery'
+            : p['eventId'] !== message.id
+              ? 'eventId is not this event'
+              : typeof p['digest'] !== 'string' || !digests.includes(p['digest'])
+                ? 'digest matches no message sent'
+                : !RECEIPT_STATUSES.has(p['status'])
+                  ? 'status is neither ACCEPTED nor DUPLICATE'
+                  : undefined;
+      if (wrong) return { ok: false, statusCode: status, error: `BAD_RECEIPT: ${wrong}` };
+      return { ok: true, statusCode: status, receipt, receiptStatus: p['status'] as string };
+    } catch (error) {
+      return { ok: false, statusCode: status, error: `BAD_RECEIPT: ${describe(error)}` };
+    }
+  }
+
+  /** One attempt at one delivery; true when it was delivered. */
+  async function attempt(row: DueDelivery): Promise<boolean> {
+    const claimedAt = clock.now();
+    if (!(await store.claim(row.id, owner, claimedAt, claimedAt + options.leaseMs))) return false;
+    const digests = [...database.fromJson<string[]>(row.sent_digests)];
+    const outcome = await send(row, digests);
+    const now = clock.now();
+    const attempts = row.attempts + 1;
+    const common: Partial<DeliveryRow> = {
+      attempts,
+      last_attempt_time: now,
+      last_status_code: outcome.statusCode,
+      sent_digests: database.toJson(digests.slice(-MAX_DIGESTS)),
+      last_modified_time: now,
+    };
+    const changes: Partial<DeliveryRow> = outcome.ok
+      ? { ...common, status: 'DELIVERED', last_error: null, receipt: outcome.receipt, receipt_status: outcome.receiptStatus, delivered_time: now }
+      : {
+          ...common,
+          status: attempts >= row.max_attempts ? 'DEAD' : 'PENDING',
+          last_error: outcome.error,
+          next_attempt_time: now + options.backoff(attempts),
+        };
+    if (!outcome.ok) logger.warn({ deliveryId: row.id, subscriptionId: row.subscription_id, attempts, error: outcome.error }, 'delivery failed');
+    const recorded = await store.finishAttempt(row.id, owner, changes);
+    return outcome.ok && recorded;
+  }
+
+  async function pass(): Promise<number> {
+    const now = clock.now();
+    const rows = await store.pendingInOrder(options.batchSize);
+    const groups = new Set<string>();
+    const heads: DueDelivery[] = [];
+    for (const row of rows) {
+      const group = `${row.subscription_id}\u0000${row.event_subject}`;
+      // Only a group's oldest pending delivery may go; a later one waits behind it.
+      if (groups.has(group)) continue;
+      groups.add(group);
+      if (row.next_attempt_time > now) continue;
+      if (row.lease_until !== null && row.lease_until >= now) continue;
+      heads.push(row);
+    }
+    let delivered = 0;
+    let next = 0;
+    const lane = async () => {
+      while (next < heads.length) {
+        const row = heads[next++]!;
+        try {
+          if (await attempt(row)) delivered++;
+        } catch (error) {
+          // The database failed under us: the lease lapses and another pass tries again.
+          logger.error({ err: error, deliveryId: row.id }, 'delivery attempt could not be recorded');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(options.concurrency, heads.length) }, lane));
+    // A delivered head lets the next delivery of its group go at once.
+    if (delivered > 0) again = true;
+    return delivered;
+  }
+
+  function deliverPending(): Promise<number> {
+    // A call during a run gets that run, which makes one more pass starting after the call.
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      let total = 0;
+      do {
+        again = false;
+        total += await pass();
+      } while (again);
+      return total;
+    })().finally(() => {
+      running = undefined;
+    });
+    return running;
+  }
+
+  function schedule(delay: number) {
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      deliverPending()
+        .catch((error: unknown) => logger.error({ err: error }, 'delivery pass failed'))
+        .finally(() => schedule(options.pollIntervalMs));
+    }, delay);
+    timer.unref();
+  }
+
+  return {
+    kick() {
+      if (!stopped) schedule(0);
+    },
+    deliverPending,
+    start() {
+      if (!options.background) return;
+      stopped = false;
+      schedule(0);
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running?.catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import { defineModule } from '../../kernel/module.js';
+import type { AuditApi } from '../../common/audit/index.js';
+import type { MdmsApi } from '../../common/mdms/index.js';
+import type { IndividualApi } from '../../domain/individual/index.js';
+import type { TrustApi } from '../trust/index.js';
+import { createDeliveryWorker, defaultWorkerOptions, type DeliveryWorkerOptions } from './delivery.worker.js';
+import { init } from './migrations/0001_init.js';
+import { subscriptionRoutes } from './subscriptions.routes.js';
+import { createSubscriptionService, type SubscriptionService } from './subscriptions.service.js';
+import { createSubscriptionStore } from './subscriptions.store.js';
+
+export type { DeliveryWorkerOptions } from './delivery.worker.js';
+export type { Condition, ConditionOp } from './subscriptions.rules.js';
+export { exponentialBackoff, matches, project } from './subscriptions.rules.js';
+export type { Delivery, DeliveryStatus, Subscription, SubscriptionStatus } from './subscriptions.schema.js';
+export type { SubscriptionService } from './subscriptions.service.js';
+
+export type SubscriptionsApi = {
+  /** Create, update and search subscriptions; search, replay and retry deliveries. */
+  readonly service: SubscriptionService;
+  /** Sends every delivery that is due now (the worker does this on its own; tests and tools call it). */
+  deliverPending(): Promise<number>;
+};
+
+export type SubscriptionsDeps = {
+  trust: TrustApi;
+  individual: IndividualApi;
+  audit: AuditApi;
+  mdms: MdmsApi;
+  /** The delivery worker's timings (tests shorten the backoff and lengthen the poll). */
+  worker?: Partial<DeliveryWorkerOptions> | undefined;
+};
+
+/** The fan-out's name among event subscribers: what it handled is recorded under it. */
+export const FANOUT_SUBSCRIBER = 'exchange.subscriptions';
+
+/** Agencies subscribe to this deployment's events; deliveries are signed, retried, logged and replayable. */
+export const exchangeSubscriptionsModule = defineModule<SubscriptionsApi, SubscriptionsDeps>({
+  name: 'exchange-subscriptions',
+  migrations: [init],
+  create({ config, database, clock, dispatcher, logger }, { trust, individual, mdms, worker: workerOptions }) {
+    const store = createSubscriptionStore(database);
+    const worker = createDeliveryWorker({
+      database,
+      store,
+      clock,
+      trust,
+      logger,
+      options: { ...defaultWorkerOptions, ...workerOptions },
+    });
+    const service = createSubscriptionService({
+      database,
+      store,
+      clock,
+      tenants: mdms.service.tenants,
+      individuals: individual.lookup,
+      onQueued: () => worker.kick(),
+    });
+    // Plain subscriber: the fan-out reads (and decrypts) outside any transaction, then inserts in
+    // its own short one; a redelivered event inserts nothing new.
+    dispatcher.subscribe({
+      name: FANOUT_SUBSCRIBER,
+      types: '*',
+      handle: async (event) => {
+        await service.fanOut(event);
+      },
+    });
+    return {
+      api: { service, deliverPending: () => worker.deliverPending() },
+      routes: subscriptionRoutes(service),
+      async start() {
+        // API-only processes take requests; workers send.
+        if (config.role !== 'api') worker.start();
+      },
+      stop: () => worker.stop(),
+    };
+  },
+});
