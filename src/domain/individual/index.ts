@@ -8,11 +8,12 @@ import type { MdmsApi } from '../../common/mdms/index.js';
 import type { UserApi } from '../../common/user/index.js';
 import type { DedupApi } from '../dedup/index.js';
 import { individualRoutes } from './individual.routes.js';
-import { createIndividualService } from './individual.service.js';
+import { createIndividualService, type BatchResult } from './individual.service.js';
 import { createIndividualStore } from './individual.store.js';
 import { init } from './migrations/0001_init.js';
 
 export { normalizeIdentifier, normalizeMobile, normalizeName } from './individual.service.js';
+export type { Accepted as IndividualAccepted, BatchResult as IndividualBatchResult } from './individual.service.js';
 
 /** What other registries may ask of individuals (households link members to them). */
 export type IndividualLookup = {
@@ -27,7 +28,15 @@ export type IndividualLookup = {
   view(tenantId: string, ids: readonly string[], viewer: UserInfo, options?: { includeDeleted?: boolean }): Promise<unknown[]>;
 };
 
-export type IndividualApi = { readonly lookup: IndividualLookup };
+export type IndividualApi = {
+  readonly lookup: IndividualLookup;
+  /**
+   * Creates individuals for the system itself (no HTTP caller, no account link), e.g. a child
+   * announced by another agency. Answers per record as the bulk create does: a clientReferenceId
+   * already stored answers the stored person, so a redelivered event registers no one twice.
+   */
+  readonly createAsSystem: (records: readonly unknown[], correlationId?: string | null) => Promise<BatchResult>;
+};
 
 export type IndividualDeps = {
   mdms: MdmsApi;
@@ -59,6 +68,12 @@ export const individualModule = defineModule<IndividualApi, IndividualDeps>({
     });
     // Key rotation: the encryption service runs this until no individual is left under an old key.
     encryption.service.registerReencryption('individual', (keys, tx) => service.reencryptBatch(keys, tx));
-    return { api: { lookup: service.lookup }, routes: individualRoutes(service) };
+    return {
+      api: {
+        lookup: service.lookup,
+        createAsSystem: (records, correlationId) => service.create(records, { user: null, correlationId: correlationId ?? null }),
+      },
+      routes: individualRoutes(service),
+    };
   },
 });
