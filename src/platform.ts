@@ -10,6 +10,7 @@ import type { Config } from './kernel/config.js';
 import { connectDatabase, type Database } from './kernel/db.js';
 import { DomainError } from './kernel/errors.js';
 import { createDispatcher, createOutbox, eventMigrations, type Dispatcher, type DispatcherOptions } from './kernel/events.js';
+import { createJetStreamDispatcher, type JetStreamOptions } from './kernel/events.nats.js';
 import { createHttpApp, type HttpApp } from './kernel/http.js';
 import { createMetrics, type Metrics } from './kernel/metrics.js';
 import { migrate } from './kernel/migrator.js';
@@ -35,6 +36,14 @@ import { encryptionModule, type EncryptionApi } from './common/encryption/index.
 import { dedupModule, type DedupApi } from './domain/dedup/index.js';
 import { individualModule, type IndividualApi } from './domain/individual/index.js';
 import { householdModule, type HouseholdApi } from './domain/household/index.js';
+import { taskModule, type TaskApi } from './domain/task/index.js';
+import { immunizationModule, type ImmunizationApi } from './domain/immunization/index.js';
+import { exchangeTrustModule, type TrustApi } from './exchange/trust/index.js';
+import {
+  exchangeSubscriptionsModule,
+  type DeliveryWorkerOptions,
+  type SubscriptionsApi,
+} from './exchange/subscriptions/index.js';
 import { readSeedDir } from './seed.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -60,6 +69,10 @@ export type Platform = {
   readonly dedup: DedupApi;
   readonly individual: IndividualApi;
   readonly household: HouseholdApi;
+  readonly task: TaskApi;
+  readonly immunization: ImmunizationApi;
+  readonly exchangeTrust: TrustApi;
+  readonly subscriptions: SubscriptionsApi;
   /** Loads a seed directory through the modules' own rules: `seed/<module>/` by each module, in dependency order. */
   seed(dir: string): Promise<Record<string, SeedCounts>>;
   /**
@@ -77,6 +90,8 @@ export type PlatformOptions = {
   /** Collect Node process metrics (off in tests, which build many platforms). */
   defaultMetrics?: boolean;
   dispatcher?: DispatcherOptions;
+  /** Stream name, subject prefix, partitions… when EVENT_BUS_URL is set (tests isolate themselves with these). */
+  jetStream?: Partial<Omit<JetStreamOptions, 'url'>>;
   /** How often SQLite is checked for writes by other processes (default 1 s). */
   changePollMs?: number;
   /** Load `config.seedDir` when this database has never been seeded. */
@@ -84,6 +99,8 @@ export type PlatformOptions = {
   /** Where OTPs go; the log by default (development). */
   otpSink?: OtpSink;
   users?: Partial<UserSettings>;
+  /** Timings of the exchange delivery worker (tests shorten the backoff). */
+  subscriptionWorker?: Partial<DeliveryWorkerOptions>;
 };
 
 const SEEDED = 'seed.loaded_time';
@@ -128,16 +145,25 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
         dedupModule,
         individualModule,
         householdModule,
+        taskModule,
+        immunizationModule,
+        exchangeTrustModule,
+        exchangeSubscriptionsModule,
       ].map((m) => ({ module: m.name, migrations: m.migrations })),
     ]);
 
     const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? false });
     const app = await createHttpApp({ config, metrics, version });
     const changes = createChangeFeed(database, { pollIntervalMs: options.changePollMs });
-    const dispatcher = createDispatcher(database, clock, {
+    const dispatcherOptions: DispatcherOptions = {
       ...options.dispatcher,
-      onError: (error, event) => app.log.warn({ err: error, eventId: event.id, type: event.type }, 'event delivery failed'),
-    });
+      onError: (error, event, subscriber) =>
+        app.log.warn({ err: error, eventId: event.id, type: event.type, subscriber }, 'event delivery failed'),
+    };
+    // Same Dispatcher either way: modules subscribe without knowing which bus delivers.
+    const dispatcher = config.eventBusUrl
+      ? createJetStreamDispatcher(database, clock, { ...options.jetStream, ...dispatcherOptions, url: config.eventBusUrl })
+      : createDispatcher(database, clock, dispatcherOptions);
     const outbox = createOutbox(database, clock, () => dispatcher.kick());
     const settings = createSettings(database);
     const context: ModuleContext = { config, database, clock, outbox, dispatcher, changes, logger: app.log };
@@ -183,6 +209,16 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       idgen: idgen.api,
       individual: individual.api,
     });
+    const task = taskModule.create(context, { mdms: mdms.api, idgen: idgen.api, individual: individual.api });
+    const immunization = immunizationModule.create(context, { mdms: mdms.api, individual: individual.api, task: task.api });
+    const exchangeTrust = exchangeTrustModule.create(context, { audit: audit.api, encryption: encryption.api });
+    const subscriptions = exchangeSubscriptionsModule.create(context, {
+      trust: exchangeTrust.api,
+      individual: individual.api,
+      audit: audit.api,
+      mdms: mdms.api,
+      worker: options.subscriptionWorker,
+    });
     // In dependency order: seeding and start follow it, stopping reverses it.
     const instances: Array<[string, ModuleInstance<unknown>]> = [
       [mdmsModule.name, mdms],
@@ -197,6 +233,10 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       [dedupModule.name, dedup],
       [individualModule.name, individual],
       [householdModule.name, household],
+      [taskModule.name, task],
+      [immunizationModule.name, immunization],
+      [exchangeTrustModule.name, exchangeTrust],
+      [exchangeSubscriptionsModule.name, subscriptions],
     ];
     await users.api.init();
 
@@ -295,6 +335,10 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       dedup: dedup.api,
       individual: individual.api,
       household: household.api,
+      task: task.api,
+      immunization: immunization.api,
+      exchangeTrust: exchangeTrust.api,
+      subscriptions: subscriptions.api,
       seed,
       async bootstrapAdmin() {
         const states = [...(await mdms.api.service.tenants.knownTenants())].filter((t) => !t.includes('.')).sort();
@@ -306,7 +350,8 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       async start() {
         started = true;
         await changes.start();
-        if (config.role !== 'api') dispatcher.start();
+        // API processes only append to the outbox; workers (and `all`) deliver or relay to JetStream.
+        if (config.role !== 'api') await dispatcher.start();
         for (const [, instance] of instances) await instance.start?.();
       },
       async stop() {
