@@ -41,6 +41,7 @@ describe('loadConfig', () => {
       timeZone: 'Asia/Kolkata',
       masterKey: undefined,
       masterKeyFile: undefined,
+      agencyId: 'plinth',
     });
   });
 
@@ -68,6 +69,7 @@ describe('loadConfig', () => {
       PLINTH_TIME_ZONE: 'Africa/Nairobi',
       PLINTH_MASTER_KEY: KEY,
       PLINTH_MASTER_KEY_FILE: '/run/secrets/plinth-master.key',
+      PLINTH_AGENCY_ID: 'pb.health',
     });
     expect(config).toEqual({
       port: 3000,
@@ -92,6 +94,7 @@ describe('loadConfig', () => {
       timeZone: 'Africa/Nairobi',
       masterKey: KEY,
       masterKeyFile: '/run/secrets/plinth-master.key',
+      agencyId: 'pb.health',
     });
   });
 
@@ -112,6 +115,12 @@ describe('loadConfig', () => {
 
   it('refuses a time zone that is not an IANA name', () => {
     expect(() => loadConfig({ PLINTH_TIME_ZONE: 'Mars/Olympus' })).toThrow(/PLINTH_TIME_ZONE: must be an IANA time zone/);
+  });
+
+  it('refuses an agency id that could not travel in a signed header or a URL', () => {
+    for (const bad of ['PB.Health', '-pb', 'pb health', 'pb/health', 'a'.repeat(65)]) {
+      expect(() => loadConfig({ PLINTH_AGENCY_ID: bad })).toThrow(/PLINTH_AGENCY_ID: must be 1-64 lower-case/);
+    }
   });
 
   it('accepts postgresql:// as well as postgres://', () => {
