@@ -37,6 +37,10 @@
 //                        registry  bench/individual.js: bulk create of BENCH_INDIVIDUALS people
 //                                  (default 100000) in batches of BENCH_BATCH (default 500), in
 //                                  this process, next to raw inserts of the same rows, per database;
+//                        events    bench/events.js: events from commit to handler, in-process and
+//                                  through NATS JetStream (BENCH_NATS_URL, default nats://127.0.0.1:4222),
+//                                  against the commit rate alone, with the latency distribution
+//                                  (BENCH_EVENTS, BENCH_EVENT_PRODUCERS, BENCH_EVENT_PACED, BENCH_EVENT_RATE, BENCH_EVENT_ROUNDS);
 //                        dedup     bench/dedup.js: precision/recall across thresholds and a
 //                                  20,000 x 20,000 linkage next to an XOR-popcount baseline.
 //
@@ -392,13 +396,14 @@ function databasesEnv() {
 }
 
 function suitesEnv() {
-  const raw = process.env.BENCH_SUITES || 'http,registry,dedup';
+  const raw = process.env.BENCH_SUITES || 'http,registry,events,dedup';
   const list = raw
     .split(',')
     .map((s) => s.trim().toLowerCase())
     .filter(Boolean);
   for (const suite of list)
-    if (!['http', 'registry', 'dedup'].includes(suite)) throw new Error(`BENCH_SUITES: unknown suite "${suite}" (http, registry, dedup)`);
+    if (!['http', 'registry', 'events', 'dedup'].includes(suite))
+      throw new Error(`BENCH_SUITES: unknown suite "${suite}" (http, registry, events, dedup)`);
   return list;
 }
 
@@ -1261,6 +1266,22 @@ async function main() {
     }
   }
 
+  let events;
+  if (CONFIG.suites.includes('events')) {
+    const { benchEvents } = await import('./events.js');
+    const server = await postgres();
+    events = await benchEvents({
+      databaseUrl: server ? CONFIG.databaseUrl : undefined,
+      natsUrl: process.env.BENCH_NATS_URL || 'nats://127.0.0.1:4222',
+      count: Math.round(numberEnv('BENCH_EVENTS', 20_000)),
+      producers: Math.round(numberEnv('BENCH_EVENT_PRODUCERS', 4)),
+      pacedCount: Math.round(numberEnv('BENCH_EVENT_PACED', 3_000)),
+      pacedRate: numberEnv('BENCH_EVENT_RATE', 200),
+      rounds: Math.round(numberEnv('BENCH_EVENT_ROUNDS', 3)),
+      log: (line) => say(`bench: ${line}`),
+    });
+  }
+
   let dedup;
   if (CONFIG.suites.includes('dedup')) {
     const { benchDedup } = await import('./dedup.js');
@@ -1275,7 +1296,9 @@ async function main() {
         `\nPlinth CPU profile (${suite.label}; whole life of the process: start, seeding, warm-up and load):\n\n${suite.profile}`,
       );
   }
-  const extra = [renderRegistry(registry), dedup ? renderDedup(dedup) : ''].filter(Boolean).join('\n');
+  const extra = [renderRegistry(registry), events ? `## Events\n\n${events.markdown}` : '', dedup ? renderDedup(dedup) : '']
+    .filter(Boolean)
+    .join('\n');
   if (extra) console.log(`\n${extra}`);
   if (notes.length) console.log(`\n${notes.join('\n')}`);
 
@@ -1313,7 +1336,8 @@ async function main() {
   say(`bench: wrote ${path.relative(ROOT, path.join(outDir, 'latest.md'))}`);
 
   killAllNow();
-  process.exitCode = suites.some((s) => s.invalid.length) || registry.some((r) => r.refused > 0) ? 1 : 0;
+  process.exitCode =
+    suites.some((s) => s.invalid.length) || registry.some((r) => r.refused > 0) || events?.results.some((r) => !r.valid) ? 1 : 0;
 }
 
 if (process.argv[2] === '--baseline-server') {
