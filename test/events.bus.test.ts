@@ -244,6 +244,66 @@ describe.each<Bus>(['in-process', 'jetstream'])('events through the %s bus', (bu
     expect(b).toEqual([1, 2, 2]);
   });
 
+  it('a retry or replay aimed at a subscriber runs only it, not a subscriber registered since; an untargeted replay runs everyone', async () => {
+    const type = uniqueType('targets');
+    const dispatcher = dispatcherFor(bus);
+    const a: number[] = [];
+    const b: number[] = [];
+    const late: number[] = [];
+    let healthy = false;
+    const n = (e: CloudEvent) => (e.data as { n: number }).n;
+    dispatcher.subscribe({
+      name: `targets-a-${bus}`,
+      types: [type],
+      handle: async (e) => {
+        if (!healthy && n(e) !== 2) throw new Error('a refuses n=1 and n=3');
+        a.push(n(e));
+      },
+    });
+    dispatcher.subscribe({ name: `targets-b-${bus}`, types: [type], handle: async (e) => void b.push(n(e)) });
+    await started(dispatcher);
+    offset += 60_000;
+    const since = clock.now();
+    const [e1, , e3] = [await publish(type, 'g1', { n: 1 }), await publish(type, 'g2', { n: 2 }), await publish(type, 'g3', { n: 3 })];
+    dispatcher.kick();
+    await dispatcher.settle();
+    expect(a).toEqual([2]);
+    expect(b.sort()).toEqual([1, 2, 3]);
+
+    // As after an upgrade: a fan-out over every type, with no handled marks for the old events.
+    const lateName = `targets-late-${bus}`;
+    dispatcher.subscribe({ name: lateName, types: '*', handle: async (e) => void (e.type === type && late.push(n(e))) });
+    await dispatcher.settle();
+
+    healthy = true;
+    expect(await dispatcher.retryDead({ eventIds: [e1!.id], subscriber: `targets-a-${bus}` })).toBe(1);
+    await dispatcher.settle();
+    // Without a subscriber, a retry is still aimed at the subscribers that dead-lettered the event.
+    expect(await dispatcher.retryDead({ eventIds: [e3!.id] })).toBe(1);
+    await dispatcher.settle();
+    expect(a.sort()).toEqual([1, 2, 3]);
+    expect(b.sort()).toEqual([1, 2, 3]);
+    expect(late).toEqual([]);
+    expect(await handledMarks(lateName)).toEqual([]);
+
+    expect(await dispatcher.replay({ since, subscriber: `targets-b-${bus}`, type })).toBe(3);
+    await dispatcher.settle();
+    expect(b.sort()).toEqual([1, 1, 2, 2, 3, 3]);
+    expect(a.sort()).toEqual([1, 2, 3]);
+    expect(late).toEqual([]);
+    expect(await handledMarks(lateName)).toEqual([]);
+    const admin = createEventAdmin(database, clock);
+    expect((await admin.list({ type })).map((e) => [e.status, e.targets])).toEqual(Array(3).fill(['delivered', null]));
+
+    // Untargeted: everyone interested runs them again, the late subscriber included.
+    expect(await dispatcher.replay({ since, type })).toBe(3);
+    await dispatcher.settle();
+    expect(a.sort()).toEqual([1, 1, 2, 2, 3, 3]);
+    expect(b.sort()).toEqual([1, 1, 1, 2, 2, 2, 3, 3, 3]);
+    expect(late.sort()).toEqual([1, 2, 3]);
+    expect((await handledMarks(lateName)).length).toBe(3);
+  });
+
   it('inTransaction: the handler`s writes and the handled mark commit together, or neither does', async () => {
     const type = uniqueType('tx');
     const dispatcher = dispatcherFor(bus);

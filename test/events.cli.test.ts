@@ -94,8 +94,14 @@ describe('plinth events', () => {
       ]);
       expect(replayed.code).toBe(0);
       expect(replayed.output).toContain('queued 2 event(s)');
+      expect(replayed.output).toContain('to cli-ok only');
       expect(await marks('cli-ok')).toEqual([]);
       expect((await admin.list({ status: 'pending' })).length).toBe(2);
+      // The retry was for cli-broken (it dead-lettered the event), the replay for cli-ok: no one else.
+      const pending = await plinth(db, ['events', 'list', '--status', 'pending']);
+      expect(pending.output).toContain(`${bad!.id}  pending`);
+      expect(pending.output).toMatch(new RegExp(`${bad!.id}  pending .* for=cli-broken,cli-ok`));
+      expect(pending.output).toMatch(new RegExp(`${good!.id}  pending .* for=cli-ok(\\s|$)`));
 
       for (const args of [
         ['events', 'replay'],

@@ -130,6 +130,7 @@ async function eventsCommand(args: string[]): Promise<number> {
       for (const e of events) {
         console.log(
           `${e.id}  ${e.status.padEnd(9)} ${e.type}  subject=${e.subject}  created=${iso(e.createdTime)}  attempts=${e.attempts}` +
+            (e.targets ? `  for=${e.targets.join(',')}` : '') +
             (e.lastError ? `  last error: ${e.lastError}` : ''),
         );
       }
@@ -151,7 +152,9 @@ async function eventsCommand(args: string[]): Promise<number> {
     if (positionals.length > 0 && values.all) return refuse('plinth events retry: event ids or --all, not both');
     run = async (admin) => {
       const n = await admin.retryDead({ eventIds: positionals, subscriber: values.subscriber });
-      console.log(`sent ${n} dead-lettered event(s) back to delivery; a running worker delivers them`);
+      console.log(
+        `sent ${n} dead-lettered event(s) back to delivery, each to the subscriber(s) that dead-lettered it; a running worker delivers them`,
+      );
     };
   } else if (task === 'replay') {
     const { values } = parseArgs({
@@ -168,7 +171,7 @@ async function eventsCommand(args: string[]): Promise<number> {
       const n = await admin.replay({ since, subscriber: values.subscriber, type: values.type });
       console.log(
         `queued ${n} event(s) since ${iso(since)} for delivery again` +
-          (values.subscriber ? ` to ${values.subscriber}` : ' to every subscriber') +
+          (values.subscriber ? ` to ${values.subscriber} only` : ' to every subscriber') +
           '; a running worker delivers them',
       );
     };

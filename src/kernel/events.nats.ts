@@ -24,9 +24,11 @@ import {
   forEachPendingBatch,
   handleOnce,
   interestedIn,
+  isTargeted,
   markFinished,
   pendingCount,
   recordDeadLetter,
+  targetsOf,
   waitUntil,
   withDispatchLock,
   eventOfRow,
@@ -59,6 +61,8 @@ export type JetStreamOptions = DispatcherOptions & {
 };
 
 const GENERATION_HEADER = 'Plinth-Generation';
+/** A re-queued row's targets (JSON list of subscriber names): every other consumer acks it unseen. */
+const TARGETS_HEADER = 'Plinth-Targets';
 const PUBLISH_TIMEOUT_MS = 10_000;
 
 /** FNV-1a: stable across processes and versions, so every process sends a record to the same partition. */
@@ -98,7 +102,8 @@ function isApiError(error: unknown, code: number): boolean {
  * record's events are handled in order); processes binding the same durable consumers share the
  * work. Handler, handled mark, ack; a mark already there: ack without running; a failure: nak with
  * backoff; after maxAttempts: dead letter and term. Retries and replays requeue the outbox row with
- * the next generation, which the relay publishes again.
+ * the next generation, which the relay publishes again, with the subscribers it is for in a header
+ * when it is aimed at some: the other consumers ack it without running.
  */
 export function createJetStreamDispatcher(database: Database, clock: Clock, options: JetStreamOptions): Dispatcher {
   const stream = options.stream ?? 'PLINTH_EVENTS';
@@ -205,7 +210,9 @@ export function createJetStreamDispatcher(database: Database, clock: Clock, opti
       msg.term();
       return;
     }
-    if (!interestedIn(subscriber, event.type)) {
+    // Not for this subscriber (another type, or a retry or replay aimed at others): acked unseen,
+    // with no handled mark, so a later replay aimed at it still runs it.
+    if (!interestedIn(subscriber, event.type) || !isTargeted(targetsOf(msg.headers?.get(TARGETS_HEADER)), subscriber.name)) {
       msg.ack();
       return;
     }
@@ -272,6 +279,7 @@ export function createJetStreamDispatcher(database: Database, clock: Clock, opti
     const event = eventOfRow(database, row);
     const h = headers();
     h.set(GENERATION_HEADER, String(row.generation));
+    if (row.targets !== null) h.set(TARGETS_HEADER, row.targets);
     h.set('Content-Type', 'application/cloudevents+json');
     await client.publish(`${prefix}.${partitionOf(row.subject, partitions)}.${typeToken(row.type)}`, JSON.stringify(event), {
       msgID: `${row.id}.${row.generation}`,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabase, type TestDatabase } from '../../test/helpers.js';
 import { connectDatabase, type Database } from './db.js';
-import { createDispatcher, createOutbox, eventMigrations, type CloudEvent } from './events.js';
+import { createDispatcher, createEventAdmin, createOutbox, eventMigrations, type CloudEvent } from './events.js';
 import { migrate } from './migrator.js';
 
 let db: TestDatabase;
@@ -237,6 +237,55 @@ describe('outbox and dispatcher', () => {
     expect(kicked).toBe(0);
     await database.transaction((tx) => counting.appendMany(tx, [{ type, source: '/x', subject: 'r', tenantId: 'pb', data: {} }]));
     expect(kicked).toBe(1);
+  });
+
+  it('re-queued rows carry their targets: targeted replays add up until delivery, a first delivery or an untargeted replay stays for everyone', async () => {
+    const type = 'plinth.test.targets.v1';
+    const dispatcher = createDispatcher(database, clock);
+    const admin = createEventAdmin(database, clock);
+    const ran: string[] = [];
+    const subscriber = (name: string) => ({ name, types: [type], handle: async (e: CloudEvent) => void ran.push(`${name} ${e.subject}`) });
+    dispatcher.subscribe(subscriber('t-a'));
+    dispatcher.subscribe(subscriber('t-b'));
+    const since = now;
+    const first = await publish('x1', {}, type);
+    await dispatcher.deliverPending();
+    expect(ran.splice(0).sort()).toEqual(['t-a x1', 't-b x1']);
+    dispatcher.subscribe(subscriber('t-late'));
+    const targets = async () => (await admin.list({ type })).map((e) => [e.subject, e.status, e.targets]);
+
+    // Two targeted replays before the row is delivered: both subscribers, still not the late one.
+    expect(await admin.replay({ since, type, subscriber: 't-a' })).toBe(1);
+    expect(await admin.replay({ since, type, subscriber: 't-b' })).toBe(1);
+    expect(await targets()).toEqual([['x1', 'pending', ['t-a', 't-b']]]);
+    await dispatcher.deliverPending();
+    expect(ran.splice(0).sort()).toEqual(['t-a x1', 't-b x1']);
+    expect(await targets()).toEqual([['x1', 'delivered', null]]);
+
+    // A row not yet delivered the first time is for everyone: a targeted replay does not narrow it.
+    await publish('x2', {}, type);
+    expect(await admin.replay({ since, type, subscriber: 't-a' })).toBe(2);
+    expect(await targets()).toEqual([
+      ['x2', 'pending', null],
+      ['x1', 'pending', ['t-a']],
+    ]);
+    await dispatcher.deliverPending();
+    expect(ran.splice(0).sort()).toEqual(['t-a x1', 't-a x2', 't-b x2', 't-late x2']);
+
+    // An untargeted replay widens a pending targeted row to everyone.
+    expect(await admin.replay({ since, type, subscriber: 't-b' })).toBe(2);
+    expect(await admin.replay({ since, type })).toBe(2);
+    expect(await targets()).toEqual([
+      ['x2', 'pending', null],
+      ['x1', 'pending', null],
+    ]);
+    await dispatcher.deliverPending();
+    expect(ran.splice(0).sort()).toEqual(['t-a x1', 't-a x2', 't-b x1', 't-b x2', 't-late x1', 't-late x2']);
+    // Every re-queue is a new generation (JetStream would drop a republished id.generation as a duplicate).
+    expect((await admin.list({ type })).map((e) => [e.id === first.id, e.generation])).toEqual([
+      [false, 3],
+      [true, 5],
+    ]);
   });
 
   it('refuses two subscribers with the same name', () => {

@@ -71,6 +71,12 @@ type OutboxTables = {
     delivered_time: number | null;
     /** Bumped by every retry and replay: JetStream's message id is `<id>.<generation>`, so a replay is not deduplicated away. */
     generation: number;
+    /**
+     * The subscribers a re-queued row is for (JSON list of names, see `targetsOf`); null: every
+     * subscriber without a handled mark (a first delivery, an untargeted replay). Cleared once the
+     * row is delivered.
+     */
+    targets: string | null;
   };
   plinth_event_handled: { subscriber: string; event_id: string; handled_time: number };
   /** A subscriber that is retrying an event (in-process bus): its own count and backoff. */
@@ -148,6 +154,14 @@ export const eventMigrations: readonly Migration[] = [
       await db.schema.createIndex('plinth_event_dead_letter_event_idx').on('plinth_event_dead_letter').columns(['event_id']).execute();
     },
   },
+  {
+    // Targeted retries and replays: a row re-queued for some subscribers must not reach the others
+    // (above all subscribers registered after its first delivery, which have no handled mark).
+    name: '0003_outbox_targets',
+    async up(db) {
+      await db.schema.alterTable('plinth_outbox').addColumn('targets', 'text').execute();
+    },
+  },
 ];
 
 export type Outbox = {
@@ -181,6 +195,8 @@ export type OutboxEntry = {
   createdTime: number;
   deliveredTime: number | null;
   lastError: string | null;
+  /** A re-queued row waiting for these subscribers only; null: for every subscriber. */
+  targets: string[] | null;
 };
 
 export type RetryCriteria = {
@@ -193,7 +209,10 @@ export type RetryCriteria = {
 export type ReplayCriteria = {
   /** Events created at or after this time (epoch ms). */
   since: number;
-  /** Re-run only this subscriber (the others have their handled marks and skip); all when absent. */
+  /**
+   * Re-run only this subscriber: the others, even those registered since, do not see the events.
+   * When absent, every subscriber interested in them runs them again.
+   */
   subscriber?: string;
   type?: string;
 };
@@ -209,7 +228,10 @@ export type Dispatcher = {
    * subscribers (tests call it directly). JetStream: published to the stream (handlers run later).
    */
   deliverPending(): Promise<number>;
-  /** Puts dead-lettered events back to delivery; all of them when no ids are given. Answers how many events. */
+  /**
+   * Puts dead-lettered events back to delivery, for the subscribers that dead-lettered them only;
+   * all of them when no ids are given. Answers how many events.
+   */
   replayDead(ids?: readonly string[]): Promise<number>;
   /** `replayDead` with a subscriber filter: only that subscriber's dead letters go back. */
   retryDead(criteria?: RetryCriteria): Promise<number>;
@@ -279,6 +301,7 @@ export function createOutbox(database: Database, clock: Clock, onAppend: () => v
     last_error: null,
     delivered_time: null,
     generation: 0,
+    targets: null,
   });
   return {
     async append(tx, input) {
@@ -312,6 +335,26 @@ export function errorText(error: unknown): string {
 
 export function interestedIn(subscriber: EventSubscriber, type: string): boolean {
   return subscriber.types === '*' || subscriber.types.includes(type);
+}
+
+/**
+ * The subscribers a re-queued row (or its JetStream message) is for; null: everyone. Anything but a
+ * JSON list of names reads as null: rows written before targets existed, and messages from an
+ * older relay, were meant for everyone.
+ */
+export function targetsOf(raw: string | null | undefined): string[] | null {
+  if (raw === null || raw === undefined || raw === '') return null;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return Array.isArray(parsed) && parsed.every((name) => typeof name === 'string') ? (parsed as string[]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a row (or message) with these targets is for this subscriber. */
+export function isTargeted(targets: readonly string[] | null, subscriber: string): boolean {
+  return targets === null || targets.includes(subscriber);
 }
 
 export function eventOfRow(database: Database, row: OutboxTables['plinth_outbox']): CloudEvent {
@@ -424,22 +467,50 @@ export type EventAdmin = {
 export function createEventAdmin(database: Database, clock: Clock): EventAdmin {
   const db = outboxDb(database);
 
-  async function requeue(trx: Kysely<OutboxTables>, ids: readonly string[]): Promise<number> {
+  /**
+   * Puts rows back to delivery with the next generation, each for `targetOf(id)`: a list of
+   * subscribers, or null for everyone. A row still pending keeps its audience and gains the new
+   * one (null stays null: it is already for everyone); a finished row gets exactly the new one.
+   */
+  async function requeue(
+    trx: Kysely<OutboxTables>,
+    ids: readonly string[],
+    targetOf: (id: string) => readonly string[] | null,
+  ): Promise<number> {
     let count = 0;
     for (const part of chunks(ids)) {
-      const result = await trx
+      // The generation first: it takes the rows' write locks (PostgreSQL) or the database's
+      // (SQLite) before we read their targets, so two replays at once cannot drop each other's
+      // subscribers, and a dispatcher finishing the old generation no longer matches them.
+      const bumped = await trx
         .updateTable('plinth_outbox')
-        .set((eb) => ({
-          status: 'pending',
-          attempts: 0,
-          next_attempt_time: clock.now(),
-          last_error: null,
-          delivered_time: null,
-          generation: eb('generation', '+', 1),
-        }))
+        .set((eb) => ({ generation: eb('generation', '+', 1) }))
         .where('id', 'in', part)
         .executeTakeFirst();
-      count += Number(result.numUpdatedRows);
+      count += Number(bumped.numUpdatedRows);
+      const rows = await trx.selectFrom('plinth_outbox').select(['id', 'status', 'targets']).where('id', 'in', part).execute();
+      const byTargets = new Map<string | null, string[]>();
+      for (const row of rows) {
+        const wanted = targetOf(row.id);
+        const current = row.status === 'pending' ? targetsOf(row.targets) : [];
+        const next =
+          wanted === null || current === null ? null : JSON.stringify([...new Set([...current, ...wanted])].sort());
+        byTargets.set(next, [...(byTargets.get(next) ?? []), row.id]);
+      }
+      for (const [targets, group] of byTargets) {
+        await trx
+          .updateTable('plinth_outbox')
+          .set({
+            status: 'pending',
+            attempts: 0,
+            next_attempt_time: clock.now(),
+            last_error: null,
+            delivered_time: null,
+            targets,
+          })
+          .where('id', 'in', group)
+          .execute();
+      }
     }
     return count;
   }
@@ -464,6 +535,7 @@ export function createEventAdmin(database: Database, clock: Clock): EventAdmin {
         createdTime: row.created_time,
         deliveredTime: row.delivered_time,
         lastError: row.last_error,
+        targets: targetsOf(row.targets),
       }));
     },
 
@@ -501,12 +573,15 @@ export function createEventAdmin(database: Database, clock: Clock): EventAdmin {
             .where('event_id', '=', letter.event_id)
             .execute();
         }
-        // Rows dead before per-subscriber dead letters existed (migration 0001) have no letter: requeue them too.
+        // Each event goes back to the subscribers that dead-lettered it, and to no one else.
+        const retrying = new Map<string, string[]>();
+        for (const letter of letters) retrying.set(letter.event_id, [...(retrying.get(letter.event_id) ?? []), letter.subscriber]);
+        // Rows dead before per-subscriber dead letters existed (migration 0001) have no letter, so
+        // no one to aim at: requeue them for everyone without a handled mark, as then.
         let legacy = trx.selectFrom('plinth_outbox').select('id').where('status', '=', 'dead');
         if (criteria.eventIds && criteria.eventIds.length > 0) legacy = legacy.where('id', 'in', criteria.eventIds);
-        const legacyIds = criteria.subscriber ? [] : (await legacy.execute()).map((r) => r.id);
-        const ids = [...new Set([...letters.map((l) => l.event_id), ...legacyIds])];
-        return requeue(trx, ids);
+        const legacyIds = criteria.subscriber ? [] : (await legacy.execute()).map((r) => r.id).filter((id) => !retrying.has(id));
+        return requeue(trx, [...retrying.keys(), ...legacyIds], (id) => retrying.get(id) ?? null);
       });
     },
 
@@ -523,7 +598,8 @@ export function createEventAdmin(database: Database, clock: Clock): EventAdmin {
             await remove.execute();
           }
         }
-        return requeue(trx, ids);
+        const targets = criteria.subscriber ? [criteria.subscriber] : null;
+        return requeue(trx, ids, () => targets);
       });
     },
   };
@@ -598,7 +674,7 @@ export async function markFinished(
     for (const part of chunks(ids)) {
       await db
         .updateTable('plinth_outbox')
-        .set({ status, delivered_time: clock.now() })
+        .set({ status, delivered_time: clock.now(), targets: null })
         .where('id', 'in', part)
         .where('generation', '=', generation)
         .where('status', '=', 'pending')
@@ -659,6 +735,7 @@ export function createDispatcher(database: Database, clock: Clock, options: Disp
       const withDead: OutboxRow[] = [];
       for (const row of rows) {
         const event = eventOfRow(database, row);
+        const targets = targetsOf(row.targets);
         let complete = true;
         let anyDead = false;
         for (const subscriber of subscribers) {
@@ -669,6 +746,9 @@ export function createDispatcher(database: Database, clock: Clock, options: Disp
             anyDead = true;
             continue;
           }
+          // Re-queued for other subscribers: this one has no mark (say it came after the first
+          // delivery), but it was not asked for and must not see the event.
+          if (!isTargeted(targets, subscriber.name)) continue;
           const lane = `${subscriber.name}\u0000${row.subject}`;
           const retry = retries.get(key);
           if (blocked.has(lane) || (retry && retry.next_attempt_time > clock.now())) {
