@@ -4,8 +4,17 @@ import type { CloudEvent } from '../../kernel/events.js';
 import { newId } from '../../kernel/ids.js';
 import { testPlatform, type TestPlatform } from '../../../test/helpers.js';
 import type { TrustApi, VerifiedMessage } from '../trust/index.js';
-import { createDeliveryWorker, defaultWorkerOptions, type DeliveryWorker } from './delivery.worker.js';
-import { agent, startReceiver, type Agent, type Receiver } from '../../../test/fixtures/receiver.js';
+import {
+  AnswerTooLarge,
+  createDeliveryWorker,
+  defaultWorkerOptions,
+  MAX_ANSWER_BYTES,
+  printable,
+  readBounded,
+  type DeliveryWorker,
+  type DeliveryWorkerOptions,
+} from './delivery.worker.js';
+import { agent, GARBLED_BODY, startReceiver, type Agent, type Receiver } from '../../../test/fixtures/receiver.js';
 import { createSubscriptionService, type SubscriptionService } from './subscriptions.service.js';
 import { createSubscriptionStore } from './subscriptions.store.js';
 
@@ -43,14 +52,14 @@ function fakeTrust(me: Agent, peer: Agent): TrustApi {
   } as TrustApi;
 }
 
-function worker(): DeliveryWorker {
+function worker(overrides: Partial<DeliveryWorkerOptions> = {}): DeliveryWorker {
   const created = createDeliveryWorker({
     database: platform.database,
     store: createSubscriptionStore(platform.database),
     clock: { now: () => Date.now() },
     trust: fakeTrust(registry, health),
     logger: platform.app.log,
-    options: { ...defaultWorkerOptions, backoff: () => 0, background: false, concurrency: 4 },
+    options: { ...defaultWorkerOptions, backoff: () => 0, background: false, concurrency: 4, ...overrides },
   });
   workers.push(created);
   return created;
@@ -167,5 +176,98 @@ describe('delivery worker', () => {
     expect(deliveries[0]).toMatchObject({ status: 'PENDING', receipt: null, deliveredTime: null });
     expect(deliveries[0]!.attempts).toBeGreaterThanOrEqual(1);
     expect(deliveries[0]!.lastError).toMatch(/^BAD_RECEIPT/);
+  });
+
+  it('an answer longer than 64 KiB is not read to its end and the attempt fails, receipt or not', async () => {
+    const h = await subscribe('/huge');
+    receiver.modes.set('/huge', 'huge-answer');
+    await service.fanOut(event('s-huge', 11));
+    await worker().deliverPending();
+    const { deliveries } = await service.searchDeliveries({ tenantId: 'pb', subscriptionId: h.id });
+    expect(deliveries[0]).toMatchObject({ status: 'PENDING', receipt: null, deliveredTime: null, lastStatusCode: 200 });
+    expect(deliveries[0]!.lastError).toMatch(/^ANSWER_TOO_LARGE/);
+    // Sent, so the receiver took it; only the answer was refused.
+    expect(ns('/huge')).toContain(11);
+    receiver.modes.set('/huge', 'ok');
+    await worker().deliverPending();
+    expect((await service.searchDeliveries({ tenantId: 'pb', subscriptionId: h.id })).deliveries[0]!.status).toBe('DELIVERED');
+  });
+
+  it("keeps the start of a failing answer as printable text only", async () => {
+    const g = await subscribe('/garbled');
+    receiver.modes.set('/garbled', 'garbled-error');
+    await service.fanOut(event('s-garbled', 12));
+    await worker({ backoff: () => 3_600_000 }).deliverPending();
+    const [delivery] = (await service.searchDeliveries({ tenantId: 'pb', subscriptionId: g.id })).deliveries;
+    expect(delivery).toMatchObject({ status: 'PENDING', lastStatusCode: 503 });
+    const error = delivery!.lastError!;
+    expect(error.startsWith('[31mDOWN for maintenance z')).toBe(true);
+    expect(error).not.toMatch(/\p{C}/u);
+    expect(error.length).toBeLessThanOrEqual(1000);
+    expect(GARBLED_BODY.length).toBeGreaterThan(1000);
+    await service.update({ ...g, conditions: [], status: 'PAUSED' }, { uuid: null });
+  });
+
+  it("one receiver's backlog backing off never holds back another subscription's deliveries", async () => {
+    const down = await subscribe('/down');
+    receiver.modes.set('/down', 'error');
+    // Ten failing heads (ten subjects), twice the batch: each is retried only in an hour.
+    for (let i = 0; i < 10; i++) expect(await service.fanOut(event(`down-${i}`, 200 + i))).toBeGreaterThanOrEqual(1);
+    const w = worker({ batchSize: 5, backoff: () => 3_600_000 });
+    await w.deliverPending();
+    await w.deliverPending();
+    const backlog = (await service.searchDeliveries({ tenantId: 'pb', subscriptionId: down.id, limit: 100 })).deliveries;
+    expect(backlog).toHaveLength(10);
+    expect(backlog.every((d) => d.status === 'PENDING' && d.attempts === 1)).toBe(true);
+
+    const up = await subscribe('/up');
+    await service.fanOut(event('up-1', 300));
+    await w.deliverPending();
+    expect(ns('/up')).toEqual([300]);
+    expect((await service.searchDeliveries({ tenantId: 'pb', subscriptionId: up.id })).deliveries[0]!.status).toBe('DELIVERED');
+    // The backlog was not tried again before its time.
+    expect(ns('/down').filter((n) => n >= 200 && n < 210)).toHaveLength(10);
+    await service.update({ ...down, conditions: [], status: 'PAUSED' }, { uuid: null });
+  });
+});
+
+describe('reading answers', () => {
+  const stream = (chunks: number, size: number) => {
+    let sent = 0;
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < chunks) controller.enqueue(new Uint8Array(size).fill(120));
+        else controller.close();
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    return { response: new Response(body), sent: () => sent, cancelled: () => cancelled };
+  };
+
+  it('reads a body up to the limit', async () => {
+    expect(await readBounded(new Response('{"receipt":"r"}'), MAX_ANSWER_BYTES)).toBe('{"receipt":"r"}');
+    const exact = stream(4, 16 * 1024);
+    expect((await readBounded(exact.response, MAX_ANSWER_BYTES)).length).toBe(MAX_ANSWER_BYTES);
+  });
+
+  it('stops reading, and cancels, past the limit', async () => {
+    const endless = stream(1_000_000, 16 * 1024);
+    await expect(readBounded(endless.response, MAX_ANSWER_BYTES)).rejects.toBeInstanceOf(AnswerTooLarge);
+    expect(endless.cancelled()).toBe(true);
+    expect(endless.sent()).toBeLessThan(10);
+  });
+
+  it('refuses a declared length past the limit without reading', async () => {
+    const big = new Response('x'.repeat(MAX_ANSWER_BYTES + 1), { headers: { 'content-length': String(MAX_ANSWER_BYTES + 1) } });
+    await expect(readBounded(big, MAX_ANSWER_BYTES)).rejects.toBeInstanceOf(AnswerTooLarge);
+  });
+
+  it('printable drops control and format characters and keeps whole characters', () => {
+    expect(printable('\u001b[31mred\u0000\r\n\tok\u200b ')).toBe('[31mred ok');
+    expect(printable('😀'.repeat(600), 1000)).toBe('😀'.repeat(600));
+    expect(Array.from(printable('😀'.repeat(1200)))).toHaveLength(1000);
   });
 });

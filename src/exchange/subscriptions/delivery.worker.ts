@@ -65,6 +65,39 @@ const RECEIPT_STATUSES: ReadonlySet<unknown> = new Set(['ACCEPTED', 'DUPLICATE']
 /** Digests kept per delivery: a DUPLICATE receipt names the first message the receiver took. */
 const MAX_DIGESTS = 100;
 const MAX_ERROR = 1000;
+/** The most of a receiver's answer read: a receipt is a few hundred bytes; more is refused unread. */
+export const MAX_ANSWER_BYTES = 64 * 1024;
+
+/** Text fit for a log and a search answer: runs of control, format and white-space characters (escapes, NULs, newlines) become one space. */
+export function printable(text: string, max = MAX_ERROR): string {
+  return Array.from(text.replace(/[\p{C}\s]+/gu, ' ').trim()).slice(0, max).join('');
+}
+
+export class AnswerTooLarge extends Error {}
+
+/** The answer's body as text, at most `limit` bytes; beyond that the transfer is cancelled. */
+export async function readBounded(response: Response, limit: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > limit) {
+    await response.body?.cancel().catch(() => undefined);
+    throw new AnswerTooLarge(`the answer declares ${declared} bytes, more than ${limit}`);
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      throw new AnswerTooLarge(`the answer is longer than ${limit} bytes`);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 export const digestOf = (jws: string) => createHash('sha256').update(jws).digest('base64url');
 
@@ -112,6 +145,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
     digests.push(digestOf(jws));
     let status: number;
     let text: string;
+    const abort = new AbortController();
     try {
       const response = await fetch(row.webhook_url, {
         method: 'POST',
@@ -119,10 +153,17 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
         body: jws,
         // A receiver is answered by its own URL or not at all: no following redirects elsewhere.
         redirect: 'manual',
-        signal: AbortSignal.timeout(options.timeoutMs),
+        signal: AbortSignal.any([abort.signal, AbortSignal.timeout(options.timeoutMs)]),
       });
       status = response.status;
-      text = await response.text();
+      try {
+        text = await readBounded(response, MAX_ANSWER_BYTES);
+      } catch (error) {
+        if (!(error instanceof AnswerTooLarge)) throw error;
+        // Nothing more of it is read: the connection goes, and the attempt counts as failed.
+        abort.abort();
+        return { ok: false, statusCode: status, error: `ANSWER_TOO_LARGE: ${error.message}` };
+      }
     } catch (error) {
       const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
       return { ok: false, statusCode: null, error: `UNREACHABLE: ${describe(error)}${cause}`.slice(0, MAX_ERROR) };
@@ -177,28 +218,17 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       : {
           ...common,
           status: attempts >= row.max_attempts ? 'DEAD' : 'PENDING',
-          last_error: outcome.error,
+          last_error: printable(outcome.error),
           next_attempt_time: now + options.backoff(attempts),
         };
-    if (!outcome.ok) logger.warn({ deliveryId: row.id, subscriptionId: row.subscription_id, attempts, error: outcome.error }, 'delivery failed');
+    if (!outcome.ok) logger.warn({ deliveryId: row.id, subscriptionId: row.subscription_id, attempts, error: printable(outcome.error) }, 'delivery failed');
     const recorded = await store.finishAttempt(row.id, owner, changes);
     return outcome.ok && recorded;
   }
 
   async function pass(): Promise<number> {
-    const now = clock.now();
-    const rows = await store.pendingInOrder(options.batchSize);
-    const groups = new Set<string>();
-    const heads: DueDelivery[] = [];
-    for (const row of rows) {
-      const group = `${row.subscription_id}\u0000${row.event_subject}`;
-      // Only a group's oldest pending delivery may go; a later one waits behind it.
-      if (groups.has(group)) continue;
-      groups.add(group);
-      if (row.next_attempt_time > now) continue;
-      if (row.lease_until !== null && row.lease_until >= now) continue;
-      heads.push(row);
-    }
+    // Heads of their groups only, due and unleased: a later delivery of a subject waits behind its head.
+    const heads = await store.dueHeads(options.batchSize, clock.now());
     let delivered = 0;
     let next = 0;
     const lane = async () => {

@@ -5,6 +5,7 @@ import type { IndividualApi } from '../../domain/individual/index.js';
 import type { TrustApi } from '../trust/index.js';
 import { createDeliveryWorker, defaultWorkerOptions, type DeliveryWorkerOptions } from './delivery.worker.js';
 import { init } from './migrations/0001_init.js';
+import { deliveryHeads } from './migrations/0002_delivery_heads.js';
 import { subscriptionRoutes } from './subscriptions.routes.js';
 import { createSubscriptionService, type SubscriptionService } from './subscriptions.service.js';
 import { createSubscriptionStore } from './subscriptions.store.js';
@@ -37,7 +38,7 @@ export const FANOUT_SUBSCRIBER = 'exchange.subscriptions';
 /** Agencies subscribe to this deployment's events; deliveries are signed, retried, logged and replayable. */
 export const exchangeSubscriptionsModule = defineModule<SubscriptionsApi, SubscriptionsDeps>({
   name: 'exchange-subscriptions',
-  migrations: [init],
+  migrations: [init, deliveryHeads],
   create({ config, database, clock, dispatcher, logger }, { trust, individual, mdms, worker: workerOptions }) {
     const store = createSubscriptionStore(database);
     const worker = createDeliveryWorker({

@@ -119,6 +119,15 @@ describe('subscriptions', () => {
       [{ ...good, conditions: [{ path: 'gender', op: 'like', value: 'F' }] }, 'INVALID_REQUEST'],
       [{ ...good, conditions: [{ path: 'gender', op: 'in', value: [] }] }, 'INVALID_REQUEST'],
       [{ ...good, fields: ['name.*'] }, 'INVALID_PATH'],
+      // A path through a prototype would change every object of the process on the first fan-out.
+      [{ ...good, fields: ['__proto__.open'] }, 'INVALID_PATH'],
+      [{ ...good, fields: ['constructor.prototype.x'] }, 'INVALID_PATH'],
+      [{ ...good, fields: ['name.prototype'] }, 'INVALID_PATH'],
+      [{ ...good, conditions: [{ path: '__proto__.open', op: 'exists' }] }, 'INVALID_PATH'],
+      [{ ...good, conditions: [{ path: 'constructor', op: 'eq', value: 'x' }] }, 'INVALID_PATH'],
+      // Signed, not encrypted: personal data leaves the machine over TLS only.
+      [{ ...good, webhookUrl: 'http://health.example/in' }, 'INVALID_WEBHOOK_URL'],
+      [{ ...good, webhookUrl: 'http://10.1.2.3:8080/in' }, 'INVALID_WEBHOOK_URL'],
       [{ ...good, webhookUrl: 'ftp://health.example/in' }, 'INVALID_WEBHOOK_URL'],
       [{ ...good, webhookUrl: 'not a url' }, 'INVALID_WEBHOOK_URL'],
       [{ ...good, webhookUrl: 'https://user:secret@health.example/in' }, 'INVALID_WEBHOOK_URL'],
@@ -134,6 +143,20 @@ describe('subscriptions', () => {
     const found = await post(platform, '/exchange/v1/subscriptions/_search', { RequestInfo: requestInfo, SubscriptionCriteria: { tenantId: 'pb' } }, admin);
     expect(found.status).toBe(200);
     expect(found.body['TotalCount']).toBe(0);
+    // An event fanned out now meets no subscription that could touch a prototype.
+    await register(true);
+    expect(({} as Json)['open']).toBeUndefined();
+    expect((await post(platform, '/exchange/v1/subscriptions/_search', { RequestInfo: requestInfo, SubscriptionCriteria: { tenantId: 'pb' } })).status).toBe(401);
+  });
+
+  it('takes https webhooks, and plain http to this machine only', async () => {
+    const made: string[] = [];
+    for (const url of ['https://health.example.gov/in', 'http://localhost:9/in', 'http://127.0.0.1:9/in', 'http://[::1]:9/in']) {
+      const { status, body } = await create({ ...birthSubscription(url), status: 'PAUSED' });
+      expect(status, JSON.stringify(body)).toBe(200);
+      made.push(String((body['Subscriptions'] as Json[])[0]!['id']));
+    }
+    expect(made).toHaveLength(4);
   });
 
   it('is for the superuser only', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { conditionHolds, exponentialBackoff, matches, PATH_PATTERN, project, valuesAt } from './subscriptions.rules.js';
+import { conditionHolds, exponentialBackoff, isPath, matches, PATH_PATTERN, project, valuesAt } from './subscriptions.rules.js';
 
 const child = {
   id: 'ind-1',
@@ -101,10 +101,54 @@ describe('project', () => {
   });
 });
 
+describe('prototypes', () => {
+  const polluted = () => ({}) as Record<string, unknown>;
+  const clean = () => {
+    for (const name of ['open', 'x', 'y']) {
+      // Undoes what a broken `project` would have done, so one failure does not spread to other tests.
+      for (const target of [Object.prototype, Object.prototype.toString, Object]) Reflect.deleteProperty(target, name);
+    }
+  };
+
+  it('project never writes to a prototype, whatever the fields say', () => {
+    try {
+      for (const fields of [['__proto__.open'], ['constructor.prototype.x'], ['toString.y'], ['constructor.x']]) {
+        expect(() => project({ a: 1 }, fields)).not.toThrow();
+      }
+      expect(polluted()['open']).toBeUndefined();
+      expect(polluted()['x']).toBeUndefined();
+      expect(Object.hasOwn(Object.prototype.toString, 'y')).toBe(false);
+      expect(Object.hasOwn(Object, 'x')).toBe(false);
+    } finally {
+      clean();
+    }
+  });
+
+  it('project and matches read own properties only', () => {
+    // Inherited names are absent unless the data has them as its own.
+    expect(project({ a: 1 }, ['toString', 'hasOwnProperty', 'valueOf.x'])).toEqual({});
+    expect(project({ toString: { x: 1, y: 2 } }, ['toString.x'])).toEqual({ toString: { x: 1 } });
+    expect(project({ name: 'n' }, ['name.toString'])).toEqual({});
+    expect(matches({}, [{ path: 'toString', op: 'exists' }])).toBe(false);
+    expect(matches({ name: {} }, [{ path: 'name.valueOf', op: 'exists' }])).toBe(false);
+    expect(matches({ a: 1 }, [{ path: 'constructor', op: 'exists', value: false }])).toBe(true);
+    // Data holding a key named like a prototype member is data, nothing more.
+    const data = JSON.parse('{"constructor": {"prototype": {"open": true}}, "__proto__": {"open": true}, "a": 1}') as unknown;
+    expect(project(data, ['a', 'constructor.prototype.open', '__proto__.open'])).toEqual({ a: 1 });
+    expect(polluted()['open']).toBeUndefined();
+  });
+});
+
 describe('paths and backoff', () => {
   it('accepts dot paths only', () => {
     for (const ok of ['a', 'identifiers.identifierType', 'additionalFields.fields', 'a_b.c-d']) expect(PATH_PATTERN.test(ok)).toBe(true);
     for (const bad of ['', '.a', 'a.', 'a..b', 'a[0]', 'a.*', '$.a', 'a b', '1a']) expect(PATH_PATTERN.test(bad)).toBe(false);
+  });
+  it('refuses segments that name a prototype', () => {
+    for (const ok of ['a', 'name.givenName', 'constructorName', 'proto', 'a.prototypes']) expect(isPath(ok)).toBe(true);
+    for (const bad of ['__proto__', '__proto__.open', 'constructor', 'constructor.prototype.x', 'a.prototype', 'a.__proto__.b', 'a..b']) {
+      expect(isPath(bad)).toBe(false);
+    }
   });
   it('doubles from the base and stops at the cap', () => {
     const backoff = exponentialBackoff(1000, 10_000);

@@ -15,6 +15,17 @@ export type ConditionOp = Condition['op'];
 /** `a.b_c.d1`: dot-separated names; no wildcards, no indexes (arrays are walked implicitly). */
 export const PATH_PATTERN = /^[A-Za-z_][A-Za-z0-9_-]{0,63}(\.[A-Za-z_][A-Za-z0-9_-]{0,63}){0,15}$/;
 
+/**
+ * Names that reach a prototype when used as a key on a plain object: a subscription path holding
+ * one could write to (or read from) `Object.prototype` and so change every object of the process.
+ */
+const FORBIDDEN_SEGMENTS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** A dot path a subscription may use: the pattern, and no segment that names a prototype. */
+export function isPath(path: string): boolean {
+  return PATH_PATTERN.test(path) && path.split('.').every((part) => !FORBIDDEN_SEGMENTS.has(part));
+}
+
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
@@ -67,19 +78,22 @@ export function matches(data: unknown, conditions: readonly Condition[]): boolea
 
 type FieldTree = { [key: string]: FieldTree | true };
 
+/** Trees have no prototype and are read with `hasOwn` only: a field named `toString` is just a name. */
 function fieldTree(fields: readonly string[]): FieldTree {
-  const root: FieldTree = {};
+  const root: FieldTree = Object.create(null) as FieldTree;
   for (const field of fields) {
+    // Refused when a subscription is saved; skipped here too, for rows stored before that rule.
+    if (!isPath(field)) continue;
     const parts = field.split('.');
     let node = root;
     for (const [i, part] of parts.entries()) {
-      const existing = node[part];
+      const existing = Object.hasOwn(node, part) ? node[part] : undefined;
       if (existing === true) break; // A parent already goes whole.
       if (i === parts.length - 1) {
         node[part] = true;
         break;
       }
-      const child: FieldTree = existing ?? {};
+      const child: FieldTree = existing ?? (Object.create(null) as FieldTree);
       node[part] = child;
       node = child;
     }
@@ -98,7 +112,8 @@ function pick(value: unknown, tree: FieldTree | true): unknown {
   for (const [key, sub] of Object.entries(tree)) {
     if (!Object.hasOwn(value, key)) continue;
     const picked = pick(value[key], sub);
-    if (picked !== undefined) out[key] = picked;
+    // defineProperty, not assignment: an own key of the data never goes through a setter of `out`.
+    if (picked !== undefined) Object.defineProperty(out, key, { value: picked, enumerable: true, writable: true, configurable: true });
   }
   return out;
 }

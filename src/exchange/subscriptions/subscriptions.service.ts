@@ -7,7 +7,7 @@ import type { CloudEvent } from '../../kernel/events.js';
 import { newId } from '../../kernel/ids.js';
 import { isTenantIdSyntax, tenantCovers, type TenantDirectory } from '../../kernel/tenancy.js';
 import type { IndividualLookup } from '../../domain/individual/index.js';
-import { matches, PATH_PATTERN, project, type Condition } from './subscriptions.rules.js';
+import { isPath, matches, project, type Condition } from './subscriptions.rules.js';
 import type {
   Delivery,
   DeliveryCriteria,
@@ -41,6 +41,9 @@ const FANOUT = 'fanout';
 /** A replay bigger than this is refused: pick a narrower time range. */
 const MAX_REPLAY = 10_000;
 const INDIVIDUAL_EVENT = /^plinth\.individual\./;
+const PATH_RULE = ' (names of letters, digits, _ and -; not __proto__, constructor or prototype)';
+/** The only hosts a plain-http webhook may name (`URL.hostname` keeps IPv6 brackets). */
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 type Normalized = Omit<SubscriptionRow, 'id' | 'created_by' | 'last_modified_by' | 'created_time' | 'last_modified_time'>;
 
@@ -142,11 +145,13 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
     }
     const conditions = (input.conditions ?? []) as Condition[];
     for (const [i, c] of conditions.entries()) {
-      if (!PATH_PATTERN.test(c.path)) problem('INVALID_PATH', `conditions[${i}].path "${c.path}" is not a dot path such as identifiers.identifierType`, `conditions.${i}.path`);
+      if (!isPath(c.path)) {
+        problem('INVALID_PATH', `conditions[${i}].path "${c.path}" is not a dot path such as identifiers.identifierType${PATH_RULE}`, `conditions.${i}.path`);
+      }
     }
     const fields = [...new Set(input.fields)];
     for (const f of fields) {
-      if (!PATH_PATTERN.test(f)) problem('INVALID_PATH', `fields holds "${f}", not a dot path such as dateOfBirth or name.givenName`, 'fields');
+      if (!isPath(f)) problem('INVALID_PATH', `fields holds "${f}", not a dot path such as dateOfBirth or name.givenName${PATH_RULE}`, 'fields');
     }
     let url: URL | undefined;
     try {
@@ -156,6 +161,9 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
     }
     if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
       problem('INVALID_WEBHOOK_URL', 'webhookUrl must be an absolute http or https URL', 'webhookUrl');
+    } else if (url.protocol === 'http:' && !LOOPBACK_HOSTS.has(url.hostname)) {
+      // Messages are signed, not encrypted: personal data crosses the network only over TLS.
+      problem('INVALID_WEBHOOK_URL', 'webhookUrl must be https (plain http only to localhost, 127.0.0.1 or [::1])', 'webhookUrl');
     } else if (url.username !== '' || url.password !== '') {
       // Credentials in a URL end up in logs and search answers; agencies authenticate by signature.
       problem('INVALID_WEBHOOK_URL', 'webhookUrl must not carry a user name or password', 'webhookUrl');

@@ -110,10 +110,12 @@ export function createSubscriptionStore(database: Database) {
     },
 
     /**
-     * Pending deliveries of ACTIVE subscriptions in event order: the first row of each
-     * (subscription, subject) is that group's head, the only one that may be sent.
+     * The deliveries that may be sent now, oldest first: of ACTIVE subscriptions, each the head of
+     * its (subscription, subject) group (no earlier PENDING delivery of that group, in event order),
+     * due and unleased. Filtered in SQL so a backlog of one receiver's deliveries backing off never
+     * fills the batch and starves the other subscriptions.
      */
-    pendingInOrder: (limit: number) =>
+    dueHeads: (limit: number, now: number) =>
       root
         .selectFrom('exchange_delivery as d')
         .innerJoin('exchange_subscription as s', 's.id', 'd.subscription_id')
@@ -121,6 +123,26 @@ export function createSubscriptionStore(database: Database) {
         .select(['s.agency_id', 's.webhook_url', 's.max_attempts'])
         .where('d.status', '=', 'PENDING')
         .where('s.status', '=', 'ACTIVE')
+        .where('d.next_attempt_time', '<=', now)
+        .where((eb) => eb.or([eb('d.lease_until', 'is', null), eb('d.lease_until', '<', now)]))
+        .where((eb) =>
+          eb.not(
+            eb.exists(
+              eb
+                .selectFrom('exchange_delivery as e')
+                .select('e.id')
+                .whereRef('e.subscription_id', '=', 'd.subscription_id')
+                .whereRef('e.event_subject', '=', 'd.event_subject')
+                .where('e.status', '=', 'PENDING')
+                .where((inner) =>
+                  inner.or([
+                    inner('e.event_id', '<', inner.ref('d.event_id')),
+                    inner.and([inner('e.event_id', '=', inner.ref('d.event_id')), inner('e.id', '<', inner.ref('d.id'))]),
+                  ]),
+                ),
+            ),
+          ),
+        )
         .orderBy('d.event_id')
         .orderBy('d.id')
         .limit(limit)
