@@ -162,7 +162,13 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
     };
     // Same Dispatcher either way: modules subscribe without knowing which bus delivers.
     const dispatcher = config.eventBusUrl
-      ? createJetStreamDispatcher(database, clock, { ...options.jetStream, ...dispatcherOptions, url: config.eventBusUrl })
+      ? createJetStreamDispatcher(database, clock, {
+          stream: config.eventStream,
+          subjectPrefix: config.eventStream === 'PLINTH_EVENTS' ? 'plinth.events' : `plinth.${config.eventStream.toLowerCase()}`,
+          ...options.jetStream,
+          ...dispatcherOptions,
+          url: config.eventBusUrl,
+        })
       : createDispatcher(database, clock, dispatcherOptions);
     const outbox = createOutbox(database, clock, () => dispatcher.kick());
     const settings = createSettings(database);

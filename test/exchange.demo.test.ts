@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, testDatabase, type TestDatabase } from './helpers.js';
 import { childClientReferenceId } from '../src/domain/immunization/index.js';
+import { deleteJetStream } from '../src/kernel/events.nats.js';
 import { call, eventually, listeningPort, processEnv, runPlinth, type PlinthProcess } from './process.js';
 
 /**
@@ -84,7 +85,14 @@ function birth(): Json {
   };
 }
 
-describe('two agencies: births in the civil registry become vaccination schedules at health', () => {
+const NATS = 'nats://127.0.0.1:4222';
+const run = `${process.pid}_${Date.now()}`;
+
+// Each agency's own events (outbox → subscriptions fan-out; received births → scheduler) go
+// in-process, or through NATS JetStream with a stream of its own on the shared server.
+describe.each(['in-process', 'jetstream'] as const)('two agencies (%s events): births in the civil registry become vaccination schedules at health', (bus) => {
+  const busEnv = (agency: string): Record<string, string> =>
+    bus === 'jetstream' ? { EVENT_BUS_URL: NATS, PLINTH_EVENT_STREAM: `DEMO_${agency}_${run}` } : {};
   const civil: Agency = { env: {} } as Agency;
   const health: Agency = { env: {} } as Agency;
   const recorder = relay(() => (health.run?.child.exitCode === null ? health.port : undefined));
@@ -93,10 +101,8 @@ describe('two agencies: births in the civil registry become vaccination schedule
   beforeAll(async () => {
     civil.db = await testDatabase();
     health.db = await testDatabase();
-    // Short retry delays so "the receiver comes back" is seconds, not minutes.
-    const timings = { PLINTH_EXCHANGE_RETRY_BASE_MS: '200', PLINTH_EXCHANGE_RETRY_MAX_MS: '1000', PLINTH_EXCHANGE_POLL_MS: '200' };
-    civil.env = { ...processEnv(civil.db), PLINTH_AGENCY_ID: CIVIL, ...timings };
-    health.env = { ...processEnv(health.db), PLINTH_AGENCY_ID: HEALTH, ...timings };
+    civil.env = { ...processEnv(civil.db), PLINTH_AGENCY_ID: CIVIL, ...busEnv('CIVIL') };
+    health.env = { ...processEnv(health.db), PLINTH_AGENCY_ID: HEALTH, ...busEnv('HEALTH') };
     await new Promise<void>((resolve) => recorder.server.listen(0, '127.0.0.1', resolve));
     relayPort = (recorder.server.address() as AddressInfo).port;
     await Promise.all([start(civil), start(health)]);
@@ -106,6 +112,7 @@ describe('two agencies: births in the civil registry become vaccination schedule
     await new Promise((resolve) => recorder.server.close(resolve));
     await civil.db?.drop();
     await health.db?.drop();
+    if (bus === 'jetstream') for (const agency of ['CIVIL', 'HEALTH']) await deleteJetStream(NATS, `DEMO_${agency}_${run}`);
   });
 
   it('runs the rule end to end, survives the receiver being down, ignores duplicates and refuses tampering', async () => {

@@ -42,6 +42,7 @@ describe('loadConfig', () => {
       masterKey: undefined,
       masterKeyFile: undefined,
       agencyId: 'plinth',
+      eventStream: 'PLINTH_EVENTS',
     });
   });
 
@@ -70,6 +71,7 @@ describe('loadConfig', () => {
       PLINTH_MASTER_KEY: KEY,
       PLINTH_MASTER_KEY_FILE: '/run/secrets/plinth-master.key',
       PLINTH_AGENCY_ID: 'pb.health',
+      PLINTH_EVENT_STREAM: 'HEALTH_EVENTS',
     });
     expect(config).toEqual({
       port: 3000,
@@ -95,6 +97,7 @@ describe('loadConfig', () => {
       masterKey: KEY,
       masterKeyFile: '/run/secrets/plinth-master.key',
       agencyId: 'pb.health',
+      eventStream: 'HEALTH_EVENTS',
     });
   });
 
@@ -120,6 +123,12 @@ describe('loadConfig', () => {
   it('refuses an agency id that could not travel in a signed header or a URL', () => {
     for (const bad of ['PB.Health', '-pb', 'pb health', 'pb/health', 'a'.repeat(65)]) {
       expect(() => loadConfig({ PLINTH_AGENCY_ID: bad })).toThrow(/PLINTH_AGENCY_ID: must be 1-64 lower-case/);
+    }
+  });
+
+  it('refuses a stream name NATS would read as subjects or wildcards', () => {
+    for (const bad of ['plinth.events', 'PLINTH EVENTS', 'EVENTS>', '*']) {
+      expect(() => loadConfig({ PLINTH_EVENT_STREAM: bad })).toThrow(/PLINTH_EVENT_STREAM: must be 1-64 letters/);
     }
   });
 

@@ -10,6 +10,12 @@ export type Config = {
   /** `postgres://…` for PostgreSQL; undefined means SQLite in `dataDir`. */
   readonly databaseUrl: string | undefined;
   readonly eventBusUrl: string | undefined;
+  /**
+   * The JetStream stream (PLINTH_EVENT_STREAM, default PLINTH_EVENTS) and its subject prefix
+   * (`plinth.events`, or `plinth.<stream in lower case>` for another stream): two deployments
+   * sharing one NATS server each need their own.
+   */
+  readonly eventStream: string;
   readonly adminPassword: string | undefined;
   readonly seedDir: string;
   readonly internalPort: number | undefined;
@@ -143,6 +149,13 @@ function masterKey(env: Env, name: string): string | undefined {
   return raw;
 }
 
+/** A JetStream stream name: letters, digits, `_` and `-` (no dots, spaces or wildcards). */
+function streamName(env: Env, name: string, fallback: string): string {
+  const raw = nonEmpty(env, name) ?? fallback;
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(raw)) throw new ConfigError(name, `must be 1-64 letters, digits, "_" or "-", got "${raw}"`);
+  return raw;
+}
+
 /** Lower-case letters, digits, dots and dashes: it travels in signed headers and URLs. */
 function agencyId(env: Env, name: string, fallback: string): string {
   const raw = nonEmpty(env, name) ?? fallback;
@@ -160,6 +173,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     dataDir: path.resolve(nonEmpty(env, 'DATA_DIR') ?? './data'),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     eventBusUrl: url(env, 'EVENT_BUS_URL', ['nats:']),
+    eventStream: streamName(env, 'PLINTH_EVENT_STREAM', 'PLINTH_EVENTS'),
     adminPassword: nonEmpty(env, 'PLINTH_ADMIN_PASSWORD'),
     seedDir: path.resolve(nonEmpty(env, 'PLINTH_SEED_DIR') ?? './seed'),
     internalPort: port(env, 'INTERNAL_PORT', undefined),
