@@ -89,6 +89,10 @@ describe('reading a received event', () => {
     expect(reason(received(created(null)))).toMatch(/no person/);
     expect(reason(received(created(person()), { sender: undefined }))).toMatch(/no sender/);
     expect(reason({ ...received(created(person())), data: 'text' })).toMatch(/no data/);
+    // One tenant: the hand-over's. A person or inner event elsewhere is not acted on.
+    expect(reason(received(created(person({ tenantId: 'pb.jalandhar' }))))).toMatch(/not the event's tenant/);
+    expect(reason(received({ ...created(person()), tenantid: 'pb.jalandhar' }))).toMatch(/not the event's tenant/);
+    expect(reason(received({ ...created(person({ tenantId: 'mh.pune' })), tenantid: 'mh.pune' }))).toMatch(/not the event's tenant/);
   });
 });
 

@@ -17,8 +17,15 @@ export type Dose = {
   description?: string;
 };
 
-/** `Immunization.Config`: where the tasks go and what marks a birth. */
-export type ScheduleConfig = { program: string; projectId: string; identifierType: string; active?: boolean };
+/** `Immunization.Config`: where the tasks go, what marks a birth, and which agencies' births count. */
+export type ScheduleConfig = {
+  program: string;
+  projectId: string;
+  identifierType: string;
+  /** Agency ids (exchange senders) whose births are scheduled; a birth from any other trusted agency is ignored. */
+  acceptedSenders: string[];
+  active?: boolean;
+};
 
 export type CalendarDate = { year: number; month: number; day: number };
 
@@ -77,8 +84,15 @@ export function readBirth(event: CloudEvent, identifierType: string): Reading {
   if (!dob) return { kind: 'ignored', reason: 'the birth has no dateOfBirth' };
   const dateOfBirth = parseDigitDate(dob);
   if (!dateOfBirth) return { kind: 'ignored', reason: `dateOfBirth "${dob.slice(0, 32)}" is not dd/MM/yyyy` };
-  const tenantId = text(person['tenantId']) ?? text(inner['tenantid']) ?? text(event.tenantid);
+  // One tenant only: the handed-over event's, whose state's masters were read. A person or inner
+  // event naming another tenant would have the child and tasks written where no config applies.
+  const tenantId = text(event.tenantid);
   if (!tenantId) return { kind: 'ignored', reason: 'the birth names no tenant' };
+  for (const [what, claimed] of [['person', person['tenantId']], ['event', inner['tenantid']]] as const) {
+    if (claimed !== undefined && claimed !== null && claimed !== tenantId) {
+      return { kind: 'ignored', reason: `the ${what}'s tenant "${String(claimed).slice(0, 64)}" is not the event's tenant "${tenantId}"` };
+    }
+  }
   return {
     kind: 'birth',
     birth: { sender, messageId: text(data['messageId']) ?? null, tenantId, registrationNumber, dateOfBirth, person },

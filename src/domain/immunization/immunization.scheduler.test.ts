@@ -56,7 +56,7 @@ function registration(fields: Json = {}, type = 'plinth.individual.created.v1'):
 }
 
 /** What the trust module does on an accepted message: one outbox event in a transaction. */
-async function receive(event: Json, messageId: string) {
+async function receive(event: Json, messageId: string, sender = SENDER) {
   const outbox = createOutbox(platform.database, systemClock, () => undefined);
   await platform.database.transaction((tx) =>
     outbox.append(tx, {
@@ -64,7 +64,7 @@ async function receive(event: Json, messageId: string) {
       source: '/plinth/exchange/trust',
       subject: String(event['subject']),
       tenantId: String(event['tenantid']),
-      data: { messageId, sender: SENDER, subscriptionId: 'sub-births', receivedTime: Date.now(), event },
+      data: { messageId, sender, subscriptionId: 'sub-births', receivedTime: Date.now(), event },
     }),
   );
   await platform.dispatcher.deliverPending();
@@ -175,6 +175,44 @@ describe('vaccination schedule for a received birth', () => {
       expect((await platform.individual.lookup.idsByClientReferenceId(TENANT, [ref])).size).toBe(0);
     }
     // Ignored, not failed: nothing waits for a retry or sits in the dead letters.
+    expect((await receivedEvents()).every((e) => e.status === 'delivered')).toBe(true);
+  });
+
+  it('ignores births from a trusted agency that Immunization.Config does not list as a sender', async () => {
+    const birth = registration();
+    const number = (birth['data'] as Json)['identifiers'][0]['identifierId'] as string;
+    await receive(birth, 'msg-other-sender', 'pb.police');
+    const ref = platform.immunization.childClientReferenceId('pb.police', TENANT, number);
+    expect((await platform.individual.lookup.idsByClientReferenceId(TENANT, [ref])).size).toBe(0);
+    expect((await searchTasks({ projectBeneficiaryClientReferenceId: [ref] })).body['TotalCount']).toBe(0);
+    // Handled (not retried, not dead-lettered): the sender is simply not one whose births count.
+    expect((await receivedEvents()).every((e) => e.status === 'delivered')).toBe(true);
+  });
+
+  it("writes only to the event's tenant: a person or inner event naming another tenant is ignored", async () => {
+    const OTHER = 'pb.jalandhar';
+    const cases = [registration({ tenantId: OTHER }), { ...registration(), tenantid: OTHER }];
+    for (const [i, event] of cases.entries()) {
+      // The hand-over's tenant is pb.amritsar (whose state's config is read), whatever the inside says.
+      const outbox = createOutbox(platform.database, systemClock, () => undefined);
+      await platform.database.transaction((tx) =>
+        outbox.append(tx, {
+          type: 'plinth.exchange.received.v1',
+          source: '/plinth/exchange/trust',
+          subject: String(event['subject']),
+          tenantId: TENANT,
+          data: { messageId: `msg-tenant-${i}`, sender: SENDER, subscriptionId: 'sub-births', receivedTime: Date.now(), event },
+        }),
+      );
+      await platform.dispatcher.deliverPending();
+      const number = (event['data'] as Json)['identifiers'][0]['identifierId'] as string;
+      for (const tenant of [TENANT, OTHER]) {
+        const ref = platform.immunization.childClientReferenceId(SENDER, tenant, number);
+        expect((await platform.individual.lookup.idsByClientReferenceId(tenant, [ref])).size, `${i} ${tenant}`).toBe(0);
+      }
+    }
+    const other = await post(platform, `/project/task/v1/_search?tenantId=${OTHER}&limit=100&offset=0`, { RequestInfo: requestInfo, Task: { projectId: 'PJT-UIP-PB' } }, auth);
+    expect(other.body['TotalCount']).toBe(0);
     expect((await receivedEvents()).every((e) => e.status === 'delivered')).toBe(true);
   });
 });

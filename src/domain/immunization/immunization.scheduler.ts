@@ -49,7 +49,13 @@ export function createScheduler({ mdms, individual, task, timeZone, logger }: Sc
       moduleDetails: [{ moduleName: MODULE, masterDetails: [{ name: 'Schedule' }, { name: 'Config' }] }],
     });
     const configs = ((res[MODULE]?.['Config'] ?? []) as unknown[]).filter(
-      (c): c is ScheduleConfig => isRecord(c) && typeof c['projectId'] === 'string' && c['active'] !== false,
+      (c): c is ScheduleConfig =>
+        isRecord(c) &&
+        typeof c['projectId'] === 'string' &&
+        // Without the list of accepted senders a record says nothing about whose births to trust: not usable.
+        Array.isArray(c['acceptedSenders']) &&
+        c['acceptedSenders'].every((s) => typeof s === 'string') &&
+        c['active'] !== false,
     );
     const doses = ((res[MODULE]?.['Schedule'] ?? []) as unknown[]).filter(
       (d): d is Dose =>
@@ -126,6 +132,7 @@ export function createScheduler({ mdms, individual, task, timeZone, logger }: Sc
     /** Acts on one received event; idempotent: every write is keyed by the birth, so a redelivery or a second message changes nothing. */
     async onReceived(event: CloudEvent): Promise<ScheduleOutcome> {
       // The handed-over event carries the original event's tenant (docs/exchange.md): its state's masters apply.
+      const configState = stateTenantOf(event.tenantid);
       const { config, doses } = await masters(event.tenantid);
       const identifierType = config?.identifierType ?? DEFAULT_IDENTIFIER;
       const reading = readBirth(event, identifierType);
@@ -133,6 +140,13 @@ export function createScheduler({ mdms, individual, task, timeZone, logger }: Sc
       const { birth } = reading;
       // Misconfiguration is not the event's fault: fail, so it is retried and finally dead-lettered for an operator to replay.
       if (!config) throw new SchedulingError(`no active ${MODULE}.Config for tenant ${stateTenantOf(birth.tenantId)}`);
+      // Trusting an agency's signature is not trusting it to announce births: only the listed senders may.
+      if (!config.acceptedSenders.includes(birth.sender)) {
+        return ignore(event, `births from "${birth.sender}" are not accepted (${MODULE}.Config acceptedSenders of ${configState})`);
+      }
+      if (stateTenantOf(birth.tenantId) !== configState) {
+        return ignore(event, `tenant "${birth.tenantId}" is not under state "${configState}" whose config was read`);
+      }
       if (doses.length === 0) throw new SchedulingError(`${MODULE}.Schedule of tenant ${stateTenantOf(birth.tenantId)} has no active dose`);
 
       const childRef = childClientReferenceId(birth.sender, birth.tenantId, birth.registrationNumber);
@@ -176,7 +190,7 @@ export function createScheduler({ mdms, individual, task, timeZone, logger }: Sc
   };
 
   function ignore(event: CloudEvent, reason: string): ScheduleOutcome {
-    logger.info({ eventId: event.id, reason }, 'immunization: received event ignored');
+    logger.info({ eventId: event.id, tenantId: event.tenantid, reason }, 'immunization: received event ignored');
     return { kind: 'ignored', reason };
   }
 }

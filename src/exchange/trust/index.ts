@@ -8,6 +8,7 @@ import { createAgencyRegistry, type Agency, type AgencyCriteria, type AgencyInpu
 import { trustRoutes } from './trust.routes.js';
 import { createTrustStore } from './trust.store.js';
 import { init } from './migrations/0001_init.js';
+import { jwksSetTime } from './migrations/0002_jwks_set_time.js';
 
 export type { ExchangeJwsType, Jwks, PublicJwk } from './trust.jws.js';
 export type { Agency, AgencyCriteria, AgencyInput, AgencyUpdate } from './trust.registry.js';
@@ -62,7 +63,7 @@ export type TrustDeps = {
  */
 export const exchangeTrustModule = defineModule<TrustApi, TrustDeps>({
   name: 'exchange-trust',
-  migrations: [init],
+  migrations: [init, jwksSetTime],
   create({ config, database, clock, outbox, changes, logger }, { audit, encryption, fetchJwks }) {
     const store = createTrustStore(database);
     const keys = createKeyRing({
@@ -95,6 +96,7 @@ export const exchangeTrustModule = defineModule<TrustApi, TrustDeps>({
       // The first key is made at start (or on first use), so the JWKS is there before anyone asks.
       start: async () => {
         await keys.current();
+        await receiver.pruneRefusals();
       },
     };
   },

@@ -50,10 +50,13 @@ export type ReceiptClaims = {
 
 export type Receiver = {
   /**
-   * Verifies and records one message. `raw` is the body as received, kept (its first 4 KiB) when the
-   * message is refused. Throws DomainError on refusal, after recording it.
+   * Verifies and records one message. `raw` is the body as received, kept when the message is
+   * refused: its first 4 KiB when the sender's signature checked out, 256 bytes otherwise.
+   * Throws DomainError on refusal, after recording it.
    */
   receive(jws: string | undefined, raw: string, remoteAddress: string | null): Promise<ReceiveResult>;
+  /** Deletes refusals past their retention (age, then row cap); also run on every insert (age) and every so often (cap). */
+  pruneRefusals(): Promise<number>;
   /** For operators: accepted messages (RECEIVED) or refusals (REFUSED), newest first. */
   search(criteria: InboxSearch): Promise<{ messages: InboxMessage[]; refusals: Refusal[] }>;
 };
@@ -101,9 +104,27 @@ export type ReceiverDeps = {
   readonly logger: FastifyBaseLogger;
   verify(jws: string, typ: ExchangeJwsType): Promise<Verified>;
   sign(payload: Record<string, unknown>, typ: ExchangeJwsType): Promise<string>;
+  /** How long and how many refusals are kept; defaults: REFUSAL_RETENTION. */
+  readonly refusalRetention?: Partial<RefusalRetention> | undefined;
 };
 
-const BODY_HEAD = 4096;
+/**
+ * Refusals are evidence for operators, but anyone can cause one on the open route: they are kept
+ * for a while and up to a number of rows, so that junk cannot fill the database.
+ */
+export type RefusalRetention = {
+  /** Refusals older than this are deleted (checked on every insert; the time index makes it cheap). */
+  maxAgeMs: number;
+  /** At most this many refusals are kept, the newest. */
+  maxRows: number;
+  /** The row cap is enforced on the first insert and then every this many inserts of a process (counting is not free). */
+  capCheckEvery: number;
+};
+export const REFUSAL_RETENTION: RefusalRetention = { maxAgeMs: 30 * 24 * 3_600_000, maxRows: 100_000, capCheckEvery: 100 };
+
+/** What is kept of a refused body: a signed (verified) sender's message is worth more than an anonymous one. */
+const BODY_HEAD_VERIFIED = 4096;
+const BODY_HEAD_UNVERIFIED = 256;
 const MAX_DEPTH = 64;
 const MAX_ID = 200;
 // NUL and unpaired UTF-16 surrogates: PostgreSQL text and jsonb cannot hold them.
@@ -115,12 +136,23 @@ class InboxRace extends Error {}
 
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** Text as a refusal record can hold it: bounded, NUL and lone surrogates replaced. */
-export function storable(text: string, max: number): string {
-  let head = text.slice(0, max);
+/** Text as a refusal record can hold it: at most `maxBytes` bytes of UTF-8, NUL and lone surrogates replaced. */
+export function storable(text: string, maxBytes: number): string {
+  // Each UTF-16 unit is at least one byte: this many units hold at least the bytes wanted.
+  let head = text.slice(0, maxBytes);
   // Do not cut a surrogate pair in two.
   if (/[\ud800-\udbff]$/.test(head)) head = head.slice(0, -1);
-  return head.replace(UNSTORABLE_ALL, '\ufffd');
+  head = head.replace(UNSTORABLE_ALL, '\ufffd');
+  if (Buffer.byteLength(head, 'utf8') <= maxBytes) return head;
+  let out = '';
+  let bytes = 0;
+  for (const char of head) {
+    const size = Buffer.byteLength(char, 'utf8');
+    if (bytes + size > maxBytes) break;
+    out += char;
+    bytes += size;
+  }
+  return out;
 }
 
 /** Nesting depth and unstorable strings, walked without recursion (a hostile payload may nest deeply). */
@@ -175,6 +207,17 @@ function checkEvent(value: unknown): ReceivedCloudEvent {
  */
 export function createReceiver(deps: ReceiverDeps): Receiver {
   const { database, store, outbox, clock, logger } = deps;
+  const retention: RefusalRetention = { ...REFUSAL_RETENTION, ...deps.refusalRetention };
+  let refusalsInserted = 0;
+
+  async function pruneByAge(): Promise<number> {
+    return store.pruneRefusalsBefore(clock.now() - retention.maxAgeMs);
+  }
+  async function pruneRefusals(): Promise<number> {
+    const removed = (await pruneByAge()) + (await store.pruneRefusalsBeyond(retention.maxRows));
+    if (removed > 0) logger.info({ removed }, 'old exchange refusals pruned');
+    return removed;
+  }
 
   function answerExisting(existing: InboxRow, contentDigest: string): ReceiveResult {
     if (existing.content_digest !== contentDigest) {
@@ -281,10 +324,13 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
         sender_verified: verifiedSender !== undefined,
         message_id: typeof jti === 'string' ? storable(jti, MAX_ID) : null,
         remote_address: remoteAddress === null ? null : storable(remoteAddress, 100),
-        body_head: storable(raw, BODY_HEAD),
+        body_head: storable(raw, verifiedSender === undefined ? BODY_HEAD_UNVERIFIED : BODY_HEAD_VERIFIED),
         body_length: raw.length,
         received_time: clock.now(),
       });
+      // Opportunistic: the table stays bounded without a scheduled job.
+      if (refusalsInserted++ % retention.capCheckEvery === 0) await pruneRefusals();
+      else await pruneByAge();
     } catch (recordError) {
       // The refusal still reaches the sender; losing its record must not turn it into a 500.
       logger.error({ err: recordError, code: error.code }, 'could not record a refused exchange message');
@@ -293,6 +339,7 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
   }
 
   return {
+    pruneRefusals,
     async receive(jws, raw, remoteAddress) {
       const seen: { sender?: string } = {};
       try {

@@ -32,7 +32,10 @@ export type AgencyRegistry = {
   create(input: AgencyInput, actor?: Actor): Promise<Agency>;
   update(input: AgencyUpdate, actor?: Actor): Promise<Agency>;
   search(criteria?: AgencyCriteria): Promise<Agency[]>;
-  /** The public key `kid` of active agency `agencyId`, fetching its jwksUrl (at most once a minute) when the kid is new. */
+  /**
+   * The public key `kid` of active agency `agencyId`, fetching its jwksUrl (at most once a minute)
+   * when the kid is new or the stored set is over an hour old; a fetched set replaces the stored one.
+   */
   resolveKey(agencyId: string, kid: string): Promise<KeyResolution>;
 };
 
@@ -41,6 +44,10 @@ export type JwksFetcher = (url: string) => Promise<unknown>;
 
 export const AGENCY_ID = /^[a-z0-9][a-z0-9.-]{0,63}$/;
 export const JWKS_FETCH_INTERVAL_MS = 60_000;
+/** How long a key set from a jwksUrl is trusted without asking again: a key the sender stopped publishing is dropped within this. */
+export const JWKS_MAX_AGE_MS = 3_600_000;
+/** Hosts where a plain-http jwksUrl is allowed: the traffic never leaves the machine (the two-process demo). */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 const FETCH_TIMEOUT_MS = 5_000;
 const MAX_JWKS_BYTES = 64 * 1024;
 const MAX_URL_LENGTH = 2048;
@@ -86,6 +93,15 @@ function checkedJwks(value: unknown): Jwks {
   return checked.jwks;
 }
 
+/**
+ * Whether keys may be fetched from `url`: https, or http to a loopback host only. A key set over
+ * plain http could be replaced by anyone on the path, and an unknown kid is enough to make us fetch.
+ */
+export function isFetchableJwksUrl(url: URL): boolean {
+  if (url.username !== '' || url.password !== '') return false;
+  return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+}
+
 function checkedUrl(value: string | null | undefined): string | null {
   if (value === undefined || value === null) return null;
   let url: URL | undefined;
@@ -94,11 +110,22 @@ function checkedUrl(value: string | null | undefined): string | null {
   } catch {
     url = undefined;
   }
-  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.username !== '' || url.password !== '') {
-    throw invalid('INVALID_JWKS_URL', `jwksUrl must be an http(s) URL without credentials, of at most ${MAX_URL_LENGTH} characters`);
+  if (!url || !isFetchableJwksUrl(url)) {
+    throw invalid(
+      'INVALID_JWKS_URL',
+      `jwksUrl must be an https URL without credentials (plain http only to localhost, 127.0.0.1 or [::1]), of at most ${MAX_URL_LENGTH} characters`,
+    );
   }
   return url.toString();
 }
+
+const fetchable = (value: string): boolean => {
+  try {
+    return isFetchableJwksUrl(new URL(value));
+  } catch {
+    return false;
+  }
+};
 
 function checkedName(value: unknown): string {
   if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_NAME_LENGTH) {
@@ -125,7 +152,13 @@ export function createAgencyRegistry(deps: {
 
   /** Fetches the agency's published keys if the last fetch is a minute old; answers the row as it is afterwards. */
   async function refresh(row: AgencyRow): Promise<AgencyRow> {
-    if (row.jwks_url === null || !(await store.claimJwksFetch(row.agency_id, clock.now(), JWKS_FETCH_INTERVAL_MS))) return row;
+    if (row.jwks_url === null) return row;
+    // A URL stored before plain http was refused is not fetched either.
+    if (!fetchable(row.jwks_url)) {
+      logger.warn({ agencyId: row.agency_id, jwksUrl: row.jwks_url }, 'trusted agency jwksUrl is not https: its keys are not fetched');
+      return row;
+    }
+    if (!(await store.claimJwksFetch(row.agency_id, clock.now(), JWKS_FETCH_INTERVAL_MS))) return row;
     try {
       const checked = checkJwks(await fetcher(row.jwks_url));
       if ('problems' in checked) throw new Error(checked.problems.join('; '));
@@ -150,6 +183,7 @@ export function createAgencyRegistry(deps: {
         jwks_url: checkedUrl(input.jwksUrl),
         status: checkedStatus(input.status ?? 'ACTIVE'),
         jwks_fetched_time: null,
+        jwks_set_time: now,
         row_version: 1,
         created_by: actor.uuid,
         last_modified_by: actor.uuid,
@@ -170,6 +204,8 @@ export function createAgencyRegistry(deps: {
         ...current,
         name: input.name === undefined ? current.name : checkedName(input.name),
         jwks: input.jwks === undefined ? current.jwks : checkedJwks(input.jwks),
+        // Keys given by hand are as fresh as a fetch: the hour before the next refresh starts now.
+        jwks_set_time: input.jwks === undefined ? current.jwks_set_time : clock.now(),
         jwks_url: input.jwksUrl === undefined ? current.jwks_url : checkedUrl(input.jwksUrl),
         status: input.status === undefined ? current.status : checkedStatus(input.status),
         row_version: current.row_version + 1,
@@ -194,7 +230,9 @@ export function createAgencyRegistry(deps: {
       let row = AGENCY_ID.test(agencyId) ? await store.agency(agencyId) : undefined;
       if (!row || row.status !== 'ACTIVE') return { kind: 'unknown-agency' };
       let jwk = keyIn(row, kid);
-      if (!jwk && row.jwks_url !== null) {
+      // Stale: the sender may have withdrawn a key (compromised, retired); only a fresh set says it is still theirs.
+      const stale = row.jwks_set_time === null || clock.now() - row.jwks_set_time > JWKS_MAX_AGE_MS;
+      if ((!jwk || stale) && row.jwks_url !== null) {
         row = await refresh(row);
         if (row.status !== 'ACTIVE') return { kind: 'unknown-agency' };
         jwk = keyIn(row, kid);

@@ -19,6 +19,12 @@ import {
 } from './trust.schema.js';
 
 const tags = ['exchange-trust'];
+/**
+ * Per client address on the open receive route: far above what a sending agency's worker posts
+ * (it sends one message at a time and backs off), low enough that one address cannot flood the
+ * refusal records or the signature checks.
+ */
+export const RECEIVE_RATE_LIMIT = { max: 600, timeWindow: 60_000 } as const;
 const actorOf = (request: FastifyRequest): Actor => ({ uuid: request.userInfo?.uuid ?? null });
 const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -113,7 +119,7 @@ export function trustRoutes(keys: KeyRing, registry: AgencyRegistry, receiver: R
         '/exchange/v1/events/_receive',
         {
           // Authenticated by the message's signature against the trusted agencies' keys, not by a token.
-          config: { open: true },
+          config: { open: true, rateLimit: RECEIVE_RATE_LIMIT },
           schema: {
             tags,
             summary:

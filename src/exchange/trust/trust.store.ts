@@ -21,6 +21,7 @@ type Tables = {
     jwks_url: string | null;
     status: AgencyStatus;
     jwks_fetched_time: number | null;
+    jwks_set_time: number | null;
     row_version: number;
     created_by: string | null;
     last_modified_by: string | null;
@@ -135,6 +136,7 @@ export function createTrustStore(database: Database) {
           jwks_url: row.jwks_url,
           status: row.status,
           jwks_fetched_time: row.jwks_fetched_time,
+          jwks_set_time: row.jwks_set_time,
           row_version: row.row_version,
           last_modified_by: row.last_modified_by,
           last_modified_time: row.last_modified_time,
@@ -157,7 +159,7 @@ export function createTrustStore(database: Database) {
     async setFetchedJwks(agencyId: string, jwks: unknown, now: number): Promise<void> {
       await db
         .updateTable('exchange_agency')
-        .set((eb) => ({ jwks: database.toJson(jwks), last_modified_time: now, row_version: eb('row_version', '+', 1) }))
+        .set((eb) => ({ jwks: database.toJson(jwks), jwks_set_time: now, last_modified_time: now, row_version: eb('row_version', '+', 1) }))
         .where('agency_id', '=', agencyId)
         .execute();
     },
@@ -187,6 +189,34 @@ export function createTrustStore(database: Database) {
         .insertInto('exchange_refusal')
         .values({ ...row, sender_verified: database.toBool(row.sender_verified) })
         .execute();
+    },
+    /** Deletes refusals received before `before`; answers how many went. */
+    async pruneRefusalsBefore(before: number): Promise<number> {
+      const result = await db.deleteFrom('exchange_refusal').where('received_time', '<', before).executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+    /** Keeps the newest `keep` refusals (by received time, then id); answers how many went. */
+    async pruneRefusalsBeyond(keep: number): Promise<number> {
+      const boundary = await db
+        .selectFrom('exchange_refusal')
+        .select(['received_time', 'id'])
+        .orderBy('received_time', 'desc')
+        .orderBy('id', 'desc')
+        .limit(1)
+        .offset(keep)
+        .executeTakeFirst();
+      if (!boundary) return 0;
+      // The first row beyond the newest `keep`, and every older one.
+      const time = Number(boundary.received_time);
+      const result = await db
+        .deleteFrom('exchange_refusal')
+        .where((eb) => eb.or([eb('received_time', '<', time), eb.and([eb('received_time', '=', time), eb('id', '<=', boundary.id)])]))
+        .executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+    async countRefusals(): Promise<number> {
+      const row = await db.selectFrom('exchange_refusal').select((eb) => eb.fn.countAll<number | string | bigint>().as('n')).executeTakeFirstOrThrow();
+      return Number(row.n);
     },
     async searchInbox(criteria: InboxCriteria): Promise<InboxRow[]> {
       let query = db.selectFrom('exchange_inbox').selectAll();
