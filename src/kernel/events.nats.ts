@@ -19,6 +19,8 @@ import type { Clock } from './clock.js';
 import type { Database } from './db.js';
 import {
   createEventAdmin,
+  createOutboxLoop,
+  dispatcherBasics,
   defaultBackoffMs,
   errorText,
   forEachPendingBatch,
@@ -30,7 +32,6 @@ import {
   recordDeadLetter,
   targetsOf,
   waitUntil,
-  withDispatchLock,
   eventOfRow,
   type CloudEvent,
   type Dispatcher,
@@ -125,9 +126,6 @@ export function createJetStreamDispatcher(database: Database, clock: Clock, opti
   let nc: NatsConnection | undefined;
   let js: JetStreamClient | undefined;
   let jsm: JetStreamManager | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let relaying: Promise<number> | undefined;
-  let again = false;
   let stopped = true;
   let inFlight = 0;
   let filterSubjectsSupported = false;
@@ -324,38 +322,9 @@ export function createJetStreamDispatcher(database: Database, clock: Clock, opti
     return published;
   }
 
-  function deliverPending(): Promise<number> {
-    if (relaying) {
-      again = true;
-      return relaying;
-    }
-    relaying = (async () => {
-      let total = 0;
-      do {
-        again = false;
-        total += await withDispatchLock(database, relayPass);
-      } while (again);
-      return total;
-    })().finally(() => {
-      relaying = undefined;
-    });
-    return relaying;
-  }
-
-  function schedule(delay: number) {
-    if (stopped) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      deliverPending()
-        .catch(() => undefined)
-        .finally(() => schedule(pollIntervalMs));
-    }, delay);
-    timer.unref();
-  }
-
-  const kick = () => {
-    if (!stopped) schedule(0);
-  };
+  const loop = createOutboxLoop(database, relayPass, pollIntervalMs);
+  const deliverPending = loop.run;
+  const basics = dispatcherBasics(subscribers, admin, loop.kick);
 
   async function idle(): Promise<boolean> {
     await deliverPending();
@@ -371,29 +340,14 @@ export function createJetStreamDispatcher(database: Database, clock: Clock, opti
   return {
     mode: 'jetstream',
     subscribe(subscriber) {
-      if (subscribers.some((s) => s.name === subscriber.name)) {
-        throw new Error(`event subscriber "${subscriber.name}" is already registered`);
-      }
-      subscribers.push(subscriber);
+      basics.register(subscriber);
       if (!stopped && js) void track(attach(subscriber));
     },
-    kick,
+    kick: loop.kick,
     deliverPending,
-    async replayDead(ids) {
-      const n = await admin.retryDead(ids ? { eventIds: ids } : {});
-      kick();
-      return n;
-    },
-    async retryDead(criteria) {
-      const n = await admin.retryDead(criteria);
-      kick();
-      return n;
-    },
-    async replay(criteria) {
-      const n = await admin.replay(criteria);
-      kick();
-      return n;
-    },
+    replayDead: basics.replayDead,
+    retryDead: basics.retryDead,
+    replay: basics.replay,
     async settle({ timeoutMs = 30_000 } = {}) {
       if (!js) throw new Error('the JetStream dispatcher is not started');
       await waitUntil(idle, timeoutMs, 'event delivery through JetStream (settle)');
@@ -409,14 +363,13 @@ export function createJetStreamDispatcher(database: Database, clock: Clock, opti
       stopped = false;
       // Consumers before the first publish: they deliver only what is published after they exist.
       for (const subscriber of subscribers) await track(attach(subscriber));
-      schedule(0);
+      loop.start();
     },
     async stop() {
       if (stopped && !nc) return;
       stopped = true;
-      clearTimeout(timer);
       await Promise.allSettled([...attaching]);
-      await relaying?.catch(() => undefined);
+      await loop.stop();
       for (const loop of loops) await loop.messages.close().catch(() => undefined);
       await Promise.allSettled(loops.map((loop) => loop.done));
       loops.length = 0;

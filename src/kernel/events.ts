@@ -684,6 +684,86 @@ export async function markFinished(
 }
 
 /**
+ * The outbox loop both buses share: one pass at a time under the dispatch lock (an ask during a
+ * pass runs it once more after), after each kick and every `pollIntervalMs` while started.
+ */
+export type OutboxLoop = { run(): Promise<number>; kick(): void; start(): void; stop(): Promise<void> };
+
+export function createOutboxLoop(database: Database, pass: () => Promise<number>, pollIntervalMs: number): OutboxLoop {
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<number> | undefined;
+  let again = false;
+  let stopped = true;
+
+  function run(): Promise<number> {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      let total = 0;
+      do {
+        again = false;
+        total += await withDispatchLock(database, pass);
+      } while (again);
+      return total;
+    })().finally(() => {
+      running = undefined;
+    });
+    return running;
+  }
+
+  function schedule(delay: number) {
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      run()
+        .catch(() => undefined)
+        .finally(() => schedule(pollIntervalMs));
+    }, delay);
+    timer.unref();
+  }
+
+  return {
+    run,
+    kick: () => schedule(0),
+    start() {
+      stopped = false;
+      schedule(0);
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running?.catch(() => undefined);
+    },
+  };
+}
+
+/** What both buses do the same way: register subscribers by unique name, and re-queue through the admin, then kick. */
+export function dispatcherBasics(
+  subscribers: EventSubscriber[],
+  admin: EventAdmin,
+  kick: () => void,
+): Pick<Dispatcher, 'replayDead' | 'retryDead' | 'replay'> & { register(subscriber: EventSubscriber): void } {
+  const requeued = async (work: Promise<number>) => {
+    const n = await work;
+    kick();
+    return n;
+  };
+  return {
+    register(subscriber) {
+      if (subscribers.some((s) => s.name === subscriber.name)) {
+        throw new Error(`event subscriber "${subscriber.name}" is already registered`);
+      }
+      subscribers.push(subscriber);
+    },
+    replayDead: (ids) => requeued(admin.retryDead(ids ? { eventIds: ids } : {})),
+    retryDead: (criteria) => requeued(admin.retryDead(criteria)),
+    replay: (criteria) => requeued(admin.replay(criteria)),
+  };
+}
+
+/**
  * Delivers outbox events to in-process subscribers: oldest first, in order per subject and
  * subscriber. A failing subscriber retries with backoff (its own count, in plinth_event_retry) and
  * holds only its own later events of that subject; after `maxAttempts` the (subscriber, event) pair
@@ -697,10 +777,6 @@ export function createDispatcher(database: Database, clock: Clock, options: Disp
   const subscribers: EventSubscriber[] = [];
   const db = outboxDb(database);
   const admin = createEventAdmin(database, clock);
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
-  let again = false;
-  let stopped = true;
 
   async function marksOf(table: 'plinth_event_handled' | 'plinth_event_dead_letter', ids: readonly string[]): Promise<Set<string>> {
     const keys = new Set<string>();
@@ -794,64 +870,18 @@ export function createDispatcher(database: Database, clock: Clock, options: Disp
     return finished;
   }
 
-  function deliverPending(): Promise<number> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      let total = 0;
-      do {
-        again = false;
-        total += await withDispatchLock(database, pass);
-      } while (again);
-      return total;
-    })().finally(() => {
-      running = undefined;
-    });
-    return running;
-  }
-
-  function schedule(delay: number) {
-    if (stopped) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      deliverPending()
-        .catch(() => undefined)
-        .finally(() => schedule(pollIntervalMs));
-    }, delay);
-    timer.unref();
-  }
-
-  const kick = () => {
-    if (!stopped) schedule(0);
-  };
+  const loop = createOutboxLoop(database, pass, pollIntervalMs);
+  const deliverPending = loop.run;
+  const basics = dispatcherBasics(subscribers, admin, loop.kick);
 
   return {
     mode: 'in-process',
-    subscribe(subscriber) {
-      if (subscribers.some((s) => s.name === subscriber.name)) {
-        throw new Error(`event subscriber "${subscriber.name}" is already registered`);
-      }
-      subscribers.push(subscriber);
-    },
-    kick,
+    subscribe: basics.register,
+    kick: loop.kick,
     deliverPending,
-    async replayDead(ids) {
-      const n = await admin.retryDead(ids ? { eventIds: ids } : {});
-      kick();
-      return n;
-    },
-    async retryDead(criteria) {
-      const n = await admin.retryDead(criteria);
-      kick();
-      return n;
-    },
-    async replay(criteria) {
-      const n = await admin.replay(criteria);
-      kick();
-      return n;
-    },
+    replayDead: basics.replayDead,
+    retryDead: basics.retryDead,
+    replay: basics.replay,
     async settle({ timeoutMs = 30_000 } = {}) {
       await waitUntil(
         async () => {
@@ -863,13 +893,8 @@ export function createDispatcher(database: Database, clock: Clock, options: Disp
       );
     },
     async start() {
-      stopped = false;
-      schedule(0);
+      loop.start();
     },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running?.catch(() => undefined);
-    },
+    stop: loop.stop,
   };
 }
