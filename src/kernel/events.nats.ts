@@ -16,10 +16,10 @@ import {
   type JsMsg,
 } from '@nats-io/jetstream';
 import type { Clock } from './clock.js';
+import { createPassLoop } from './loop.js';
 import type { Database } from './db.js';
 import {
   createEventAdmin,
-  createOutboxLoop,
   dispatcherBasics,
   defaultBackoffMs,
   errorText,
@@ -32,6 +32,7 @@ import {
   recordDeadLetter,
   targetsOf,
   waitUntil,
+  withDispatchLock,
   eventOfRow,
   type CloudEvent,
   type Dispatcher,
@@ -322,7 +323,7 @@ export function createJetStreamDispatcher(database: Database, clock: Clock, opti
     return published;
   }
 
-  const loop = createOutboxLoop(database, relayPass, pollIntervalMs);
+  const loop = createPassLoop(() => withDispatchLock(database, relayPass), { pollIntervalMs });
   const deliverPending = loop.run;
   const basics = dispatcherBasics(subscribers, admin, loop.kick);
 

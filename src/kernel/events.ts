@@ -3,6 +3,7 @@ import type { Database, Tx } from './db.js';
 import { newId } from './ids.js';
 import type { Clock } from './clock.js';
 import type { Migration } from './migrator.js';
+import { createPassLoop } from './loop.js';
 
 /** CloudEvents 1.0, with the tenant as an extension attribute. */
 export type CloudEvent<T = unknown> = {
@@ -683,62 +684,6 @@ export async function markFinished(
   }
 }
 
-/**
- * The outbox loop both buses share: one pass at a time under the dispatch lock (an ask during a
- * pass runs it once more after), after each kick and every `pollIntervalMs` while started.
- */
-export type OutboxLoop = { run(): Promise<number>; kick(): void; start(): void; stop(): Promise<void> };
-
-export function createOutboxLoop(database: Database, pass: () => Promise<number>, pollIntervalMs: number): OutboxLoop {
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
-  let again = false;
-  let stopped = true;
-
-  function run(): Promise<number> {
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      let total = 0;
-      do {
-        again = false;
-        total += await withDispatchLock(database, pass);
-      } while (again);
-      return total;
-    })().finally(() => {
-      running = undefined;
-    });
-    return running;
-  }
-
-  function schedule(delay: number) {
-    if (stopped) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      run()
-        .catch(() => undefined)
-        .finally(() => schedule(pollIntervalMs));
-    }, delay);
-    timer.unref();
-  }
-
-  return {
-    run,
-    kick: () => schedule(0),
-    start() {
-      stopped = false;
-      schedule(0);
-    },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running?.catch(() => undefined);
-    },
-  };
-}
-
 /** What both buses do the same way: register subscribers by unique name, and re-queue through the admin, then kick. */
 export function dispatcherBasics(
   subscribers: EventSubscriber[],
@@ -870,7 +815,7 @@ export function createDispatcher(database: Database, clock: Clock, options: Disp
     return finished;
   }
 
-  const loop = createOutboxLoop(database, pass, pollIntervalMs);
+  const loop = createPassLoop(() => withDispatchLock(database, pass), { pollIntervalMs });
   const deliverPending = loop.run;
   const basics = dispatcherBasics(subscribers, admin, loop.kick);
 

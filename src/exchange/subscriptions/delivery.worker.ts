@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../kernel/clock.js';
 import type { Database } from '../../kernel/db.js';
 import { newId } from '../../kernel/ids.js';
+import { createPassLoop } from '../../kernel/loop.js';
 import type { TrustApi } from '../trust/index.js';
 import { exponentialBackoff, type Backoff } from './subscriptions.rules.js';
 import type { EventMessage } from './subscriptions.service.js';
@@ -125,10 +126,6 @@ function errorOfBody(text: string): string {
 export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   const { database, store, clock, trust, logger, options } = deps;
   const owner = newId();
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
-  let again = false;
-  let stopped = true;
 
   async function send(row: DueDelivery, digests: string[]): Promise<Outcome> {
     const message = database.fromJson<EventMessage>(row.message);
@@ -243,55 +240,22 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
       }
     };
     await Promise.all(Array.from({ length: Math.min(options.concurrency, heads.length) }, lane));
-    // A delivered head lets the next delivery of its group go at once.
-    if (delivered > 0) again = true;
     return delivered;
   }
 
-  function deliverPending(): Promise<number> {
-    // A call during a run gets that run, which makes one more pass starting after the call.
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      let total = 0;
-      do {
-        again = false;
-        total += await pass();
-      } while (again);
-      return total;
-    })().finally(() => {
-      running = undefined;
-    });
-    return running;
-  }
-
-  function schedule(delay: number) {
-    if (stopped) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      deliverPending()
-        .catch((error: unknown) => logger.error({ err: error }, 'delivery pass failed'))
-        .finally(() => schedule(options.pollIntervalMs));
-    }, delay);
-    timer.unref();
-  }
+  const loop = createPassLoop(pass, {
+    pollIntervalMs: options.pollIntervalMs,
+    // A delivered head lets the next delivery of its group go at once.
+    again: (delivered) => delivered > 0,
+    onError: (error) => logger.error({ err: error }, 'delivery pass failed'),
+  });
 
   return {
-    kick() {
-      if (!stopped) schedule(0);
-    },
-    deliverPending,
+    kick: loop.kick,
+    deliverPending: loop.run,
     start() {
-      if (!options.background) return;
-      stopped = false;
-      schedule(0);
+      if (options.background) loop.start();
     },
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running?.catch(() => undefined);
-    },
+    stop: loop.stop,
   };
 }
