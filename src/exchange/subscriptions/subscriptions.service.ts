@@ -79,10 +79,31 @@ export function subscriptionViewer(subscriptionId: string, tenantId: string): Us
   };
 }
 
+/** The state of a delivery that has not been tried yet. */
+function unsentState(now: number, emptyList: unknown) {
+  return {
+    status: 'PENDING' as const,
+    attempts: 0,
+    next_attempt_time: now,
+    lease_owner: null,
+    lease_until: null,
+    last_attempt_time: null,
+    last_status_code: null,
+    last_error: null,
+    sent_digests: emptyList,
+    receipt: null,
+    receipt_status: null,
+    delivered_time: null,
+    created_time: now,
+    last_modified_time: now,
+  };
+}
+
 export function createSubscriptionService(deps: SubscriptionServiceDeps) {
   const { database, store, clock, tenants, individuals, onQueued } = deps;
 
   const decode = <T>(value: unknown): T => database.fromJson<T>(value);
+  const unsent = (now: number) => unsentState(now, database.toJson([]));
 
   const toSubscription = (row: SubscriptionRow): Subscription => ({
     id: row.id,
@@ -298,20 +319,7 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
         event_time: Number.isFinite(eventTime) ? eventTime : now,
         tenant_id: event.tenantid,
         message: database.toJson(message),
-        status: 'PENDING',
-        attempts: 0,
-        next_attempt_time: now,
-        lease_owner: null,
-        lease_until: null,
-        last_attempt_time: null,
-        last_status_code: null,
-        last_error: null,
-        sent_digests: database.toJson([]),
-        receipt: null,
-        receipt_status: null,
-        delivered_time: null,
-        created_time: now,
-        last_modified_time: now,
+        ...unsent(now),
       });
     }
     if (rows.length === 0) return 0;
@@ -366,20 +374,7 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
           id,
           origin: replayId,
           message: database.toJson(message),
-          status: 'PENDING',
-          attempts: 0,
-          next_attempt_time: now,
-          lease_owner: null,
-          lease_until: null,
-          last_attempt_time: null,
-          last_status_code: null,
-          last_error: null,
-          sent_digests: database.toJson([]),
-          receipt: null,
-          receipt_status: null,
-          delivered_time: null,
-          created_time: now,
-          last_modified_time: now,
+          ...unsent(now),
         };
       });
       for (let i = 0; i < fresh.length; i += 200) await store.insertDeliveries(db, fresh.slice(i, i + 200));
