@@ -108,3 +108,38 @@ export function isDigitError(json: unknown): boolean {
     })
   );
 }
+
+/**
+ * Creates an EMPLOYEE with these roles (through `/user/users/_createnovalidate`, as `admin`) and
+ * logs it in; answers its bearer header. Fails loudly when either step is refused.
+ */
+export async function employeeAuth(
+  platform: Platform,
+  admin: Record<string, string>,
+  userName: string,
+  roles: readonly string[],
+  tenantId = 'pb.amritsar',
+): Promise<Record<string, string>> {
+  const password = 'Field@2026x';
+  const created = await post(
+    platform,
+    '/user/users/_createnovalidate',
+    {
+      RequestInfo: {},
+      user: {
+        userName,
+        name: `Field ${userName}`,
+        password,
+        type: 'EMPLOYEE',
+        tenantId,
+        mobileNumber: '9812345678',
+        roles: roles.map((code) => ({ code, tenantId })),
+      },
+    },
+    admin,
+  );
+  if (created.status !== 200) throw new Error(`creating ${userName} failed: ${created.status} ${JSON.stringify(created.body)}`);
+  const { status, body } = await login(platform, userName, password, tenantId);
+  if (status !== 200) throw new Error(`${userName} login failed: ${status} ${JSON.stringify(body)}`);
+  return { authorization: `Bearer ${String(body['access_token'])}` };
+}

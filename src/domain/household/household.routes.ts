@@ -1,10 +1,11 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { errorBody, responseInfo } from '../../kernel/envelope.js';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { responseInfo } from '../../kernel/envelope.js';
 import { DomainError } from '../../kernel/errors.js';
 import type { HttpApp } from '../../kernel/http.js';
 import { OfflineSearchParams } from '../../kernel/offline.js';
+import type { Actor, BulkResult } from '../../kernel/offline.batch.js';
+import { singleRecord } from '../../kernel/offline.http.js';
 import type { Downsync } from './household.downsync.js';
-import type { Actor, BulkResult } from './household.records.js';
 import {
   DownsyncRequest,
   DownsyncResponse,
@@ -30,28 +31,6 @@ import type { MemberService } from './member.service.js';
 
 const tags = ['household'];
 const actorOf = (request: FastifyRequest): Actor => ({ uuid: request.userInfo?.uuid ?? null });
-
-/**
- * A single call's one record: accepted, or its refusal as DIGIT's error body. A stale rowVersion
- * answers 409 with the server's current record next to the error (under the entity's key), so the
- * device can resolve.
- */
-function single<T>(reply: FastifyReply, result: BulkResult<T>, entityKey: string): T | undefined {
-  const [error] = result.errors;
-  if (error) {
-    const body = errorBody([{ code: error.errorCode, message: error.errorMessage, params: error.id ? [error.id] : null }]);
-    if (error.current !== undefined) {
-      void reply.status(409).send({ ...body, [entityKey]: error.current });
-      return undefined;
-    }
-    throw new DomainError('invalid', {
-      code: error.errorCode,
-      message: error.errorMessage,
-      params: error.clientReferenceId ? [error.clientReferenceId] : null,
-    });
-  }
-  return result.accepted[0];
-}
 
 type Write = (records: readonly unknown[], actor: Actor) => Promise<BulkResult<unknown>>;
 
@@ -109,7 +88,7 @@ export function householdRoutes(households: HouseholdService, members: MemberSer
           },
           async (request, reply) => {
             const body = request.body as Record<string, unknown>;
-            const accepted = single(reply, await op.write([body[entity.one]], actorOf(request)), entity.one);
+            const accepted = singleRecord(reply, await op.write([body[entity.one]], actorOf(request)), entity.one);
             if (accepted === undefined) return reply;
             return { ResponseInfo: responseInfo(body['RequestInfo'] as object | undefined, request.id), [entity.one]: accepted };
           },

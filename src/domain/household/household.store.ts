@@ -1,13 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, Tx } from '../../kernel/db.js';
-import { DomainError } from '../../kernel/errors.js';
-
-/** Another writer updated the record between this batch's read and its write: the batch rolls back whole, the device resends. */
-const concurrentWrite = (id: string) =>
-  new DomainError('conflict', {
-    code: 'ROW_VERSION_MISMATCH',
-    message: `Record ${id} was changed by another request at the same moment; nothing of this batch was saved: search it and send again`,
-  });
+import { inChunks, versionedTable } from '../../kernel/offline.store.js';
 
 /** Rows as the services see them: json decoded, booleans as booleans, times as numbers. */
 export type HouseholdRow = {
@@ -78,12 +71,6 @@ type Tables = {
 /** A query runner: the database itself or a transaction. */
 export type Runner = Kysely<Tables>;
 
-/** A unique key already taken (PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE/PRIMARYKEY): a race lost to another writer. */
-export function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-}
-
 export type Page = { offset: number; limit: number };
 
 export type HouseholdFilter = {
@@ -111,14 +98,6 @@ export type MemberFilter = {
 
 /** Downsync position: after this (sync_time, id). */
 export type SyncCursor = { syncTime: number; id: string };
-
-const CHUNK = 500;
-
-function chunks<T>(values: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < values.length; i += CHUNK) out.push(values.slice(i, i + CHUNK));
-  return out;
-}
 
 /** Kysely queries for households, members and relationships; no rules here (see the services). */
 export function createHouseholdStore(database: Database) {
@@ -178,6 +157,18 @@ export function createHouseholdStore(database: Database) {
     is_deleted: bool(row.is_deleted),
   });
 
+  // Both tables name a record "Record <id>" when a concurrent write wins.
+  const households = versionedTable<HouseholdRow, Stored<HouseholdRow>, Runner>(
+    'household',
+    { read: readHousehold, write: writeHousehold },
+    (id) => `Record ${id}`,
+  );
+  const members = versionedTable<MemberRow, Stored<MemberRow>, Runner>(
+    'household_member',
+    { read: readMember, write: writeMember },
+    (id) => `Record ${id}`,
+  );
+
   function householdQuery(db: Runner, filter: HouseholdFilter) {
     let query = db.selectFrom('household').where('tenant_id', '=', filter.tenantId);
     if (filter.ids) query = query.where('id', 'in', filter.ids.length > 0 ? [...filter.ids] : ['']);
@@ -217,52 +208,14 @@ export function createHouseholdStore(database: Database) {
 
     // ---- households
 
-    async householdsByClientRef(db: Runner, tenantId: string, refs: readonly string[]): Promise<HouseholdRow[]> {
-      const out: HouseholdRow[] = [];
-      for (const part of chunks(refs)) {
-        if (part.length === 0) continue;
-        const rows = await db
-          .selectFrom('household')
-          .selectAll()
-          .where('tenant_id', '=', tenantId)
-          .where('client_reference_id', 'in', part)
-          .execute();
-        out.push(...rows.map(readHousehold));
-      }
-      return out;
-    },
-
-    async householdsById(db: Runner, tenantId: string, ids: readonly string[]): Promise<HouseholdRow[]> {
-      const out: HouseholdRow[] = [];
-      for (const part of chunks(ids)) {
-        if (part.length === 0) continue;
-        const rows = await db.selectFrom('household').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', part).execute();
-        out.push(...rows.map(readHousehold));
-      }
-      return out;
-    },
-
-    async insertHousehold(db: Runner, row: HouseholdRow): Promise<void> {
-      await db.insertInto('household').values(writeHousehold(row)).execute();
-    },
-
-    /** Writes `row` over the version before it (`row_version - 1`); refuses if another writer got there first. */
-    async updateHousehold(db: Runner, row: HouseholdRow): Promise<void> {
-      const { tenant_id, id, ...rest } = writeHousehold(row);
-      const result = await db
-        .updateTable('household')
-        .set(rest)
-        .where('tenant_id', '=', tenant_id)
-        .where('id', '=', id)
-        .where('row_version', '=', row.row_version - 1)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) throw concurrentWrite(id);
-    },
+    householdsByClientRef: households.byClientRef,
+    householdsById: households.byId,
+    insertHousehold: households.insert,
+    updateHousehold: households.update,
 
     /** A member changed: the household shows up in the next incremental downsync. */
     async touchHouseholds(db: Runner, tenantId: string, ids: readonly string[], time: number): Promise<void> {
-      for (const part of chunks([...new Set(ids)])) {
-        if (part.length === 0) continue;
+      await inChunks(ids, async (part) => {
         await db
           .updateTable('household')
           .set({ sync_time: time })
@@ -270,7 +223,8 @@ export function createHouseholdStore(database: Database) {
           .where('id', 'in', part)
           .where('sync_time', '<', time)
           .execute();
-      }
+        return [];
+      });
     },
 
     async searchHouseholds(db: Runner, filter: HouseholdFilter, page: Page): Promise<{ total: number; rows: HouseholdRow[] }> {
@@ -318,35 +272,8 @@ export function createHouseholdStore(database: Database) {
 
     // ---- members
 
-    async membersByClientRef(db: Runner, tenantId: string, refs: readonly string[]): Promise<MemberRow[]> {
-      const out: MemberRow[] = [];
-      for (const part of chunks(refs)) {
-        if (part.length === 0) continue;
-        const rows = await db
-          .selectFrom('household_member')
-          .selectAll()
-          .where('tenant_id', '=', tenantId)
-          .where('client_reference_id', 'in', part)
-          .execute();
-        out.push(...rows.map(readMember));
-      }
-      return out;
-    },
-
-    async membersById(db: Runner, tenantId: string, ids: readonly string[]): Promise<MemberRow[]> {
-      const out: MemberRow[] = [];
-      for (const part of chunks(ids)) {
-        if (part.length === 0) continue;
-        const rows = await db
-          .selectFrom('household_member')
-          .selectAll()
-          .where('tenant_id', '=', tenantId)
-          .where('id', 'in', part)
-          .execute();
-        out.push(...rows.map(readMember));
-      }
-      return out;
-    },
+    membersByClientRef: members.byClientRef,
+    membersById: members.byId,
 
     async findMembers(db: Runner, filter: MemberFilter): Promise<MemberRow[]> {
       return (await memberQuery(db, filter).selectAll().orderBy('id').execute()).map(readMember);
@@ -367,28 +294,15 @@ export function createHouseholdStore(database: Database) {
       return { total: Number(count.n), rows: rows.map(readMember) };
     },
 
-    async insertMember(db: Runner, row: MemberRow): Promise<void> {
-      await db.insertInto('household_member').values(writeMember(row)).execute();
-    },
-
-    /** Writes `row` over the version before it (`row_version - 1`); refuses if another writer got there first. */
-    async updateMember(db: Runner, row: MemberRow): Promise<void> {
-      const { id, ...rest } = writeMember(row);
-      const result = await db
-        .updateTable('household_member')
-        .set(rest)
-        .where('id', '=', id)
-        .where('row_version', '=', row.row_version - 1)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) throw concurrentWrite(id);
-    },
+    insertMember: members.insert,
+    updateMember: members.update,
 
     /** A relationship of these members changed (a relative arrived): they show up in the next incremental pull. */
     async touchMembers(db: Runner, ids: readonly string[], time: number): Promise<void> {
-      for (const part of chunks([...new Set(ids)])) {
-        if (part.length === 0) continue;
+      await inChunks(ids, async (part) => {
         await db.updateTable('household_member').set({ last_modified_time: time }).where('id', 'in', part).execute();
-      }
+        return [];
+      });
     },
 
     /** Members still waiting for a household or an individual; all of the tenant's, or those touching `refs`. */
@@ -456,19 +370,17 @@ export function createHouseholdStore(database: Database) {
     // ---- relationships
 
     async relationshipsOf(db: Runner, memberIds: readonly string[]): Promise<RelationshipRow[]> {
-      const out: RelationshipRow[] = [];
-      for (const part of chunks(memberIds)) {
-        if (part.length === 0) continue;
-        const rows = await db
-          .selectFrom('household_member_relationship')
-          .selectAll()
-          .where('member_id', 'in', part)
-          .orderBy('created_time')
-          .orderBy('id')
-          .execute();
-        out.push(...rows.map(readRelationship));
-      }
-      return out;
+      return inChunks(memberIds, async (part) =>
+        (
+          await db
+            .selectFrom('household_member_relationship')
+            .selectAll()
+            .where('member_id', 'in', part)
+            .orderBy('created_time')
+            .orderBy('id')
+            .execute()
+        ).map(readRelationship),
+      );
     },
 
     async insertRelationship(db: Runner, row: RelationshipRow): Promise<void> {

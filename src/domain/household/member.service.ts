@@ -1,25 +1,28 @@
 import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
-import { invalid } from '../../kernel/errors.js';
 import type { CloudEvent, Outbox } from '../../kernel/events.js';
 import { newId } from '../../kernel/ids.js';
-import { firstOfEachKey, rowVersionRefusal, type OfflineSearchParams, type Refusal } from '../../kernel/offline.js';
-import { assertKnownTenant, type TenantDirectory } from '../../kernel/tenancy.js';
-import type { IndividualLookup } from '../individual/index.js';
+import { rowVersionRefusal, type OfflineSearchParams, type Refusal } from '../../kernel/offline.js';
 import {
-  SOURCE,
+  assertSearchTenant,
   byTenant,
+  knownTenants,
   listFilter,
+  namedOnce,
+  notFoundRefusal,
   pageOf,
   parseBatch,
-  tenantChecker,
   toErrors,
-  toMember,
+  withClientReference,
+  withRetryOnRace,
   type Actor,
   type BulkResult,
   type Parsed,
   type Refused,
-} from './household.records.js';
+} from '../../kernel/offline.batch.js';
+import { assertKnownTenant, type TenantDirectory } from '../../kernel/tenancy.js';
+import type { IndividualLookup } from '../individual/index.js';
+import { SOURCE, toMember } from './household.records.js';
 import {
   HouseholdMemberInput,
   HouseholdMemberRef,
@@ -29,7 +32,6 @@ import {
   type SyncStatusCriteria,
   type WaitingLink,
 } from './household.schema.js';
-import { withRetryOnRace } from './household.service.js';
 import type { HouseholdRow, HouseholdStore, MemberRow, RelationshipRow, Runner } from './household.store.js';
 
 export type MemberServiceDeps = {
@@ -42,7 +44,6 @@ export type MemberServiceDeps = {
 };
 
 const ALREADY_MEMBER = 'INDIVIDUAL_ALREADY_MEMBER_OF_HOUSEHOLD';
-const key = (tenantId: string, value: string) => `${tenantId}\u0000${value}`;
 
 /** Events carry ids and flags only. */
 function eventData(row: MemberRow) {
@@ -248,10 +249,7 @@ export function createMemberService({ database, store, clock, outbox, tenants, i
     };
   }
 
-  const notFound = (ref: { id?: string | null; clientReferenceId?: string | null }): Refusal => ({
-    code: 'NON_EXISTENT_ENTITY',
-    message: `No household member ${ref.id ?? ''}${ref.id && ref.clientReferenceId ? ' / ' : ''}${ref.clientReferenceId ?? ''} in this tenant`,
-  });
+  const notFound = (ref: { id?: string | null; clientReferenceId?: string | null }): Refusal => notFoundRefusal('household member', ref);
 
   /** Stored members named by id or client reference id, with their relationships. */
   async function loadByIdentity(
@@ -289,27 +287,6 @@ export function createMemberService({ database, store, clock, outbox, tenants, i
     };
   }
 
-  function split<T>(
-    unique: { kept: Array<{ index: number; record: Parsed<T> }>; refused: Array<{ index: number; record: Parsed<T>; refusal: Refusal }> },
-    refused: Refused[],
-  ) {
-    refused.push(
-      ...unique.refused.map((r) => ({ index: r.record.index, record: r.record.record as Refused['record'], refusal: r.refusal })),
-    );
-    return unique.kept.map((k) => k.record);
-  }
-
-  async function knownTenants<T extends { tenantId: string }>(items: ReadonlyArray<Parsed<T>>, refused: Refused[]) {
-    const tenantOk = tenantChecker(tenants);
-    const ok: Array<Parsed<T>> = [];
-    for (const item of items) {
-      const refusal = await tenantOk(item.record.tenantId);
-      if (refusal) refused.push({ index: item.index, record: item.record as Refused['record'], refusal });
-      else ok.push(item);
-    }
-    return ok;
-  }
-
   async function answer(accepted: Map<number, MemberRow>, refused: Refused[]): Promise<BulkResult<HouseholdMember>> {
     const rows = [...accepted.entries()].sort(([a], [b]) => a - b).map(([, row]) => row);
     return { accepted: await withRelationships(store.runner(), rows), errors: toErrors(refused) };
@@ -325,20 +302,9 @@ export function createMemberService({ database, store, clock, outbox, tenants, i
      */
     async create(records: readonly unknown[], actor: Actor): Promise<BulkResult<HouseholdMember>> {
       const { parsed, refused } = parseBatch<HouseholdMemberInput>(HouseholdMemberInput, records);
-      const valid: Array<Parsed<HouseholdMemberInput>> = [];
-      for (const item of parsed) {
-        const refusal = !item.record.clientReferenceId
-          ? { code: 'MISSING_CLIENT_REFERENCE_ID', message: 'clientReferenceId is required: it makes a re-sent create safe' }
-          : linkRefusal(item.record, true);
-        if (refusal) refused.push({ ...item, refusal });
-        else valid.push(item);
-      }
-      const kept = split(
-        firstOfEachKey(valid, (i) => key(i.record.tenantId, i.record.clientReferenceId!), 'DUPLICATE_ENTITY'),
-        refused,
-      );
+      const kept = withClientReference(parsed, refused, (record) => linkRefusal(record, true));
       const accepted = new Map<number, MemberRow>();
-      for (const [tenantId, group] of byTenant(await knownTenants(kept, refused))) {
+      for (const [tenantId, group] of byTenant(await knownTenants(tenants, kept, refused))) {
         // The individual registry is asked before the transaction (its own queries, its own connection use).
         const givenIds = group.map((i) => i.record.individualId).filter((v): v is string => !!v);
         const givenRefs = group.map((i) => i.record.individualClientReferenceId).filter((v): v is string => !!v);
@@ -525,23 +491,13 @@ export function createMemberService({ database, store, clock, outbox, tenants, i
      */
     async update(records: readonly unknown[], actor: Actor): Promise<BulkResult<HouseholdMember>> {
       const { parsed, refused } = parseBatch<HouseholdMemberInput>(HouseholdMemberInput, records);
-      const valid: Array<Parsed<HouseholdMemberInput>> = [];
-      for (const item of parsed) {
-        const refusal =
-          !item.record.id && !item.record.clientReferenceId
-            ? { code: 'NULL_ID', message: 'id (or clientReferenceId) is required to update a household member' }
-            : item.record.isDeleted === true
-              ? { code: 'IS_DELETED_TRUE', message: 'isDeleted cannot be true on update: use _delete' }
-              : linkRefusal(item.record, false);
-        if (refusal) refused.push({ ...item, refusal });
-        else valid.push(item);
-      }
-      const kept = split(
-        firstOfEachKey(valid, (i) => key(i.record.tenantId, i.record.id ?? `ref:${i.record.clientReferenceId}`), 'DUPLICATE_ENTITY'),
-        refused,
+      const kept = namedOnce(parsed, refused, { entity: 'household member', verb: 'update' }, (record) =>
+        record.isDeleted === true
+          ? { code: 'IS_DELETED_TRUE', message: 'isDeleted cannot be true on update: use _delete' }
+          : linkRefusal(record, false),
       );
       const accepted = new Map<number, MemberRow>();
-      for (const [tenantId, items] of byTenant(await knownTenants(kept, refused))) {
+      for (const [tenantId, items] of byTenant(await knownTenants(tenants, kept, refused))) {
         const result = await withRetryOnRace(database, async (tx) => {
           const db = store.runner(tx);
           const now = clock.now();
@@ -627,21 +583,9 @@ export function createMemberService({ database, store, clock, outbox, tenants, i
     /** Soft delete; a re-sent delete answers the deleted member again. */
     async remove(records: readonly unknown[], actor: Actor): Promise<BulkResult<HouseholdMember>> {
       const { parsed, refused } = parseBatch<HouseholdMemberRef>(HouseholdMemberRef, records);
-      const valid: Array<Parsed<HouseholdMemberRef>> = [];
-      for (const item of parsed) {
-        if (!item.record.id && !item.record.clientReferenceId) {
-          refused.push({
-            ...item,
-            refusal: { code: 'NULL_ID', message: 'id (or clientReferenceId) is required to delete a household member' },
-          });
-        } else valid.push(item);
-      }
-      const kept = split(
-        firstOfEachKey(valid, (i) => key(i.record.tenantId, i.record.id ?? `ref:${i.record.clientReferenceId}`), 'DUPLICATE_ENTITY'),
-        refused,
-      );
+      const kept = namedOnce(parsed, refused, { entity: 'household member', verb: 'delete' });
       const accepted = new Map<number, MemberRow>();
-      for (const [tenantId, items] of byTenant(await knownTenants(kept, refused))) {
+      for (const [tenantId, items] of byTenant(await knownTenants(tenants, kept, refused))) {
         const result = await database.transaction(async (tx) => {
           const db = store.runner(tx);
           const now = clock.now();
@@ -697,12 +641,7 @@ export function createMemberService({ database, store, clock, outbox, tenants, i
       criteria: HouseholdMemberSearch | null | undefined,
       params: OfflineSearchParams,
     ): Promise<{ totalCount: number; members: HouseholdMember[] }> {
-      await assertKnownTenant(tenants, params.tenantId);
-      if (criteria?.tenantId && criteria.tenantId !== params.tenantId) {
-        throw invalid('INVALID_TENANT_ID', `The body's tenantId ${criteria.tenantId} differs from the URL's ${params.tenantId}`, [
-          criteria.tenantId,
-        ]);
-      }
+      await assertSearchTenant(tenants, criteria?.tenantId, params.tenantId);
       const filter = {
         tenantId: params.tenantId,
         ids: listFilter(criteria?.id),

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminAuth, isDigitError, login, post, requestInfo, testPlatform, type TestPlatform } from '../../../test/helpers.js';
+import { adminAuth, employeeAuth, isDigitError, post, requestInfo, testPlatform, type TestPlatform } from '../../../test/helpers.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -7,29 +7,7 @@ let platform: TestPlatform;
 let admin: Record<string, string>;
 const as: Record<string, Record<string, string>> = {};
 
-async function user(userName: string, roles: string[]) {
-  const created = await post(
-    platform,
-    '/user/users/_createnovalidate',
-    {
-      RequestInfo: {},
-      user: {
-        userName,
-        name: `Field ${userName}`,
-        password: 'Field@2026x',
-        type: 'EMPLOYEE',
-        tenantId: 'pb.amritsar',
-        mobileNumber: '9812345678',
-        roles: roles.map((code) => ({ code, tenantId: 'pb.amritsar' })),
-      },
-    },
-    admin,
-  );
-  expect(created.status, JSON.stringify(created.body)).toBe(200);
-  const { status, body } = await login(platform, userName, 'Field@2026x', 'pb.amritsar');
-  expect(status).toBe(200);
-  return { authorization: `Bearer ${String(body['access_token'])}` };
-}
+const user = (userName: string, roles: string[]) => employeeAuth(platform, admin, userName, roles);
 
 beforeAll(async () => {
   platform = await testPlatform();

@@ -1,8 +1,8 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { errorBody, responseInfo } from '../../kernel/envelope.js';
-import { DomainError } from '../../kernel/errors.js';
+import type { FastifyRequest } from 'fastify';
+import { responseInfo } from '../../kernel/envelope.js';
 import type { HttpApp } from '../../kernel/http.js';
 import { OfflineSearchParams } from '../../kernel/offline.js';
+import { singleRecord } from '../../kernel/offline.http.js';
 import {
   TaskBulkRequest,
   TaskBulkResponse,
@@ -18,27 +18,6 @@ import type { Actor, BulkResult, TaskService } from './task.service.js';
 const tags = ['project-task'];
 const BASE = '/project/task/v1';
 const actorOf = (request: FastifyRequest): Actor => ({ uuid: request.userInfo?.uuid ?? null });
-
-/**
- * A single call's one record: accepted, or its refusal as DIGIT's error body. A stale rowVersion
- * answers 409 with the server's current Task next to the error, so the device can resolve.
- */
-function single(reply: FastifyReply, result: BulkResult<Task>): Task | undefined {
-  const [error] = result.errors;
-  if (error) {
-    if (error.current !== undefined) {
-      const body = errorBody([{ code: error.errorCode, message: error.errorMessage, params: error.id ? [error.id] : null }]);
-      void reply.status(409).send({ ...body, Task: error.current });
-      return undefined;
-    }
-    throw new DomainError('invalid', {
-      code: error.errorCode,
-      message: error.errorMessage,
-      params: error.clientReferenceId ? [error.clientReferenceId] : null,
-    });
-  }
-  return result.accepted[0];
-}
 
 type Write = (records: readonly unknown[], actor: Actor) => Promise<BulkResult<Task>>;
 
@@ -63,7 +42,7 @@ export function taskRoutes(service: TaskService) {
         },
         async (request, reply) => {
           const body = request.body as { RequestInfo?: object | null; Task: unknown };
-          const accepted = single(reply, await op.write([body.Task], actorOf(request)));
+          const accepted = singleRecord(reply, await op.write([body.Task], actorOf(request)), 'Task');
           if (accepted === undefined) return reply;
           return { ResponseInfo: responseInfo(body.RequestInfo, request.id), Task: accepted };
         },

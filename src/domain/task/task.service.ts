@@ -1,31 +1,32 @@
-import { Compile } from 'typebox/compile';
-import type { TSchema } from 'typebox';
 import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
 import { auditDetailsOf } from '../../kernel/envelope.js';
-import { DomainError, invalid } from '../../kernel/errors.js';
 import type { Outbox } from '../../kernel/events.js';
 import { newId } from '../../kernel/ids.js';
+import type { AdditionalFields, ClientAuditDetails, OfflineSearchParams, Refusal } from '../../kernel/offline.js';
 import {
-  firstOfEachKey,
-  recordError,
-  rowVersionRefusal,
-  type AdditionalFields,
-  type ClientAuditDetails,
-  type OfflineSearchParams,
-  type RecordError,
-  type Refusal,
-} from '../../kernel/offline.js';
-import { assertKnownTenant, type TenantDirectory } from '../../kernel/tenancy.js';
+  assertSearchTenant,
+  changeEach,
+  createEach,
+  inRequestOrder,
+  knownTenants,
+  listFilter,
+  namedOnce,
+  nextVersion,
+  pageOf,
+  parseBatch,
+  storedAddress,
+  toErrors,
+  withClientReference,
+  type Actor,
+  type BulkResult,
+} from '../../kernel/offline.batch.js';
+import type { TenantDirectory } from '../../kernel/tenancy.js';
 import type { IdgenApi } from '../../common/idgen/index.js';
 import { TaskInput, TaskRef, type Task, type TaskResource, type TaskResourceInput, type TaskSearch } from './task.schema.js';
-import { isUniqueViolation, type TaskRow, type TaskStore } from './task.store.js';
+import type { TaskRow, TaskStore } from './task.store.js';
 
-/** Who is writing: a user's uuid, or null for the system (e.g. a scheduler acting on an event). */
-export type Actor = { uuid: string | null };
-
-/** A bulk call's answer: the records accepted (in request order) and the ones refused, each with its reason. */
-export type BulkResult<T> = { accepted: T[]; errors: RecordError[] };
+export type { Actor, BulkResult } from '../../kernel/offline.batch.js';
 
 export type TaskServiceDeps = {
   database: Database;
@@ -43,69 +44,6 @@ export const TASK_EVENTS = {
   updated: 'plinth.task.updated.v1',
   deleted: 'plinth.task.deleted.v1',
 } as const;
-
-type Parsed<T> = { index: number; record: T };
-type Refused = {
-  index: number;
-  record: { clientReferenceId?: string | null | undefined; id?: string | null | undefined } | undefined;
-  refusal: Refusal;
-};
-
-const key = (tenantId: string, value: string) => `${tenantId}\u0000${value}`;
-
-/** Checks each record against its schema, so one malformed record is refused alone instead of failing the call. */
-function parseBatch<T>(
-  validator: ReturnType<typeof Compile>,
-  records: readonly unknown[],
-): { parsed: Array<Parsed<T>>; refused: Refused[] } {
-  const parsed: Array<Parsed<T>> = [];
-  const refused: Refused[] = [];
-  records.forEach((record, index) => {
-    if (validator.Check(record)) {
-      parsed.push({ index, record: record as T });
-      return;
-    }
-    const issues = validator
-      .Errors(record)
-      .slice(0, 5)
-      .map((issue) => `${issue.instancePath.split('/').filter(Boolean).join('.') || 'the record'} ${issue.message}`);
-    const loose = record && typeof record === 'object' ? (record as Record<string, unknown>) : {};
-    const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 64) : null);
-    refused.push({
-      index,
-      record: { clientReferenceId: text(loose['clientReferenceId']), id: text(loose['id']) },
-      refusal: { code: 'INVALID_REQUEST', message: issues.join('; ') || 'the record is invalid' },
-    });
-  });
-  return { parsed, refused };
-}
-
-const compiled = new Map<TSchema, ReturnType<typeof Compile>>();
-function validatorOf(schema: TSchema) {
-  let v = compiled.get(schema);
-  if (!v) compiled.set(schema, (v = Compile(schema)));
-  return v;
-}
-
-function toErrors(refused: readonly Refused[]): RecordError[] {
-  return [...refused].sort((a, b) => a.index - b.index).map((r) => recordError(r.index, r.record, r.refusal));
-}
-
-function byTenant<T extends { tenantId: string }>(items: ReadonlyArray<Parsed<T>>): Map<string, Array<Parsed<T>>> {
-  const groups = new Map<string, Array<Parsed<T>>>();
-  for (const item of items) {
-    const list = groups.get(item.record.tenantId);
-    if (list) list.push(item);
-    else groups.set(item.record.tenantId, [item]);
-  }
-  return groups;
-}
-
-/** `undefined` for "no filter", a de-duplicated list otherwise (DIGIT sends nulls or empty lists for absent filters). */
-function listFilter(values: readonly string[] | string | null | undefined): string[] | undefined {
-  if (typeof values === 'string') return [values];
-  return values === null || values === undefined || values.length === 0 ? undefined : [...new Set(values)];
-}
 
 type StoredResource = Omit<TaskResource, 'taskId' | 'tenantId'>;
 
@@ -181,23 +119,6 @@ export function taskProblem(input: TaskInput): Refusal | undefined {
 }
 
 export function createTaskService({ database, store, clock, outbox, tenants, idgen }: TaskServiceDeps) {
-  /** Per call: each tenant is checked once; an unknown one refuses its records, not the batch. */
-  function tenantChecker() {
-    const seen = new Map<string, Refusal | null>();
-    return async (tenantId: string): Promise<Refusal | undefined> => {
-      if (!seen.has(tenantId)) {
-        try {
-          await assertKnownTenant(tenants, tenantId);
-          seen.set(tenantId, null);
-        } catch (error) {
-          if (!(error instanceof DomainError)) throw error;
-          seen.set(tenantId, { code: error.code, message: error.message });
-        }
-      }
-      return seen.get(tenantId) ?? undefined;
-    };
-  }
-
   /** Resources as stored: a resource keeps its server id (matched by id or clientReferenceId) and creation audit across updates. */
   function resourcesOf(input: TaskInput, previous: readonly StoredResource[], actor: Actor, now: number): StoredResource[] {
     return (input.resources ?? []).map((r: TaskResourceInput) => {
@@ -243,91 +164,21 @@ export function createTaskService({ database, store, clock, outbox, tenants, idg
 
   function addressOf(input: TaskInput): unknown {
     const a = input.address;
-    if (!a) return null;
-    return {
-      id: a.id ?? newId(),
-      clientReferenceId: a.clientReferenceId ?? null,
-      tenantId: input.tenantId,
-      doorNo: a.doorNo ?? null,
-      latitude: a.latitude ?? null,
-      longitude: a.longitude ?? null,
-      locationAccuracy: a.locationAccuracy ?? null,
-      type: a.type ?? null,
-      addressLine1: a.addressLine1 ?? null,
-      addressLine2: a.addressLine2 ?? null,
-      landmark: a.landmark ?? null,
-      city: a.city ?? null,
-      pincode: a.pincode ?? null,
-      buildingName: a.buildingName ?? null,
-      street: a.street ?? null,
-      locality: a.locality ? { code: a.locality.code } : null,
-    };
+    return a ? storedAddress(a, input.tenantId, a.id ?? newId()) : null;
   }
 
-  /** Stored tasks named by id or client reference id, by both keys. */
-  async function loadByIdentity(tx: Tx, tenantId: string, refs: ReadonlyArray<{ id?: string | null; clientReferenceId?: string | null }>) {
-    const db = store.runner(tx);
-    const ids = refs.map((r) => r.id).filter((v): v is string => typeof v === 'string');
-    const clientRefs = refs.map((r) => r.clientReferenceId).filter((v): v is string => typeof v === 'string');
-    const byId = new Map<string, TaskRow>();
-    const byRef = new Map<string, TaskRow>();
-    for (const row of [...(await store.byId(db, tenantId, ids)), ...(await store.byClientRef(db, tenantId, clientRefs))]) {
-      byId.set(row.id, row);
-      byRef.set(row.client_reference_id, row);
-    }
-    return {
-      find(ref: { id?: string | null; clientReferenceId?: string | null }): TaskRow | 'mismatch' | undefined {
-        const a = ref.id ? byId.get(ref.id) : undefined;
-        const b = ref.clientReferenceId ? byRef.get(ref.clientReferenceId) : undefined;
-        if (ref.id && ref.clientReferenceId && a !== b) return 'mismatch';
-        return a ?? b;
-      },
-      put(row: TaskRow) {
-        byId.set(row.id, row);
-        byRef.set(row.client_reference_id, row);
-      },
-    };
-  }
+  /** What update and delete share: tasks read inside the write's transaction, answered as Tasks. */
+  const changes = {
+    database,
+    clock,
+    entity: 'task',
+    view: toTask,
+    byId: (tx: Tx, tenantId: string, ids: readonly string[]) => store.byId(store.runner(tx), tenantId, ids),
+    byClientRef: (tx: Tx, tenantId: string, refs: readonly string[]) => store.byClientRef(store.runner(tx), tenantId, refs),
+  };
 
-  const notFound = (ref: { id?: string | null; clientReferenceId?: string | null }): Refusal => ({
-    code: 'NON_EXISTENT_ENTITY',
-    message: `No task ${ref.id ?? ''}${ref.id && ref.clientReferenceId ? ' / ' : ''}${ref.clientReferenceId ?? ''} in this tenant`,
-  });
-
-  /** Records of update and delete: named by id or client reference id, each named once per batch, in a known tenant. */
-  async function named<T extends { tenantId: string; id?: string | null; clientReferenceId?: string | null }>(
-    parsed: ReadonlyArray<Parsed<T>>,
-    refused: Refused[],
-    verb: string,
-    extra?: (record: T) => Refusal | undefined,
-  ): Promise<Array<Parsed<T>>> {
-    const withName: Array<Parsed<T>> = [];
-    for (const item of parsed) {
-      if (!item.record.id && !item.record.clientReferenceId) {
-        refused.push({ ...item, refusal: { code: 'NULL_ID', message: `id (or clientReferenceId) is required to ${verb} a task` } });
-        continue;
-      }
-      const problem = extra?.(item.record);
-      if (problem) refused.push({ ...item, refusal: problem });
-      else withName.push(item);
-    }
-    const unique = firstOfEachKey(
-      withName,
-      (i) => key(i.record.tenantId, i.record.id ?? `ref:${i.record.clientReferenceId}`),
-      'DUPLICATE_ENTITY',
-    );
-    refused.push(...unique.refused.map((r) => ({ index: r.record.index, record: r.record.record, refusal: r.refusal })));
-    const tenantOk = tenantChecker();
-    const out: Array<Parsed<T>> = [];
-    for (const { record: item } of unique.kept) {
-      const refusal = await tenantOk(item.record.tenantId);
-      if (refusal) refused.push({ ...item, refusal });
-      else out.push(item);
-    }
-    return out;
-  }
-
-  const ordered = (accepted: Map<number, TaskRow>) => [...accepted.entries()].sort(([a], [b]) => a - b).map(([, row]) => toTask(row));
+  const announce = (tx: Tx, type: string, row: TaskRow) =>
+    outbox.append(tx, { type, source: SOURCE, subject: row.id, tenantId: row.tenant_id, data: eventData(row) });
 
   return {
     /**
@@ -335,194 +186,81 @@ export function createTaskService({ database, store, clock, outbox, tenants, idg
      * answers the stored task unchanged: a device (or a scheduler) may resend safely.
      */
     async create(records: readonly unknown[], actor: Actor): Promise<BulkResult<Task>> {
-      const { parsed, refused } = parseBatch<TaskInput>(validatorOf(TaskInput), records);
-      const withRef: Array<Parsed<TaskInput>> = [];
-      for (const item of parsed) {
-        const problem: Refusal | undefined = item.record.clientReferenceId
-          ? taskProblem(item.record)
-          : { code: 'MISSING_CLIENT_REFERENCE_ID', message: 'clientReferenceId is required: it makes a re-sent create safe' };
-        if (problem) refused.push({ ...item, refusal: problem });
-        else withRef.push(item);
-      }
-      const unique = firstOfEachKey(withRef, (item) => key(item.record.tenantId, item.record.clientReferenceId!), 'DUPLICATE_ENTITY');
-      refused.push(...unique.refused.map((r) => ({ index: r.record.index, record: r.record.record, refusal: r.refusal })));
-      const tenantOk = tenantChecker();
-      const checked: Array<Parsed<TaskInput>> = [];
-      for (const { record: item } of unique.kept) {
-        const refusal = await tenantOk(item.record.tenantId);
-        if (refusal) refused.push({ ...item, refusal });
-        else checked.push(item);
-      }
-
-      const accepted = new Map<number, TaskRow>();
-      for (const [tenantId, items] of byTenant(checked)) {
-        const refs = items.map((i) => i.record.clientReferenceId!);
-        // Numbers are drawn before the transaction (idgen commits its own); a resend only leaves a gap.
-        const known = new Set((await store.byClientRef(store.runner(), tenantId, refs)).map((r) => r.client_reference_id));
-        const fresh = items.filter((i) => !known.has(i.record.clientReferenceId!)).length;
-        const ids = fresh === 0 ? [] : await idgen.service.generate([{ idName: ID_NAME, tenantId, count: fresh }]);
-        const work = async (tx: Tx) => {
-          const db = store.runner(tx);
-          const now = clock.now();
-          const stored = new Map((await store.byClientRef(db, tenantId, refs)).map((r) => [r.client_reference_id, r]));
-          const out = new Map<number, TaskRow>();
-          const events: TaskRow[] = [];
-          let next = 0;
-          for (const item of items) {
-            const existing = stored.get(item.record.clientReferenceId!);
-            if (existing) {
-              out.set(item.index, existing);
-              continue;
-            }
-            // A record stored between the two reads is answered above; none is ever removed, so ids suffice.
-            const id = ids[next++] ?? newId();
-            const row: TaskRow = {
-              tenant_id: tenantId,
-              id,
-              client_reference_id: item.record.clientReferenceId!,
-              ...fieldsOf(item.record, undefined, actor, now),
-              client_audit_details: item.record.clientAuditDetails ?? null,
-              row_version: 1,
-              is_deleted: false,
-              created_by: actor.uuid,
-              last_modified_by: actor.uuid,
-              created_time: now,
-              last_modified_time: now,
-            };
-            await store.insert(db, row);
-            events.push(row);
-            out.set(item.index, row);
-          }
-          await outbox.appendMany(
-            tx,
-            events.map((row) => ({ type: TASK_EVENTS.created, source: SOURCE, subject: row.id, tenantId, data: eventData(row) })),
-          );
-          return out;
-        };
-        let rows: Map<number, TaskRow>;
-        try {
-          rows = await database.transaction(work);
-        } catch (error) {
-          // A concurrent create of the same clientReferenceId won: the retry answers its record.
-          if (!isUniqueViolation(error)) throw error;
-          rows = await database.transaction(work);
-        }
-        for (const [index, row] of rows) accepted.set(index, row);
-      }
-      return { accepted: ordered(accepted), errors: toErrors(refused) };
+      const { parsed, refused } = parseBatch<TaskInput>(TaskInput, records);
+      const checked = await knownTenants(tenants, withClientReference(parsed, refused, taskProblem), refused);
+      const accepted = await createEach(checked, {
+        database,
+        clock,
+        byClientRef: (tx, tenantId, refs) => store.byClientRef(store.runner(tx), tenantId, refs),
+        drawIds: (tenantId, count) => idgen.service.generate([{ idName: ID_NAME, tenantId, count }]),
+        async insert(tx, record, id, now) {
+          const row: TaskRow = {
+            tenant_id: record.tenantId,
+            id,
+            client_reference_id: record.clientReferenceId!,
+            ...fieldsOf(record, undefined, actor, now),
+            client_audit_details: record.clientAuditDetails ?? null,
+            row_version: 1,
+            is_deleted: false,
+            created_by: actor.uuid,
+            last_modified_by: actor.uuid,
+            created_time: now,
+            last_modified_time: now,
+          };
+          await store.insert(store.runner(tx), row);
+          await announce(tx, TASK_EVENTS.created, row);
+          return row;
+        },
+      });
+      return { accepted: inRequestOrder(accepted, toTask), errors: toErrors(refused) };
     },
 
     /** DIGIT's bulk update: the device sends the rowVersion it last saw; a stale one is refused with the current record. */
     async update(records: readonly unknown[], actor: Actor): Promise<BulkResult<Task>> {
-      const { parsed, refused } = parseBatch<TaskInput>(validatorOf(TaskInput), records);
-      const checked = await named(parsed, refused, 'update', (record) =>
+      const { parsed, refused } = parseBatch<TaskInput>(TaskInput, records);
+      const named = namedOnce(parsed, refused, { entity: 'task', verb: 'update' }, (record) =>
         record.isDeleted === true
           ? { code: 'IS_DELETED_TRUE', message: 'isDeleted cannot be true on update: use _delete' }
           : taskProblem(record),
       );
-      const accepted = new Map<number, TaskRow>();
-      for (const [tenantId, items] of byTenant(checked)) {
-        const result = await database.transaction(async (tx) => {
-          const db = store.runner(tx);
-          const now = clock.now();
-          const stored = await loadByIdentity(
-            tx,
-            tenantId,
-            items.map((i) => i.record),
-          );
-          const out = new Map<number, TaskRow>();
-          const refusals: Refused[] = [];
-          for (const item of items) {
-            const current = stored.find(item.record);
-            if (current === undefined || current === 'mismatch' || current.is_deleted) {
-              refusals.push({ ...item, refusal: notFound(item.record) });
-              continue;
-            }
-            const stale = rowVersionRefusal(item.record.rowVersion, current.row_version, toTask(current));
-            if (stale) {
-              refusals.push({ ...item, refusal: stale });
-              continue;
-            }
-            const row: TaskRow = {
-              ...current,
-              ...fieldsOf(item.record, current, actor, now),
-              client_audit_details: item.record.clientAuditDetails ?? current.client_audit_details,
-              row_version: current.row_version + 1,
-              last_modified_by: actor.uuid,
-              last_modified_time: now,
-            };
-            await store.update(db, row);
-            await outbox.append(tx, { type: TASK_EVENTS.updated, source: SOURCE, subject: row.id, tenantId, data: eventData(row) });
-            stored.put(row);
-            out.set(item.index, row);
-          }
-          return { out, refusals };
-        });
-        refused.push(...result.refusals);
-        for (const [index, row] of result.out) accepted.set(index, row);
-      }
-      return { accepted: ordered(accepted), errors: toErrors(refused) };
+      const accepted = await changeEach(await knownTenants(tenants, named, refused), refused, {
+        ...changes,
+        deleted: 'refuse',
+        async change(tx, record, current, now) {
+          const row: TaskRow = {
+            ...current,
+            ...fieldsOf(record, current, actor, now),
+            client_audit_details: record.clientAuditDetails ?? current.client_audit_details,
+            ...nextVersion(current, actor, now),
+          };
+          await store.update(store.runner(tx), row);
+          await announce(tx, TASK_EVENTS.updated, row);
+          return row;
+        },
+      });
+      return { accepted: inRequestOrder(accepted, toTask), errors: toErrors(refused) };
     },
 
     /** Soft delete (a tombstone). Deleting an already deleted task answers it again (a re-sent delete is harmless). */
     async remove(records: readonly unknown[], actor: Actor): Promise<BulkResult<Task>> {
-      const { parsed, refused } = parseBatch<TaskRef>(validatorOf(TaskRef), records);
-      const checked = await named(parsed, refused, 'delete');
-      const accepted = new Map<number, TaskRow>();
-      for (const [tenantId, items] of byTenant(checked)) {
-        const result = await database.transaction(async (tx) => {
-          const db = store.runner(tx);
-          const now = clock.now();
-          const stored = await loadByIdentity(
-            tx,
-            tenantId,
-            items.map((i) => i.record),
-          );
-          const out = new Map<number, TaskRow>();
-          const refusals: Refused[] = [];
-          for (const item of items) {
-            const current = stored.find(item.record);
-            if (current === undefined || current === 'mismatch') {
-              refusals.push({ ...item, refusal: notFound(item.record) });
-              continue;
-            }
-            if (current.is_deleted) {
-              out.set(item.index, current);
-              continue;
-            }
-            const stale = rowVersionRefusal(item.record.rowVersion, current.row_version, toTask(current));
-            if (stale) {
-              refusals.push({ ...item, refusal: stale });
-              continue;
-            }
-            const row: TaskRow = {
-              ...current,
-              is_deleted: true,
-              row_version: current.row_version + 1,
-              last_modified_by: actor.uuid,
-              last_modified_time: now,
-            };
-            await store.update(db, row);
-            await outbox.append(tx, { type: TASK_EVENTS.deleted, source: SOURCE, subject: row.id, tenantId, data: eventData(row) });
-            stored.put(row);
-            out.set(item.index, row);
-          }
-          return { out, refusals };
-        });
-        refused.push(...result.refusals);
-        for (const [index, row] of result.out) accepted.set(index, row);
-      }
-      return { accepted: ordered(accepted), errors: toErrors(refused) };
+      const { parsed, refused } = parseBatch<TaskRef>(TaskRef, records);
+      const named = namedOnce(parsed, refused, { entity: 'task', verb: 'delete' });
+      const accepted = await changeEach(await knownTenants(tenants, named, refused), refused, {
+        ...changes,
+        deleted: 'answer',
+        async change(tx, _record, current, now) {
+          const row: TaskRow = { ...current, is_deleted: true, ...nextVersion(current, actor, now) };
+          await store.update(store.runner(tx), row);
+          await announce(tx, TASK_EVENTS.deleted, row);
+          return row;
+        },
+      });
+      return { accepted: inRequestOrder(accepted, toTask), errors: toErrors(refused) };
     },
 
     /** DIGIT's _search: body filters, URL params for tenant, paging and incremental pull; ordered by last change, then id. */
     async search(criteria: TaskSearch | null | undefined, params: OfflineSearchParams): Promise<{ totalCount: number; tasks: Task[] }> {
-      await assertKnownTenant(tenants, params.tenantId);
-      if (criteria?.tenantId && criteria.tenantId !== params.tenantId) {
-        throw invalid('INVALID_TENANT_ID', `The body's tenantId ${criteria.tenantId} differs from the URL's ${params.tenantId}`, [
-          criteria.tenantId,
-        ]);
-      }
+      await assertSearchTenant(tenants, criteria?.tenantId, params.tenantId);
       const from = Math.max(criteria?.plannedStartDate ?? 0, criteria?.plannedStartDateFrom ?? 0);
       const { total, rows } = await store.search(
         store.runner(),
@@ -540,7 +278,7 @@ export function createTaskService({ database, store, clock, outbox, tenants, idg
           lastChangedSince: params.lastChangedSince,
           includeDeleted: params.includeDeleted ?? false,
         },
-        { offset: params.offset ?? 0, limit: Math.min(params.limit ?? 100, 1000) },
+        pageOf(params),
       );
       return { totalCount: total, tasks: rows.map(toTask) };
     },

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, Tx } from '../../kernel/db.js';
-import { DomainError } from '../../kernel/errors.js';
+import { versionedTable } from '../../kernel/offline.store.js';
 
 /** Rows as the service sees them: json decoded, booleans as booleans, times as numbers. */
 export type TaskRow = {
@@ -51,20 +51,6 @@ export type TaskFilter = {
   lastChangedSince?: number | undefined;
   includeDeleted: boolean;
 };
-
-/** A unique key already taken (PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE/PRIMARYKEY): a race lost to another writer. */
-export function isUniqueViolation(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-}
-
-const CHUNK = 500;
-
-function chunks<T>(values: readonly T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < values.length; i += CHUNK) out.push(values.slice(i, i + CHUNK));
-  return out;
-}
 
 const numberOrNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
 
@@ -122,53 +108,8 @@ export function createTaskStore(database: Database) {
       return (tx ? tx.kysely : database.kysely).withTables<Tables>() as unknown as Runner;
     },
 
-    async byClientRef(db: Runner, tenantId: string, refs: readonly string[]): Promise<TaskRow[]> {
-      const out: TaskRow[] = [];
-      for (const part of chunks([...new Set(refs)])) {
-        if (part.length === 0) continue;
-        const rows = await db
-          .selectFrom('project_task')
-          .selectAll()
-          .where('tenant_id', '=', tenantId)
-          .where('client_reference_id', 'in', part)
-          .execute();
-        out.push(...rows.map(read));
-      }
-      return out;
-    },
-
-    async byId(db: Runner, tenantId: string, ids: readonly string[]): Promise<TaskRow[]> {
-      const out: TaskRow[] = [];
-      for (const part of chunks([...new Set(ids)])) {
-        if (part.length === 0) continue;
-        const rows = await db.selectFrom('project_task').selectAll().where('tenant_id', '=', tenantId).where('id', 'in', part).execute();
-        out.push(...rows.map(read));
-      }
-      return out;
-    },
-
-    async insert(db: Runner, row: TaskRow): Promise<void> {
-      await db.insertInto('project_task').values(write(row)).execute();
-    },
-
-    /** Writes `row` over the version before it (`row_version - 1`); refuses if another writer got there first. */
-    async update(db: Runner, row: TaskRow): Promise<void> {
-      const { tenant_id, id, ...rest } = write(row);
-      const result = await db
-        .updateTable('project_task')
-        .set(rest)
-        .where('tenant_id', '=', tenant_id)
-        .where('id', '=', id)
-        .where('row_version', '=', row.row_version - 1)
-        .executeTakeFirst();
-      if (Number(result.numUpdatedRows) !== 1) {
-        // The batch rolls back whole; the device searches and resends.
-        throw new DomainError('conflict', {
-          code: 'ROW_VERSION_MISMATCH',
-          message: `Task ${id} was changed by another request at the same moment; nothing of this batch was saved: search it and send again`,
-        });
-      }
-    },
+    // Lookups, insert and the guarded update (a concurrent write rolls the batch back whole; the device searches and resends).
+    ...versionedTable<TaskRow, Stored<TaskRow>, Runner>('project_task', { read, write }, (id) => `Task ${id}`),
 
     /** Ordered by last change, then id: what an incremental pull pages by. */
     async search(db: Runner, filter: TaskFilter, page: Page): Promise<{ total: number; rows: TaskRow[] }> {

@@ -1,0 +1,409 @@
+import { Compile } from 'typebox/compile';
+import type { TSchema } from 'typebox';
+import type { Clock } from './clock.js';
+import type { Database, Tx } from './db.js';
+import { DomainError, invalid } from './errors.js';
+import { isUniqueViolation } from './offline.store.js';
+import { firstOfEachKey, recordError, rowVersionRefusal, type RecordError, type Refusal } from './offline.js';
+import { assertKnownTenant, type TenantDirectory } from './tenancy.js';
+
+/**
+ * The bulk-write machinery every offline registry (household, task, …) runs its records through:
+ * per-record parsing, batch de-duplication, tenant checks, lookup by id or client reference id,
+ * the row-version lock and tombstones. A registry keeps its own rules (which fields, which
+ * extra checks, which events) and hands them in as callbacks.
+ */
+
+/** Who is writing: a user's uuid, or null for the system (e.g. a scheduler acting on an event). */
+export type Actor = { uuid: string | null };
+
+/** A bulk call's answer: the records accepted (in request order) and the ones refused, each with its reason. */
+export type BulkResult<T> = { accepted: T[]; errors: RecordError[] };
+
+/** One record of a batch, once its shape is known to be right. */
+export type Parsed<T> = { index: number; record: T };
+
+/** A refusal of one record, in the batch's answer. */
+export type Refused = {
+  index: number;
+  record: { clientReferenceId?: string | null | undefined; id?: string | null | undefined } | undefined;
+  refusal: Refusal;
+};
+
+/** What a record of update or delete names itself by. */
+export type NamedRecord = {
+  tenantId: string;
+  id?: string | null | undefined;
+  clientReferenceId?: string | null | undefined;
+  rowVersion?: number | null | undefined;
+};
+
+/** The columns the machinery reads of a stored record. */
+export type VersionedRow = { id: string; client_reference_id: string; row_version: number; is_deleted: boolean };
+
+/** Tenant and key in one string, for de-duplicating a batch across tenants. */
+export const batchKey = (tenantId: string, value: string) => `${tenantId}\u0000${value}`;
+
+const compiled = new WeakMap<TSchema, ReturnType<typeof Compile>>();
+function validatorOf(schema: TSchema) {
+  let validator = compiled.get(schema);
+  if (!validator) compiled.set(schema, (validator = Compile(schema)));
+  return validator;
+}
+
+/** Checks each record against its schema, so one malformed record is refused alone instead of failing the call. */
+export function parseBatch<T>(schema: TSchema, records: readonly unknown[]): { parsed: Array<Parsed<T>>; refused: Refused[] } {
+  const validator = validatorOf(schema);
+  const parsed: Array<Parsed<T>> = [];
+  const refused: Refused[] = [];
+  records.forEach((record, index) => {
+    if (validator.Check(record)) {
+      parsed.push({ index, record: record as T });
+      return;
+    }
+    const issues = validator
+      .Errors(record)
+      .slice(0, 5)
+      .map((issue) => `${issue.instancePath.split('/').filter(Boolean).join('.') || 'the record'} ${issue.message}`);
+    const loose = record && typeof record === 'object' ? (record as Record<string, unknown>) : {};
+    const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 64) : null);
+    refused.push({
+      index,
+      record: { clientReferenceId: text(loose['clientReferenceId']), id: text(loose['id']) },
+      refusal: { code: 'INVALID_REQUEST', message: issues.join('; ') || 'the record is invalid' },
+    });
+  });
+  return { parsed, refused };
+}
+
+/** Per call: each tenant is checked once; an unknown one refuses its records, not the batch. */
+export function tenantChecker(tenants: TenantDirectory) {
+  const seen = new Map<string, Refusal | null>();
+  return async (tenantId: string): Promise<Refusal | undefined> => {
+    if (!seen.has(tenantId)) {
+      try {
+        await assertKnownTenant(tenants, tenantId);
+        seen.set(tenantId, null);
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        seen.set(tenantId, { code: error.code, message: error.message });
+      }
+    }
+    return seen.get(tenantId) ?? undefined;
+  };
+}
+
+/** The records of a known tenant; the others are refused. */
+export async function knownTenants<T extends { tenantId: string }>(
+  tenants: TenantDirectory,
+  items: ReadonlyArray<Parsed<T>>,
+  refused: Refused[],
+): Promise<Array<Parsed<T>>> {
+  const tenantOk = tenantChecker(tenants);
+  const ok: Array<Parsed<T>> = [];
+  for (const item of items) {
+    const refusal = await tenantOk(item.record.tenantId);
+    if (refusal) refused.push({ index: item.index, record: item.record as Refused['record'], refusal });
+    else ok.push(item);
+  }
+  return ok;
+}
+
+export function toErrors(refused: readonly Refused[]): RecordError[] {
+  return [...refused].sort((a, b) => a.index - b.index).map((r) => recordError(r.index, r.record, r.refusal));
+}
+
+/** Groups a batch by tenant, keeping request order inside each group. */
+export function byTenant<T extends { tenantId: string }>(items: ReadonlyArray<Parsed<T>>): Map<string, Array<Parsed<T>>> {
+  const groups = new Map<string, Array<Parsed<T>>>();
+  for (const item of items) {
+    const list = groups.get(item.record.tenantId);
+    if (list) list.push(item);
+    else groups.set(item.record.tenantId, [item]);
+  }
+  return groups;
+}
+
+/** The accepted rows in request order, as the registry answers them. */
+export function inRequestOrder<Row, T>(accepted: ReadonlyMap<number, Row>, answer: (row: Row) => T): T[] {
+  return [...accepted.entries()].sort(([a], [b]) => a - b).map(([, row]) => answer(row));
+}
+
+/** DIGIT's search URLParams: limit 0 answers only the count. */
+export function pageOf(params: { limit?: number | undefined; offset?: number | undefined }): { offset: number; limit: number } {
+  return { offset: params.offset ?? 0, limit: Math.min(params.limit ?? 100, 1000) };
+}
+
+/** `undefined` for "no filter", a de-duplicated list otherwise (DIGIT sends nulls or empty lists for absent filters). */
+export function listFilter(values: readonly string[] | string | null | undefined): string[] | undefined {
+  if (typeof values === 'string') return [values];
+  return values === null || values === undefined || values.length === 0 ? undefined : [...new Set(values)];
+}
+
+function keepFirstOfEach<T extends { tenantId: string }>(
+  items: ReadonlyArray<Parsed<T>>,
+  refused: Refused[],
+  keyOf: (record: T) => string,
+): Array<Parsed<T>> {
+  const unique = firstOfEachKey(items, (item) => batchKey(item.record.tenantId, keyOf(item.record)), 'DUPLICATE_ENTITY');
+  refused.push(...unique.refused.map((r) => ({ index: r.record.index, record: r.record.record as Refused['record'], refusal: r.refusal })));
+  return unique.kept.map((k) => k.record);
+}
+
+/**
+ * Records of a create: each needs a clientReferenceId (it makes a resend safe), passes the
+ * registry's `problem`, and is kept once per batch.
+ */
+export function withClientReference<T extends { tenantId: string; clientReferenceId?: string | null | undefined }>(
+  parsed: ReadonlyArray<Parsed<T>>,
+  refused: Refused[],
+  problem?: (record: T) => Refusal | undefined,
+): Array<Parsed<T>> {
+  const ok: Array<Parsed<T>> = [];
+  for (const item of parsed) {
+    const refusal: Refusal | undefined = item.record.clientReferenceId
+      ? problem?.(item.record)
+      : { code: 'MISSING_CLIENT_REFERENCE_ID', message: 'clientReferenceId is required: it makes a re-sent create safe' };
+    if (refusal) refused.push({ ...item, refusal });
+    else ok.push(item);
+  }
+  return keepFirstOfEach(ok, refused, (record) => record.clientReferenceId!);
+}
+
+/**
+ * Records of an update or delete: each named by id or client reference id (`entity` and `verb`
+ * word the refusal), passing the registry's `problem`, and kept once per batch.
+ */
+export function namedOnce<T extends NamedRecord>(
+  parsed: ReadonlyArray<Parsed<T>>,
+  refused: Refused[],
+  words: { entity: string; verb: string },
+  problem?: (record: T) => Refusal | undefined,
+): Array<Parsed<T>> {
+  const ok: Array<Parsed<T>> = [];
+  for (const item of parsed) {
+    const refusal: Refusal | undefined =
+      !item.record.id && !item.record.clientReferenceId
+        ? { code: 'NULL_ID', message: `id (or clientReferenceId) is required to ${words.verb} a ${words.entity}` }
+        : problem?.(item.record);
+    if (refusal) refused.push({ ...item, refusal });
+    else ok.push(item);
+  }
+  return keepFirstOfEach(ok, refused, (record) => record.id ?? `ref:${record.clientReferenceId}`);
+}
+
+type Ref = { id?: string | null | undefined; clientReferenceId?: string | null | undefined };
+
+/** The refusal for a record named that is not stored (or whose id and client reference id name two records). */
+export function notFoundRefusal(entity: string, ref: Ref): Refusal {
+  return {
+    code: 'NON_EXISTENT_ENTITY',
+    message: `No ${entity} ${ref.id ?? ''}${ref.id && ref.clientReferenceId ? ' / ' : ''}${ref.clientReferenceId ?? ''} in this tenant`,
+  };
+}
+
+/** Stored rows by both keys; `mismatch` when a ref's id and client reference id name different rows. */
+export function identityIndex<Row extends VersionedRow>(rows: readonly Row[]) {
+  const byId = new Map<string, Row>();
+  const byRef = new Map<string, Row>();
+  const put = (row: Row) => {
+    byId.set(row.id, row);
+    byRef.set(row.client_reference_id, row);
+  };
+  rows.forEach(put);
+  return {
+    find(ref: Ref): Row | 'mismatch' | undefined {
+      const a = ref.id ? byId.get(ref.id) : undefined;
+      const b = ref.clientReferenceId ? byRef.get(ref.clientReferenceId) : undefined;
+      if (ref.id && ref.clientReferenceId && a !== b) return 'mismatch';
+      return a ?? b;
+    },
+    put,
+  };
+}
+
+/** How a registry reads its rows inside a write's transaction. */
+export type RowLookup<Row> = {
+  byId(tx: Tx, tenantId: string, ids: readonly string[]): Promise<Row[]>;
+  byClientRef(tx: Tx, tenantId: string, refs: readonly string[]): Promise<Row[]>;
+};
+
+/** The stored rows a batch names, by id or client reference id. */
+export async function loadByIdentity<Row extends VersionedRow>(tx: Tx, tenantId: string, refs: readonly Ref[], lookup: RowLookup<Row>) {
+  const ids = refs.map((r) => r.id).filter((v): v is string => typeof v === 'string');
+  const clientRefs = refs.map((r) => r.clientReferenceId).filter((v): v is string => typeof v === 'string');
+  return identityIndex([...(await lookup.byId(tx, tenantId, ids)), ...(await lookup.byClientRef(tx, tenantId, clientRefs))]);
+}
+
+/** Runs `work` in a transaction; a unique key lost to a concurrent writer retries once (the retry sees the winner). */
+export async function withRetryOnRace<T>(database: Database, work: (tx: Tx) => Promise<T>): Promise<T> {
+  try {
+    return await database.transaction(work);
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    return database.transaction(work);
+  }
+}
+
+export type CreateSpec<T, Row> = {
+  database: Database;
+  clock: Clock;
+  /** Rows already stored under these client reference ids (`tx` undefined: outside a transaction). */
+  byClientRef(tx: Tx | undefined, tenantId: string, refs: readonly string[]): Promise<Row[]>;
+  /** Server ids for this many new records (drawn before the transaction: idgen commits its own). */
+  drawIds(tenantId: string, count: number): Promise<string[]>;
+  /** Stores one new record (and announces it); answers the row stored. */
+  insert(tx: Tx, record: T, id: string, now: number): Promise<Row>;
+};
+
+/**
+ * Creates per tenant, one transaction each. A record re-sent with a stored clientReferenceId
+ * answers the stored row unchanged, so a device may resend safely; a concurrent create of the same
+ * clientReferenceId that wins makes the retry answer its row.
+ */
+export async function createEach<T extends { tenantId: string; clientReferenceId?: string | null | undefined }, Row extends VersionedRow>(
+  items: ReadonlyArray<Parsed<T>>,
+  spec: CreateSpec<T, Row>,
+): Promise<Map<number, Row>> {
+  const accepted = new Map<number, Row>();
+  for (const [tenantId, group] of byTenant(items)) {
+    const refs = group.map((i) => i.record.clientReferenceId!);
+    // A resend only leaves a gap in the numbers.
+    const known = new Set((await spec.byClientRef(undefined, tenantId, refs)).map((r) => r.client_reference_id));
+    const fresh = group.filter((i) => !known.has(i.record.clientReferenceId!)).length;
+    const ids = fresh === 0 ? [] : await spec.drawIds(tenantId, fresh);
+    const rows = await withRetryOnRace(spec.database, async (tx) => {
+      const now = spec.clock.now();
+      const stored = new Map((await spec.byClientRef(tx, tenantId, refs)).map((r) => [r.client_reference_id, r]));
+      const out = new Map<number, Row>();
+      let next = 0;
+      for (const item of group) {
+        const existing = stored.get(item.record.clientReferenceId!);
+        if (existing) {
+          out.set(item.index, existing);
+          continue;
+        }
+        const id = ids[next++];
+        // Unreachable: records only ever get stored between the two reads, never removed.
+        if (id === undefined) throw new Error('offline create: fewer ids drawn than new records');
+        out.set(item.index, await spec.insert(tx, item.record, id, now));
+      }
+      return out;
+    });
+    for (const [index, row] of rows) accepted.set(index, row);
+  }
+  return accepted;
+}
+
+export type ChangeSpec<T, Row> = RowLookup<Row> & {
+  database: Database;
+  clock: Clock;
+  entity: string;
+  /** A tombstoned record: an update refuses it as unknown; a delete answers it again (a re-sent delete is harmless). */
+  deleted: 'refuse' | 'answer';
+  /** The record as the device gets it back next to ROW_VERSION_MISMATCH. */
+  view(row: Row): unknown;
+  /** Writes the change over `current` (and announces it); answers the row stored. */
+  change(tx: Tx, record: T, current: Row, now: number): Promise<Row>;
+};
+
+/**
+ * Updates or deletes per tenant, one transaction each: every record must name a stored row and
+ * carry the rowVersion the device last saw; the others are refused, the rest of the batch lands.
+ */
+export async function changeEach<T extends NamedRecord, Row extends VersionedRow>(
+  items: ReadonlyArray<Parsed<T>>,
+  refused: Refused[],
+  spec: ChangeSpec<T, Row>,
+): Promise<Map<number, Row>> {
+  const accepted = new Map<number, Row>();
+  for (const [tenantId, group] of byTenant(items)) {
+    const result = await spec.database.transaction(async (tx) => {
+      const now = spec.clock.now();
+      const stored = await loadByIdentity(
+        tx,
+        tenantId,
+        group.map((i) => i.record),
+        spec,
+      );
+      const out = new Map<number, Row>();
+      const refusals: Refused[] = [];
+      for (const item of group) {
+        const current = stored.find(item.record);
+        if (current === undefined || current === 'mismatch' || (current.is_deleted && spec.deleted === 'refuse')) {
+          refusals.push({ ...item, refusal: notFoundRefusal(spec.entity, item.record) });
+          continue;
+        }
+        if (current.is_deleted) {
+          out.set(item.index, current);
+          continue;
+        }
+        const stale = rowVersionRefusal(item.record.rowVersion, current.row_version, spec.view(current));
+        if (stale) {
+          refusals.push({ ...item, refusal: stale });
+          continue;
+        }
+        const row = await spec.change(tx, item.record, current, now);
+        stored.put(row);
+        out.set(item.index, row);
+      }
+      return { out, refusals };
+    });
+    refused.push(...result.refusals);
+    for (const [index, row] of result.out) accepted.set(index, row);
+  }
+  return accepted;
+}
+
+/** The columns every update and delete moves on. */
+export function nextVersion(current: { row_version: number }, actor: Actor, now: number) {
+  return { row_version: current.row_version + 1, last_modified_by: actor.uuid, last_modified_time: now };
+}
+
+/** A registry search: a known tenant in the URL, and a body tenantId (if any) that agrees with it. */
+export async function assertSearchTenant(tenants: TenantDirectory, bodyTenantId: string | null | undefined, urlTenantId: string) {
+  await assertKnownTenant(tenants, urlTenantId);
+  if (bodyTenantId && bodyTenantId !== urlTenantId) {
+    throw invalid('INVALID_TENANT_ID', `The body's tenantId ${bodyTenantId} differs from the URL's ${urlTenantId}`, [bodyTenantId]);
+  }
+}
+
+/** DIGIT's Address as a device sends it (each registry validates its own shape). */
+export type AddressFields = {
+  clientReferenceId?: string | null | undefined;
+  doorNo?: string | null | undefined;
+  latitude?: number | null | undefined;
+  longitude?: number | null | undefined;
+  locationAccuracy?: number | null | undefined;
+  type?: string | null | undefined;
+  addressLine1?: string | null | undefined;
+  addressLine2?: string | null | undefined;
+  landmark?: string | null | undefined;
+  city?: string | null | undefined;
+  pincode?: string | null | undefined;
+  buildingName?: string | null | undefined;
+  street?: string | null | undefined;
+  locality?: { code: string } | null | undefined;
+};
+
+/** The address as stored and answered: DIGIT's fields only (extra ones dropped), in the record's tenant, under the server's `id`. */
+export function storedAddress(a: AddressFields, tenantId: string, id: string) {
+  return {
+    id,
+    clientReferenceId: a.clientReferenceId ?? null,
+    tenantId,
+    doorNo: a.doorNo ?? null,
+    latitude: a.latitude ?? null,
+    longitude: a.longitude ?? null,
+    locationAccuracy: a.locationAccuracy ?? null,
+    type: a.type ?? null,
+    addressLine1: a.addressLine1 ?? null,
+    addressLine2: a.addressLine2 ?? null,
+    landmark: a.landmark ?? null,
+    city: a.city ?? null,
+    pincode: a.pincode ?? null,
+    buildingName: a.buildingName ?? null,
+    street: a.street ?? null,
+    locality: a.locality ? { code: a.locality.code } : null,
+  };
+}

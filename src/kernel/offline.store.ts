@@ -1,0 +1,92 @@
+import type { Kysely } from 'kysely';
+import { DomainError } from './errors.js';
+
+/**
+ * The queries every offline registry's table answers the same way: rows by id or client reference
+ * id (in chunks), insert, and the guarded update that writes a row over the version before it.
+ * A registry keeps its own search and link queries in its store.
+ */
+
+/** A unique key already taken (PostgreSQL 23505, SQLite SQLITE_CONSTRAINT_UNIQUE/PRIMARYKEY): a race lost to another writer. */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+const CHUNK = 500;
+
+/** Runs a lookup over de-duplicated keys, at most 500 a query (parameter limits of both engines). */
+export async function inChunks<K, R>(keys: readonly K[], lookup: (part: K[]) => Promise<R[]>): Promise<R[]> {
+  const unique = [...new Set(keys)];
+  const out: R[] = [];
+  for (let i = 0; i < unique.length; i += CHUNK) out.push(...(await lookup(unique.slice(i, i + CHUNK))));
+  return out;
+}
+
+/**
+ * A guarded update (`where row_version = row.row_version - 1`) that touched no row: another writer
+ * updated the record between this batch's read and its write. The batch rolls back whole, the
+ * device resends. `what` names the record ("Task t-1").
+ */
+export function assertVersionWritten(result: { numUpdatedRows: bigint | number }, what: string): void {
+  if (Number(result.numUpdatedRows) === 1) return;
+  throw new DomainError('conflict', {
+    code: 'ROW_VERSION_MISMATCH',
+    message: `${what} was changed by another request at the same moment; nothing of this batch was saved: search it and send again`,
+  });
+}
+
+/** The columns the shared queries touch. */
+type Keyed = { tenant_id: string; id: string; client_reference_id: string; row_version: number };
+type Generic = { offline_table: Keyed };
+
+/**
+ * Shared queries over one table of `Row`s, stored as `Stored` (`codec` converts json and booleans
+ * per engine). `what` names a row in the refusal of a concurrent write ("Task t-1"). `db` is the
+ * registry's runner (the database or a transaction) for any table set that includes `table`.
+ */
+export function versionedTable<Row extends Keyed, Stored, Db extends object = object>(
+  table: string,
+  codec: { read(stored: Stored): Row; write(row: Row): Stored },
+  what: (id: string) => string,
+) {
+  // The registries' runners are typed with their own tables; these queries need only the Keyed columns of `table`.
+  const on = (db: Db) => db as unknown as Kysely<Generic>;
+  const name = table as 'offline_table';
+  const read = (rows: readonly Keyed[]) => rows.map((row) => codec.read(row as unknown as Stored));
+  return {
+    async byId(db: Db, tenantId: string, ids: readonly string[]): Promise<Row[]> {
+      return inChunks(ids, async (part) =>
+        read(await on(db).selectFrom(name).selectAll().where('tenant_id', '=', tenantId).where('id', 'in', part).execute()),
+      );
+    },
+
+    async byClientRef(db: Db, tenantId: string, refs: readonly string[]): Promise<Row[]> {
+      return inChunks(refs, async (part) =>
+        read(
+          await on(db).selectFrom(name).selectAll().where('tenant_id', '=', tenantId).where('client_reference_id', 'in', part).execute(),
+        ),
+      );
+    },
+
+    async insert(db: Db, row: Row): Promise<void> {
+      await on(db)
+        .insertInto(name)
+        .values(codec.write(row) as unknown as Keyed)
+        .execute();
+    },
+
+    /** Writes `row` over the version before it (`row_version - 1`); refuses if another writer got there first. */
+    async update(db: Db, row: Row): Promise<void> {
+      const { tenant_id, id, ...rest } = codec.write(row) as unknown as Keyed;
+      const result = await on(db)
+        .updateTable(name)
+        .set(rest)
+        .where('tenant_id', '=', tenant_id)
+        .where('id', '=', id)
+        .where('row_version', '=', row.row_version - 1)
+        .executeTakeFirst();
+      assertVersionWritten(result, what(id));
+    },
+  };
+}
