@@ -236,5 +236,17 @@ describe.each(['in-process', 'jetstream'] as const)('two agencies (%s events): b
     expect(refused.status).toBe(401);
     expect(((await refused.json()) as Json)['Errors'][0]['code']).toBe('INVALID_SIGNATURE');
     expect((await allTasks()).length).toBe((first.length + second.length) * perChild);
+
+    // 8. The civil registry is killed (-9) right after committing a batch of births, in the middle
+    //    of fanning out and sending them: after its restart every birth arrives, none twice.
+    const third = Array.from({ length: 8 }, birth);
+    const batch = await api(civil, '/individual/v1/bulk/_create', { Individuals: third });
+    expect(batch.status, JSON.stringify(batch.body)).toBe(200);
+    expect((batch.body['Individuals'] as Json[]).length).toBe(third.length);
+    await stop(civil, 'SIGKILL');
+    await start(civil);
+    const everyone = [...first, ...second, ...third];
+    await eventually(async () => (await allTasks()).length === everyone.length * perChild, 60_000, 'the schedules after the sender restarted');
+    for (const person of third) expect(await tasksOf(person.identifiers[0].identifierId)).toHaveLength(DOSES);
   }, 240_000);
 });
