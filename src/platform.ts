@@ -33,6 +33,9 @@ import { localizationModule, type LocalizationApi } from './common/localization/
 import { idgenModule, type IdgenApi } from './common/idgen/index.js';
 import { workflowModule, type WorkflowApi } from './common/workflow/index.js';
 import { encryptionModule, type EncryptionApi } from './common/encryption/index.js';
+import { filestoreModule, type FilestoreApi } from './common/filestore/index.js';
+import { shortUrlModule, type ShortUrlApi } from './common/shorturl/index.js';
+import { userEventModule, type UserEventApi } from './common/userevent/index.js';
 import { dedupModule, type DedupApi } from './domain/dedup/index.js';
 import { individualModule, type IndividualApi } from './domain/individual/index.js';
 import { householdModule, type HouseholdApi } from './domain/household/index.js';
@@ -66,6 +69,9 @@ export type Platform = {
   readonly idgen: IdgenApi;
   readonly workflow: WorkflowApi;
   readonly encryption: EncryptionApi;
+  readonly filestore: FilestoreApi;
+  readonly shortUrl: ShortUrlApi;
+  readonly userEvent: UserEventApi;
   readonly dedup: DedupApi;
   readonly individual: IndividualApi;
   readonly household: HouseholdApi;
@@ -142,6 +148,9 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
         idgenModule,
         workflowModule,
         encryptionModule,
+        filestoreModule,
+        shortUrlModule,
+        userEventModule,
         dedupModule,
         individualModule,
         householdModule,
@@ -199,6 +208,9 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
     const idgen = idgenModule.create(context, { mdms: mdms.api });
     const workflow = workflowModule.create(context, { mdms: mdms.api, users: users.api });
     const encryption = encryptionModule.create(context, { audit: audit.api });
+    const filestore = filestoreModule.create(context, { access: access.api });
+    const shortUrl = shortUrlModule.create(context, {});
+    const userEvent = userEventModule.create(context, {});
     const dedup = dedupModule.create(context, { encryption: encryption.api, mdms: mdms.api });
     const individual = individualModule.create(context, {
       mdms: mdms.api,
@@ -236,6 +248,9 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       [idgenModule.name, idgen],
       [workflowModule.name, workflow],
       [encryptionModule.name, encryption],
+      [filestoreModule.name, filestore],
+      [shortUrlModule.name, shortUrl],
+      [userEventModule.name, userEvent],
       [dedupModule.name, dedup],
       [individualModule.name, individual],
       [householdModule.name, household],
@@ -338,6 +353,9 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       idgen: idgen.api,
       workflow: workflow.api,
       encryption: encryption.api,
+      filestore: filestore.api,
+      shortUrl: shortUrl.api,
+      userEvent: userEvent.api,
       dedup: dedup.api,
       individual: individual.api,
       household: household.api,

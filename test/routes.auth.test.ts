@@ -146,6 +146,11 @@ describe('every route refuses anonymous callers unless it is marked open or anon
         'GET /exchange/v1/.well-known/jwks.json',
         // exchange-trust: authenticated by the message's signature against the registry of trusted agencies.
         'POST /exchange/v1/events/_receive',
+        // shorturl: the short link travels in SMS and is followed by whoever receives it.
+        'GET /egov-url-shortening/:id',
+        'GET /eus/:id',
+        // filestore: a signed, expiring link from /filestore/v1/files/url; the signature is the credential.
+        'GET /filestore/v1/files/download/:name',
         'GET /health/live',
         'GET /health/ready',
         'GET /localization/messages',

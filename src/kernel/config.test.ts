@@ -42,8 +42,17 @@ describe('loadConfig', () => {
       masterKey: undefined,
       masterKeyFile: undefined,
       agencyId: 'plinth',
+      publicUrl: 'http://localhost:8080',
       eventStream: 'PLINTH_EVENTS',
+      filestoreMaxBytes: 5 * 1024 * 1024,
+      filestoreLinkMinutes: 15,
+      filestoreOrphanHours: 24,
     });
+  });
+
+  it('reads the file store limits', () => {
+    const config = loadConfig({ PLINTH_FILESTORE_MAX_BYTES: '1048576', PLINTH_FILESTORE_LINK_MINUTES: '5', PLINTH_FILESTORE_ORPHAN_HOURS: '48' });
+    expect([config.filestoreMaxBytes, config.filestoreLinkMinutes, config.filestoreOrphanHours]).toEqual([1048576, 5, 48]);
   });
 
   it('reads every variable when set', () => {
@@ -72,6 +81,10 @@ describe('loadConfig', () => {
       PLINTH_MASTER_KEY_FILE: '/run/secrets/plinth-master.key',
       PLINTH_AGENCY_ID: 'pb.health',
       PLINTH_EVENT_STREAM: 'HEALTH_EVENTS',
+      PLINTH_PUBLIC_URL: 'https://services.pb.gov.in/',
+      PLINTH_FILESTORE_MAX_BYTES: '1048576',
+      PLINTH_FILESTORE_LINK_MINUTES: '5',
+      PLINTH_FILESTORE_ORPHAN_HOURS: '48',
     });
     expect(config).toEqual({
       port: 3000,
@@ -97,7 +110,11 @@ describe('loadConfig', () => {
       masterKey: KEY,
       masterKeyFile: '/run/secrets/plinth-master.key',
       agencyId: 'pb.health',
+      publicUrl: 'https://services.pb.gov.in',
       eventStream: 'HEALTH_EVENTS',
+      filestoreMaxBytes: 1048576,
+      filestoreLinkMinutes: 5,
+      filestoreOrphanHours: 48,
     });
   });
 
@@ -113,6 +130,12 @@ describe('loadConfig', () => {
   it('refuses a master key that is not 32 bytes of base64', () => {
     for (const bad of ['short', Buffer.alloc(16).toString('base64'), `${KEY}!`]) {
       expect(() => loadConfig({ PLINTH_MASTER_KEY: bad })).toThrow(/PLINTH_MASTER_KEY: must be 32 random bytes/);
+    }
+  });
+
+  it('refuses a public URL that is not http or https', () => {
+    for (const bad of ['services.pb.gov.in', 'ftp://pb.gov.in', 'javascript:alert(1)']) {
+      expect(() => loadConfig({ PLINTH_PUBLIC_URL: bad })).toThrow(/PLINTH_PUBLIC_URL/);
     }
   });
 
@@ -196,6 +219,9 @@ describe('loadConfig', () => {
       { variable: 'PLINTH_BODY_LIMIT', value: '0', mentions: 'positive integer' },
       { variable: 'PLINTH_BODY_LIMIT', value: '-5', mentions: 'positive integer' },
       { variable: 'PLINTH_BODY_LIMIT', value: '1.5', mentions: 'positive integer' },
+      { variable: 'PLINTH_FILESTORE_MAX_BYTES', value: '0', mentions: 'positive integer' },
+      { variable: 'PLINTH_FILESTORE_LINK_MINUTES', value: 'soon', mentions: 'positive integer' },
+      { variable: 'PLINTH_FILESTORE_ORPHAN_HOURS', value: '-1', mentions: 'positive integer' },
     ];
 
     for (const { variable, value, mentions } of cases) {

@@ -52,6 +52,17 @@ export type Config = {
    * `pb.civil-registry`): the issuer of what it signs and the audience it accepts.
    */
   readonly agencyId: string;
+  /**
+   * Where citizens reach this deployment (PLINTH_PUBLIC_URL, default `http://localhost:8080`):
+   * the base of the links it hands out, such as short URLs in SMS.
+   */
+  readonly publicUrl: string;
+  /** Largest file the file store accepts (PLINTH_FILESTORE_MAX_BYTES, default 5 MiB). */
+  readonly filestoreMaxBytes: number;
+  /** Lifetime of a signed download link (PLINTH_FILESTORE_LINK_MINUTES, default 15). */
+  readonly filestoreLinkMinutes: number;
+  /** Age after which a file no record claimed is deleted (PLINTH_FILESTORE_ORPHAN_HOURS, default 24). */
+  readonly filestoreOrphanHours: number;
 };
 
 export class ConfigError extends Error {
@@ -191,6 +202,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     timeZone: timeZone(env, 'PLINTH_TIME_ZONE', 'Asia/Kolkata'),
     masterKey: masterKey(env, 'PLINTH_MASTER_KEY'),
     agencyId: agencyId(env, 'PLINTH_AGENCY_ID', 'plinth'),
+    // No trailing slash, so `${publicUrl}/eus/…` never doubles it.
+    publicUrl: (url(env, 'PLINTH_PUBLIC_URL', ['http:', 'https:']) ?? 'http://localhost:8080').replace(/\/+$/, ''),
+    filestoreMaxBytes: positiveInt(env, 'PLINTH_FILESTORE_MAX_BYTES', 5 * 1024 * 1024),
+    filestoreLinkMinutes: positiveInt(env, 'PLINTH_FILESTORE_LINK_MINUTES', 15),
+    filestoreOrphanHours: positiveInt(env, 'PLINTH_FILESTORE_ORPHAN_HOURS', 24),
     masterKeyFile: ((file) => (file === undefined ? undefined : path.resolve(file)))(nonEmpty(env, 'PLINTH_MASTER_KEY_FILE')),
   };
   return { ...config, ...overrides };

@@ -1,0 +1,80 @@
+import path from 'node:path';
+import { defineModule } from '../../kernel/module.js';
+import type { Tx } from '../../kernel/db.js';
+import type { AccessApi } from '../access/index.js';
+import { diskBlobStore } from './filestore.blob.js';
+import { filestoreRoutes } from './filestore.routes.js';
+import { createFilestoreService, type FileLink, type FileMetadata, type FileOwner } from './filestore.service.js';
+import { createFilestoreStore } from './filestore.store.js';
+import { init } from './migrations/0001_init.js';
+
+export type { BlobStore } from './filestore.blob.js';
+export type { FileLink, FileMetadata, FileOwner } from './filestore.service.js';
+
+export type FilestoreApi = {
+  /**
+   * Marks files as belonging to a record (a complaint, …), in the caller's transaction when
+   * given; refuses ids unknown to the tenant or owned by another record. Unclaimed files are
+   * deleted by the cleanup once older than PLINTH_FILESTORE_ORPHAN_HOURS.
+   */
+  claim(tenantId: string, fileStoreIds: readonly string[], owner: FileOwner, tx?: Tx): Promise<void>;
+  metadata(tenantId: string, fileStoreId: string): Promise<FileMetadata>;
+  /** Signed download links under `baseUrl` (default PLINTH_PUBLIC_URL), signed at `now` (default: the clock). */
+  urls(tenantId: string, fileStoreIds: readonly string[], baseUrl?: string, now?: number): Promise<FileLink[]>;
+  /** Deletes unclaimed files older than the allowed age as of `now`; answers how many. */
+  cleanup(now?: number): Promise<number>;
+};
+
+const HOUR = 3_600_000;
+
+/** DIGIT's egov-filestore: uploads checked by their bytes, thumbnails, expiring links. */
+export const filestoreModule = defineModule<FilestoreApi, { access: AccessApi }>({
+  name: 'filestore',
+  migrations: [init],
+  create({ config, database, clock, logger }, { access }) {
+    const service = createFilestoreService({
+      database,
+      store: createFilestoreStore(database),
+      blobs: diskBlobStore(path.join(config.dataDir, 'files')),
+      clock,
+      logger,
+      timeZone: config.timeZone,
+      settings: {
+        maxBytes: config.filestoreMaxBytes,
+        linkTtlMs: config.filestoreLinkMinutes * 60_000,
+        orphanMaxAgeMs: config.filestoreOrphanHours * HOUR,
+        allowed: ['jpeg', 'png', 'webp', 'pdf'],
+      },
+    });
+    let timer: NodeJS.Timeout | undefined;
+    let running: Promise<unknown> | undefined;
+    const sweep = () => {
+      running ??= service
+        .cleanup()
+        .then((removed) => removed > 0 && logger.info({ removed }, 'filestore: unclaimed files removed'))
+        .catch((error: unknown) => logger.warn({ err: error }, 'filestore: cleanup failed'))
+        .finally(() => (running = undefined));
+    };
+    return {
+      api: {
+        claim: (tenantId, ids, owner, tx) => service.claim(tenantId, ids, owner, null, tx),
+        metadata: (tenantId, id) => service.metadata(tenantId, id),
+        urls: (tenantId, ids, baseUrl = config.publicUrl, now) => service.urls(tenantId, ids, baseUrl, now),
+        cleanup: (now) => service.cleanup(now),
+      },
+      routes: filestoreRoutes(service, access.authorizer, config.publicUrl),
+      async start() {
+        // Workers sweep; API-only processes leave it to them.
+        if (config.role === 'api') return;
+        // Once now (a restart must not push the sweep back an hour), then hourly.
+        sweep();
+        timer = setInterval(sweep, HOUR);
+        timer.unref();
+      },
+      async stop() {
+        clearInterval(timer);
+        await running;
+      },
+    };
+  },
+});
