@@ -47,6 +47,10 @@ describe('loadConfig', () => {
       filestoreMaxBytes: 5 * 1024 * 1024,
       filestoreLinkMinutes: 15,
       filestoreOrphanHours: 24,
+      smsProvider: 'log',
+      smsUrl: undefined,
+      smtpUrl: undefined,
+      mailFrom: undefined,
     });
   });
 
@@ -85,6 +89,10 @@ describe('loadConfig', () => {
       PLINTH_FILESTORE_MAX_BYTES: '1048576',
       PLINTH_FILESTORE_LINK_MINUTES: '5',
       PLINTH_FILESTORE_ORPHAN_HOURS: '48',
+      PLINTH_SMS_PROVIDER: 'http',
+      PLINTH_SMS_URL: 'https://sms.example.org/send',
+      PLINTH_SMTP_URL: 'smtp://mailer:pw@mail.example.org:587',
+      PLINTH_MAIL_FROM: 'noreply@pb.gov.in',
     });
     expect(config).toEqual({
       port: 3000,
@@ -115,7 +123,17 @@ describe('loadConfig', () => {
       filestoreMaxBytes: 1048576,
       filestoreLinkMinutes: 5,
       filestoreOrphanHours: 48,
+      smsProvider: 'http',
+      smsUrl: 'https://sms.example.org/send',
+      smtpUrl: 'smtp://mailer:pw@mail.example.org:587',
+      mailFrom: 'noreply@pb.gov.in',
     });
+  });
+
+  it('refuses an http SMS provider without a URL, and SMTP URLs of other schemes', () => {
+    expect(() => loadConfig({ PLINTH_SMS_PROVIDER: 'http' })).toThrow(/PLINTH_SMS_URL/);
+    expect(() => loadConfig({ PLINTH_SMS_PROVIDER: 'carrier-pigeon' })).toThrow(/PLINTH_SMS_PROVIDER/);
+    expect(() => loadConfig({ PLINTH_SMTP_URL: 'http://mail.example.org' })).toThrow(/PLINTH_SMTP_URL/);
   });
 
   it('refuses a public INTERNAL_HOST: the internal port trusts its callers', () => {

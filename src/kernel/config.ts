@@ -63,6 +63,14 @@ export type Config = {
   readonly filestoreLinkMinutes: number;
   /** Age after which a file no record claimed is deleted (PLINTH_FILESTORE_ORPHAN_HOURS, default 24). */
   readonly filestoreOrphanHours: number;
+  /** SMS gateway of notifications (PLINTH_SMS_PROVIDER): `log` (development, default) or `http`. */
+  readonly smsProvider: 'log' | 'http';
+  /** Where the `http` SMS provider POSTs `{ mobileNumber, message, tenantId }` (PLINTH_SMS_URL). */
+  readonly smsUrl: string | undefined;
+  /** SMTP server of e-mail notifications (PLINTH_SMTP_URL, `smtp://user:pass@host:port`); unset: no e-mail. */
+  readonly smtpUrl: string | undefined;
+  /** Sender address of e-mail notifications (PLINTH_MAIL_FROM). */
+  readonly mailFrom: string | undefined;
 };
 
 export class ConfigError extends Error {
@@ -207,7 +215,14 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     filestoreMaxBytes: positiveInt(env, 'PLINTH_FILESTORE_MAX_BYTES', 5 * 1024 * 1024),
     filestoreLinkMinutes: positiveInt(env, 'PLINTH_FILESTORE_LINK_MINUTES', 15),
     filestoreOrphanHours: positiveInt(env, 'PLINTH_FILESTORE_ORPHAN_HOURS', 24),
+    smsProvider: oneOf(env, 'PLINTH_SMS_PROVIDER', ['log', 'http'] as const, 'log'),
+    smsUrl: url(env, 'PLINTH_SMS_URL', ['http:', 'https:']),
+    smtpUrl: url(env, 'PLINTH_SMTP_URL', ['smtp:', 'smtps:']),
+    mailFrom: nonEmpty(env, 'PLINTH_MAIL_FROM'),
     masterKeyFile: ((file) => (file === undefined ? undefined : path.resolve(file)))(nonEmpty(env, 'PLINTH_MASTER_KEY_FILE')),
   };
+  if (config.smsProvider === 'http' && config.smsUrl === undefined) {
+    throw new ConfigError('PLINTH_SMS_URL', 'must be set when PLINTH_SMS_PROVIDER is http');
+  }
   return { ...config, ...overrides };
 }
