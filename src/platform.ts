@@ -36,6 +36,8 @@ import { encryptionModule, type EncryptionApi } from './common/encryption/index.
 import { filestoreModule, type FilestoreApi } from './common/filestore/index.js';
 import { shortUrlModule, type ShortUrlApi } from './common/shorturl/index.js';
 import { userEventModule, type UserEventApi } from './common/userevent/index.js';
+import { notificationModule, type NotificationApi } from './common/notification/index.js';
+import { complaintModule, type ComplaintApi } from './domain/complaint/index.js';
 import { dedupModule, type DedupApi } from './domain/dedup/index.js';
 import { individualModule, type IndividualApi } from './domain/individual/index.js';
 import { householdModule, type HouseholdApi } from './domain/household/index.js';
@@ -72,6 +74,8 @@ export type Platform = {
   readonly filestore: FilestoreApi;
   readonly shortUrl: ShortUrlApi;
   readonly userEvent: UserEventApi;
+  readonly notification: NotificationApi;
+  readonly complaint: ComplaintApi;
   readonly dedup: DedupApi;
   readonly individual: IndividualApi;
   readonly household: HouseholdApi;
@@ -151,9 +155,11 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
         filestoreModule,
         shortUrlModule,
         userEventModule,
+        notificationModule,
         dedupModule,
         individualModule,
         householdModule,
+        complaintModule,
         taskModule,
         immunizationModule,
         exchangeTrustModule,
@@ -211,6 +217,12 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
     const filestore = filestoreModule.create(context, { access: access.api });
     const shortUrl = shortUrlModule.create(context, {});
     const userEvent = userEventModule.create(context, {});
+    const notification = notificationModule.create(context, {
+      localization: localization.api,
+      shortUrl: shortUrl.api,
+      userEvent: userEvent.api,
+      users: users.api,
+    });
     const dedup = dedupModule.create(context, { encryption: encryption.api, mdms: mdms.api });
     const individual = individualModule.create(context, {
       mdms: mdms.api,
@@ -226,6 +238,14 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       boundary: boundary.api,
       idgen: idgen.api,
       individual: individual.api,
+    });
+    const complaint = complaintModule.create(context, {
+      mdms: mdms.api,
+      idgen: idgen.api,
+      workflow: workflow.api,
+      boundary: boundary.api,
+      users: users.api,
+      filestore: filestore.api,
     });
     const task = taskModule.create(context, { mdms: mdms.api, idgen: idgen.api, individual: individual.api });
     const immunization = immunizationModule.create(context, { mdms: mdms.api, individual: individual.api, task: task.api });
@@ -251,9 +271,11 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       [filestoreModule.name, filestore],
       [shortUrlModule.name, shortUrl],
       [userEventModule.name, userEvent],
+      [notificationModule.name, notification],
       [dedupModule.name, dedup],
       [individualModule.name, individual],
       [householdModule.name, household],
+      [complaintModule.name, complaint],
       [taskModule.name, task],
       [immunizationModule.name, immunization],
       [exchangeTrustModule.name, exchangeTrust],
@@ -356,6 +378,8 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       filestore: filestore.api,
       shortUrl: shortUrl.api,
       userEvent: userEvent.api,
+      notification: notification.api,
+      complaint: complaint.api,
       dedup: dedup.api,
       individual: individual.api,
       household: household.api,

@@ -1,0 +1,43 @@
+import { defineModule } from '../../kernel/module.js';
+import type { BoundaryApi } from '../../common/boundary/index.js';
+import type { FilestoreApi } from '../../common/filestore/index.js';
+import type { IdgenApi } from '../../common/idgen/index.js';
+import type { MdmsApi } from '../../common/mdms/index.js';
+import type { UserApi } from '../../common/user/index.js';
+import type { WorkflowApi } from '../../common/workflow/index.js';
+import { complaintRoutes } from './complaint.routes.js';
+import { createComplaintService } from './complaint.service.js';
+import { createComplaintStore } from './complaint.store.js';
+import { init } from './migrations/0001_init.js';
+import type { ServiceWrapper } from './complaint.schema.js';
+
+export type { ServiceWrapper } from './complaint.schema.js';
+export type { ComplaintEvent } from './complaint.service.js';
+export { CREATED_EVENT, UPDATED_EVENT } from './complaint.service.js';
+
+export type ComplaintApi = {
+  /** One complaint by its id (serviceRequestId), as `_search` shows it; no access rules applied. */
+  get(tenantId: string, serviceRequestId: string): Promise<ServiceWrapper | undefined>;
+};
+
+export type ComplaintDeps = {
+  mdms: MdmsApi;
+  idgen: IdgenApi;
+  workflow: WorkflowApi;
+  boundary: BoundaryApi;
+  users: UserApi;
+  filestore: FilestoreApi;
+};
+
+/** DIGIT's PGR: citizen complaints driven by the PGR workflow. */
+export const complaintModule = defineModule<ComplaintApi, ComplaintDeps>({
+  name: 'complaint',
+  migrations: [init],
+  create({ database, clock, outbox }, deps) {
+    const service = createComplaintService({ database, store: createComplaintStore(database), clock, outbox, ...deps });
+    return {
+      api: { get: (tenantId, serviceRequestId) => service.get(tenantId, serviceRequestId) },
+      routes: complaintRoutes(service),
+    };
+  },
+});
