@@ -246,6 +246,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       boundary: boundary.api,
       users: users.api,
       filestore: filestore.api,
+      notification: notification.api,
     });
     const task = taskModule.create(context, { mdms: mdms.api, idgen: idgen.api, individual: individual.api });
     const immunization = immunizationModule.create(context, { mdms: mdms.api, individual: individual.api, task: task.api });

@@ -1,5 +1,5 @@
 import type { Clock } from '../../kernel/clock.js';
-import type { Database } from '../../kernel/db.js';
+import type { Database, Tx } from '../../kernel/db.js';
 import type { UserInfo } from '../../kernel/auth.js';
 import { DomainError, invalid } from '../../kernel/errors.js';
 import type { Outbox } from '../../kernel/events.js';
@@ -9,6 +9,7 @@ import type { BoundaryApi } from '../../common/boundary/index.js';
 import type { FilestoreApi } from '../../common/filestore/index.js';
 import type { IdgenApi } from '../../common/idgen/index.js';
 import type { MdmsApi } from '../../common/mdms/index.js';
+import type { Channel, NotificationApi } from '../../common/notification/index.js';
 import type { UserApi } from '../../common/user/index.js';
 import type { ProcessInstanceInput, WorkflowApi } from '../../common/workflow/index.js';
 import type { Document, DocumentInput, SearchQuery, ServiceRequest, ServiceWrapper, UpdateRequest } from './complaint.schema.js';
@@ -25,6 +26,27 @@ const FILE_MODULE = 'PGR';
 const DEFAULT_LIMIT = 100;
 /** Actions leading to the states where the citizen acts next (rate or reopen). */
 const CITIZEN_NEXT_ACTIONS: ReadonlySet<string> = new Set(['RESOLVE', 'REJECT']);
+
+/**
+ * The transitions the citizen is told about, as DIGIT's PGR NotificationUtil keys them:
+ * `PGR_CITIZEN_{ACTION}_{STATUS}_SMS_MESSAGE` in localization module `rainmaker-pgr`.
+ */
+const CITIZEN_TEMPLATES: ReadonlyMap<string, string> = new Map([
+  ['APPLY:PENDINGFORASSIGNMENT', 'PGR_CITIZEN_APPLY_PENDINGFORASSIGNMENT_SMS_MESSAGE'],
+  ['ASSIGN:PENDINGATLME', 'PGR_CITIZEN_ASSIGN_PENDINGATLME_SMS_MESSAGE'],
+  ['RESOLVE:RESOLVED', 'PGR_CITIZEN_RESOLVE_RESOLVED_SMS_MESSAGE'],
+  ['REJECT:REJECTED', 'PGR_CITIZEN_REJECT_REJECTED_SMS_MESSAGE'],
+  ['RATE:CLOSEDAFTERRESOLUTION', 'PGR_CITIZEN_RATE_CLOSEDAFTERRESOLUTION_SMS_MESSAGE'],
+]);
+const LOCALIZATION_MODULE = 'rainmaker-pgr';
+const NOTIFICATION_MODULE = 'pgr';
+
+/** dd/MM/yyyy in India's time zone, as DIGIT's messages show dates. */
+export function complaintDate(ms: number): string {
+  const parts = new Intl.DateTimeFormat('en-GB', { timeZone: 'Asia/Kolkata', day: '2-digit', month: '2-digit', year: 'numeric' }).formatToParts(new Date(ms));
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('day')}/${part('month')}/${part('year')}`;
+}
 
 /** `plinth.complaint.created|updated.v1`: one per transition, written with it (notifications read these). */
 export type ComplaintEvent = {
@@ -50,6 +72,9 @@ export type ComplaintServiceDeps = {
   boundary: BoundaryApi;
   users: UserApi;
   filestore: FilestoreApi;
+  notification: NotificationApi;
+  /** Where citizens reach this deployment: the base of the track link in messages. */
+  publicUrl: string;
 };
 
 type ServiceDef = { serviceCode: string; name?: string; department?: string; slaHours?: number; active?: boolean };
@@ -61,7 +86,43 @@ const splitCsv = (value: string | undefined) => {
 };
 
 export function createComplaintService(deps: ComplaintServiceDeps) {
-  const { database, store, clock, outbox, mdms, idgen, workflow, boundary, users, filestore } = deps;
+  const { database, store, clock, outbox, mdms, idgen, workflow, boundary, users, filestore, notification, publicUrl } = deps;
+
+  /** The citizen's e-mail address, read before the transaction (EMAIL is sent only when there is one). */
+  async function emailOf(uuid: string): Promise<string | undefined> {
+    const [user] = await users.service.search({ uuids: [uuid] }, { pageSize: 1 });
+    return user?.emailId ?? undefined;
+  }
+
+  /** The name of the employee a complaint is assigned to (`{emp_name}`); read before the transaction. */
+  async function nameOf(uuid: string | undefined): Promise<string | undefined> {
+    if (!uuid) return undefined;
+    const [user] = await users.service.search({ uuids: [uuid] }, { pageSize: 1 });
+    return user?.name ?? undefined;
+  }
+
+  /**
+   * Queues the citizen's message for this transition in its transaction, so it exists exactly when
+   * the transition commits. The locale is left to notification: the one stored on the citizen user.
+   */
+  async function notifyCitizen(tx: Tx, row: ComplaintRow, emailId: string | undefined, extra: Record<string, string> = {}): Promise<void> {
+    const templateKey = CITIZEN_TEMPLATES.get(`${row.last_action}:${row.application_status}`);
+    if (!templateKey) return;
+    const channels: Channel[] = emailId ? ['SMS', 'EMAIL', 'IN_APP'] : ['SMS', 'IN_APP'];
+    const serviceName = (row.additional_detail as { serviceName?: unknown } | null)?.serviceName;
+    await notification.notify(tx, {
+      tenantId: row.tenant_id,
+      templateKey,
+      localizationModule: LOCALIZATION_MODULE,
+      params: { id: row.service_request_id, complaint_type: typeof serviceName === 'string' && serviceName ? serviceName : row.service_code, date: complaintDate(row.created_time), ...extra },
+      links: { download_link: `${publicUrl}/digit-ui/citizen/pgr/complaints/${encodeURIComponent(row.service_request_id)}` },
+      recipients: [{ userUuid: row.account_id, ...(row.citizen_mobile ? { mobileNumber: row.citizen_mobile } : {}), ...(emailId ? { emailId } : {}) }],
+      channels,
+      module: NOTIFICATION_MODULE,
+      referenceId: row.service_request_id,
+      idempotencyKey: `${row.service_request_id}:${row.last_action}:${row.last_modified_time}`,
+    });
+  }
 
   async function serviceDef(tenantId: string, code: string): Promise<ServiceDef> {
     const res = await mdms.service.searchV1({ tenantId: stateTenantOf(tenantId), moduleDetails: [{ moduleName: 'RAINMAKER-PGR', masterDetails: [{ name: 'ServiceDefs' }] }] });
@@ -209,6 +270,7 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
         last_modified_time: now,
       };
       const prepared = await workflow.service.prepareTransition(caller, [processInput(row, wf, documents, null)]);
+      const emailId = await emailOf(citizen.uuid);
       await database.transaction(async (tx) => {
         const [instance] = await workflow.service.commitTransition(tx, prepared);
         row.application_status = instance?.state.applicationStatus ?? instance?.state.state ?? '';
@@ -216,6 +278,7 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
         await store.insert(store.runner(tx), row);
         if (documents.length > 0) await filestore.claim(row.tenant_id, documents.map((d) => d.fileStoreId), { module: FILE_MODULE, referenceId: serviceRequestId }, tx);
         await outbox.append(tx, { type: CREATED_EVENT, source: SOURCE, subject: serviceRequestId, tenantId: row.tenant_id, data: eventOf(row) });
+        await notifyCitizen(tx, row, emailId);
       });
       return wrap(row, wf.comments ?? null);
     },
@@ -246,6 +309,10 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
         last_modified_by: caller.uuid,
         last_modified_time: clock.now(),
       };
+      const emailId = await emailOf(existing.account_id);
+      const assigneeName = await nameOf(wf.assignes?.[0]);
+      // DIGIT's ASSIGN and REJECT texts name the employee and the reason (the workflow comment).
+      const extra = { emp_name: assigneeName ?? '', reason: wf.comments ?? '' };
       await database.transaction(async (tx) => {
         const [instance] = await workflow.service.commitTransition(tx, prepared);
         row.application_status = instance?.state.applicationStatus ?? instance?.state.state ?? existing.application_status;
@@ -253,6 +320,7 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
         await store.update(store.runner(tx), row);
         if (documents.length > 0) await filestore.claim(row.tenant_id, documents.map((d) => d.fileStoreId), { module: FILE_MODULE, referenceId: row.service_request_id }, tx);
         await outbox.append(tx, { type: UPDATED_EVENT, source: SOURCE, subject: row.service_request_id, tenantId: row.tenant_id, data: eventOf(row) });
+        await notifyCitizen(tx, row, emailId, extra);
       });
       return wrap(row, wf.comments ?? null);
     },

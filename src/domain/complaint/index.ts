@@ -3,6 +3,7 @@ import type { BoundaryApi } from '../../common/boundary/index.js';
 import type { FilestoreApi } from '../../common/filestore/index.js';
 import type { IdgenApi } from '../../common/idgen/index.js';
 import type { MdmsApi } from '../../common/mdms/index.js';
+import type { NotificationApi } from '../../common/notification/index.js';
 import type { UserApi } from '../../common/user/index.js';
 import type { WorkflowApi } from '../../common/workflow/index.js';
 import { complaintRoutes } from './complaint.routes.js';
@@ -27,14 +28,15 @@ export type ComplaintDeps = {
   boundary: BoundaryApi;
   users: UserApi;
   filestore: FilestoreApi;
+  notification: NotificationApi;
 };
 
 /** DIGIT's PGR: citizen complaints driven by the PGR workflow. */
 export const complaintModule = defineModule<ComplaintApi, ComplaintDeps>({
   name: 'complaint',
   migrations: [init],
-  create({ database, clock, outbox }, deps) {
-    const service = createComplaintService({ database, store: createComplaintStore(database), clock, outbox, ...deps });
+  create({ config, database, clock, outbox }, deps) {
+    const service = createComplaintService({ database, store: createComplaintStore(database), clock, outbox, publicUrl: config.publicUrl, ...deps });
     return {
       api: { get: (tenantId, serviceRequestId) => service.get(tenantId, serviceRequestId) },
       routes: complaintRoutes(service),
