@@ -129,8 +129,10 @@ describe('delivery worker', () => {
     expect(ns('/a').filter((n) => n !== 1)).toEqual([3]);
     const tries = ns('/a').filter((n) => n === 1).length;
     expect(tries).toBeGreaterThanOrEqual(2);
-    // B is not held back by A.
-    expect(ns('/b')).toEqual([1, 3, 2, 4]);
+    // B is not held back by A: everything arrived, in order per subject (the two subjects' heads
+    // go out in parallel lanes, so their order against each other is not fixed).
+    expect(ns('/b').filter((n) => n !== 3)).toEqual([1, 2, 4]);
+    expect(ns('/b')).toContain(3);
 
     receiver.refuse = undefined;
     await w.deliverPending();
