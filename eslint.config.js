@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', 'bench/results/'] },
+  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/', 'bench/results/', 'web/dist/', 'test-artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {
@@ -17,8 +17,13 @@ export default tseslint.config(
   },
   {
     // Config files and scripts are loaded by tools that expect default exports or plain JS.
-    files: ['*.config.*', '.*.cjs', 'test/global-setup.ts', 'bench/**', 'bin/**'],
+    files: ['*.config.*', 'web/*.config.*', '.*.cjs', 'test/global-setup.ts', 'bench/**', 'bin/**'],
     rules: { 'no-restricted-exports': 'off', '@typescript-eslint/no-require-imports': 'off' },
     languageOptions: { globals: { ...globals.node } },
+  },
+  {
+    // The web apps run in the browser.
+    files: ['web/src/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
   },
 );

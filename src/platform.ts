@@ -14,7 +14,7 @@ import { createJetStreamDispatcher, type JetStreamOptions } from './kernel/event
 import { createHttpApp, type HttpApp } from './kernel/http.js';
 import { createMetrics, type Metrics } from './kernel/metrics.js';
 import { migrate } from './kernel/migrator.js';
-import type { ModuleContext, ModuleInstance, SeedCounts } from './kernel/module.js';
+import type { ModuleContext, ModuleInstance, SeedCounts, SeededLogin, SeedResult } from './kernel/module.js';
 import { createSettings, settingsMigrations, type Settings } from './kernel/settings.js';
 import { mdmsModule, type MdmsApi } from './common/mdms/index.js';
 import { auditModule, type AuditApi } from './common/audit/index.js';
@@ -50,6 +50,7 @@ import {
   type SubscriptionsApi,
 } from './exchange/subscriptions/index.js';
 import { readSeedDir } from './seed.js';
+import { addWebApps } from './kernel/webapp.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -85,6 +86,11 @@ export type Platform = {
   readonly subscriptions: SubscriptionsApi;
   /** Loads a seed directory through the modules' own rules: `seed/<module>/` by each module, in dependency order. */
   seed(dir: string): Promise<Record<string, SeedCounts>>;
+  /**
+   * The logins created by seeding (first start or `seed`) since the last call, with their generated
+   * passwords; each is answered once, for the operator to note (they are stored only hashed).
+   */
+  takeSeededLogins(): SeededLogin[];
   /**
    * Creates the first administrator (`admin` on the first state tenant) if there is none.
    * Answers the generated password, which is shown once, when PLINTH_ADMIN_PASSWORD is unset.
@@ -327,6 +333,8 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
     }
 
     await register(app, false);
+    // The citizen portal and the employee workbench, when built (npm ci builds them).
+    if (!(await addWebApps(app, config.webDir))) app.log.debug({ webDir: config.webDir }, 'web apps not built: serving the API only');
     let internalApp: HttpApp | undefined;
     if (config.internalPort !== undefined) {
       internalApp = await createHttpApp({ config, metrics, version });
@@ -345,10 +353,19 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       const report: Record<string, SeedCounts> = {};
       for (const [name, instance] of instances) {
         const own = files.get(name);
-        if (own && instance.seed) report[name] = await instance.seed(own, { uuid: null });
+        if (!own || !instance.seed) continue;
+        const result: SeedResult = await instance.seed(own, { uuid: null });
+        // Passwords stay out of the report, which is logged.
+        if ('logins' in result && Array.isArray(result.logins)) {
+          report[name] = result.counts as SeedCounts;
+          seededLogins.push(...(result.logins as SeededLogin[]));
+        } else {
+          report[name] = result as SeedCounts;
+        }
       }
       return report;
     };
+    let seededLogins: SeededLogin[] = [];
 
     if (options.seedOnFirstStart && (await settings.get(SEEDED)) === undefined) {
       const report = await seed(config.seedDir);
@@ -389,6 +406,11 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       exchangeTrust: exchangeTrust.api,
       subscriptions: subscriptions.api,
       seed,
+      takeSeededLogins() {
+        const taken = seededLogins;
+        seededLogins = [];
+        return taken;
+      },
       async bootstrapAdmin() {
         const states = [...(await mdms.api.service.tenants.knownTenants())].filter((t) => !t.includes('.')).sort();
         const tenantId = states[0];

@@ -151,6 +151,13 @@ describe('every route refuses anonymous callers unless it is marked open or anon
         'GET /eus/:id',
         // filestore: a signed, expiring link from /filestore/v1/files/url; the signature is the credential.
         'GET /filestore/v1/files/download/:name',
+        // web apps: the pages and their static files are public; every API call they make is authorized.
+        'GET /',
+        'GET /assets/*',
+        'GET /citizen',
+        'GET /citizen/*',
+        'GET /employee',
+        'GET /employee/*',
         'GET /health/live',
         'GET /health/ready',
         'GET /localization/messages',

@@ -18,6 +18,8 @@ export type Config = {
   readonly eventStream: string;
   readonly adminPassword: string | undefined;
   readonly seedDir: string;
+  /** The built web apps (`npm run build:web` writes `web/dist`); served at `/citizen/` and `/employee/` when present. */
+  readonly webDir: string;
   readonly internalPort: number | undefined;
   /** Loopback or a private address: the internal listener trusts the userInfo it is sent. */
   readonly internalHost: string;
@@ -195,6 +197,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     eventStream: streamName(env, 'PLINTH_EVENT_STREAM', 'PLINTH_EVENTS'),
     adminPassword: nonEmpty(env, 'PLINTH_ADMIN_PASSWORD'),
     seedDir: path.resolve(nonEmpty(env, 'PLINTH_SEED_DIR') ?? './seed'),
+    webDir: path.resolve(nonEmpty(env, 'PLINTH_WEB_DIR') ?? './web/dist'),
     internalPort: port(env, 'INTERNAL_PORT', undefined),
     internalHost: privateHost(env, 'INTERNAL_HOST', '127.0.0.1'),
     internalSecret: nonEmpty(env, 'PLINTH_INTERNAL_SECRET'),

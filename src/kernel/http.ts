@@ -231,7 +231,8 @@ export async function createHttpApp({ config, metrics, version }: HttpAppOptions
 
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-correlation-id', request.id);
-    reply.header('cache-control', 'no-cache, no-store, max-age=0, must-revalidate');
+    // API answers are never cached; the web apps' static files set their own policy.
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-cache, no-store, max-age=0, must-revalidate');
   });
 
   app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
