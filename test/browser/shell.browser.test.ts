@@ -55,8 +55,8 @@ describe('the web shell', () => {
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('साइन इन');
     await page.reload();
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('साइन इन');
-    expect(await page.evaluate(() => document.documentElement.lang)).toBe('hi');
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
+    expect(await page.evaluate('document.documentElement.lang')).toBe('hi');
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(360);
     expect(errors).toEqual([]);
     await context.close();
   });
