@@ -21,6 +21,23 @@
 // the seeded PGR workflow (CITIZEN or CSR; the admin is SUPERUSER only): the bench creates the
 // employee `bench.csr` (CSR + EMPLOYEE on pb.amritsar) as the admin and logs in as it.
 //
+// Complaint creation (`complaints: PGR _create`, DIGIT's POST /pgr-services/v2/request/_create):
+// the bench creates the citizen `9800000002` (CITIZEN on pb, with a password) as the admin and logs
+// in as it; every request files the same complaint (StreetLightNotWorking in locality SUN04 of
+// pb.amritsar, workflow APPLY): complaints have no duplicate detection, each gets a new idgen id.
+// One complaint is idgen + workflow + the complaint row + outbox events in one transaction, and
+// the dispatcher in the same process then sends the citizen's notifications from those events.
+// Before and after every run of that target the bench waits until Plinth's outbox has no pending
+// event (it reads the outbox directly: the SQLite file read-only, or the bench's PostgreSQL
+// database), so the backlog is the complaints' own and the next target does not pay for it; the
+// backlog and the drain time are reported. After the
+// load it checks the work: the complaints counted by `_count` (as the admin) must be at least the
+// 2xx answers autocannon counted and at most the requests it sent (requests in flight when a run
+// stops are answered after autocannon stops counting), the outbox must hold one
+// `plinth.complaint.created.v1` per complaint, and no event may be dead-lettered; the idgen counter
+// check counts the complaints' numbers too (same sequence). A failed check makes the run invalid.
+// Every target reports req/s, p50 and p99 (medians over rounds) and the ratio to the baseline.
+//
 // Knobs (environment):
 //   BENCH_DURATION     seconds per measured run                    (default 10)
 //   BENCH_ROUNDS       measured rounds; medians are taken over them (default 3)
@@ -46,7 +63,8 @@
 //
 // Exit code: 0 when every measurement is valid (whether or not the targets are met, and also
 // when PostgreSQL is unreachable or a target is skipped with a printed reason),
-// 1 when a measurement is invalid (non-2xx, socket errors, timeouts) or the bench could not run.
+// 1 when a measurement is invalid (non-2xx, socket errors, timeouts, a failed check of the work
+// done: complaints or idgen numbers, an outbox that does not drain) or the bench could not run.
 //
 // To add a target, append a descriptor to TARGETS; to add a goal, append to CHECKS.
 
@@ -144,8 +162,22 @@ const CSR = {
   roles: ['CSR', 'EMPLOYEE'],
 };
 
-/** Access tokens, obtained once per database before any load (see runSuite). */
-const auth = { token: undefined, csrToken: undefined };
+/**
+ * The citizen who files the complaints (DIGIT's main path: the citizen app). A CITIZEN files for
+ * themself, so no user is looked up or created per complaint (an employee must name the citizen
+ * by mobile number). Created by the admin with a password so the bench can log in without an OTP.
+ */
+const CITIZEN = {
+  username: '9800000002',
+  password: 'Bench@2026x',
+  tenantId: 'pb',
+  userType: 'CITIZEN',
+  mobileNumber: '9800000002',
+  roles: ['CITIZEN'],
+};
+
+/** Access tokens (and the citizen's uuid), obtained once per database before any load (see runSuite). */
+const auth = { token: undefined, csrToken: undefined, citizenToken: undefined, citizenUuid: undefined };
 const bearer = () => {
   expect(auth.token, 'no access token yet');
   return { ...JSON_HEADERS, authorization: `Bearer ${auth.token}` };
@@ -154,6 +186,49 @@ const csrBearer = () => {
   expect(auth.csrToken, 'no access token for the CSR yet');
   return { ...JSON_HEADERS, authorization: `Bearer ${auth.csrToken}` };
 };
+
+const citizenBearer = () => {
+  expect(auth.citizenToken, 'no access token for the citizen yet');
+  return { ...JSON_HEADERS, authorization: `Bearer ${auth.citizenToken}` };
+};
+
+/** Creates a user as the admin (a fresh database each time), logs in as it; answers the login's JSON. */
+async function createAndLogin(port, person, name) {
+  const created = await request(
+    port,
+    'POST',
+    '/user/users/_createnovalidate',
+    {
+      RequestInfo: {},
+      user: {
+        userName: person.username,
+        name,
+        password: person.password,
+        type: person.userType,
+        tenantId: person.tenantId,
+        mobileNumber: person.mobileNumber,
+        roles: person.roles.map((code) => ({ code, tenantId: person.tenantId })),
+      },
+    },
+    bearer(),
+  );
+  expect(created.status === 200, `creating the user ${person.username} answered HTTP ${created.status}: ${created.text.slice(0, 300)}`);
+  const form = new URLSearchParams({
+    username: person.username,
+    password: person.password,
+    tenantId: person.tenantId,
+    userType: person.userType,
+    grant_type: 'password',
+    scope: 'read',
+  }).toString();
+  const login = await request(port, 'POST', '/user/oauth/token', form, FORM_HEADERS);
+  const json = parseJson(login.text);
+  expect(
+    login.status === 200 && typeof json?.access_token === 'string',
+    `login as ${person.username} answered HTTP ${login.status}: ${login.text.slice(0, 300)}`,
+  );
+  return json;
+}
 
 const MDMS_V2_SEARCH = {
   RequestInfo: { apiId: 'Rainmaker' },
@@ -183,6 +258,23 @@ const applyBody = () => ({
 });
 
 /**
+ * One complaint as DIGIT's citizen app files it (src/domain/complaint/complaint.http.test.ts). The
+ * same body every time: complaints have no duplicate detection, and each gets its own id from idgen.
+ */
+const COMPLAINT = {
+  RequestInfo: { apiId: 'Rainmaker' },
+  service: {
+    tenantId: 'pb.amritsar',
+    serviceCode: 'StreetLightNotWorking',
+    description: 'The street light on the corner is out',
+    source: 'web',
+    address: { locality: { code: 'SUN04' }, geoLocation: { latitude: 31.63, longitude: 74.87 } },
+  },
+  workflow: { action: 'APPLY', comments: 'Streetlight not working' },
+};
+const COMPLAINT_COUNT_PATH = '/pgr-services/v2/request/_count?tenantId=pb.amritsar';
+
+/**
  * A target: one HTTP request hammered by autocannon.
  *   name, server ('baseline' | 'plinth'), method, path,
  *   body (object: sent as JSON; string: sent as is; function: called for every request, so that
@@ -193,6 +285,9 @@ const applyBody = () => ({
  *   noRatio (optional: no ratio to the baseline is reported, e.g. a different kind of work),
  *   unit, perRequest (optional: what one 2xx answer achieves, e.g. 1 id: reported as `unit`/s),
  *   sqliteOnly (optional: not run on PostgreSQL),
+ *   drain (optional: the target leaves work in the outbox; before and after each of its runs the
+ *   bench waits until no event is pending, so that it starts from an empty outbox and the next
+ *   target does not pay for its backlog, and reports the backlog and how long it took to drain),
  *   skippable (optional: when `prepare` or `verify` fails, the target is left out of this
  *   database's run with the reason printed, instead of stopping the bench),
  *   prepare(ctx) (optional, async: set-up before the verification, e.g. a user to log in as).
@@ -291,40 +386,7 @@ const TARGETS = [
     skippable: true,
     prepare: async ({ port }) => {
       // Create the CSR as the admin (a fresh database each time), then log in as it.
-      const created = await request(
-        port,
-        'POST',
-        '/user/users/_createnovalidate',
-        {
-          RequestInfo: {},
-          user: {
-            userName: CSR.username,
-            name: 'Bench CSR',
-            password: CSR.password,
-            type: CSR.userType,
-            tenantId: CSR.tenantId,
-            mobileNumber: CSR.mobileNumber,
-            roles: CSR.roles.map((code) => ({ code, tenantId: CSR.tenantId })),
-          },
-        },
-        bearer(),
-      );
-      expect(created.status === 200, `creating the user ${CSR.username} answered HTTP ${created.status}: ${created.text.slice(0, 300)}`);
-      const form = new URLSearchParams({
-        username: CSR.username,
-        password: CSR.password,
-        tenantId: CSR.tenantId,
-        userType: CSR.userType,
-        grant_type: 'password',
-        scope: 'read',
-      }).toString();
-      const login = await request(port, 'POST', '/user/oauth/token', form, FORM_HEADERS);
-      const token = parseJson(login.text)?.access_token;
-      expect(
-        login.status === 200 && typeof token === 'string',
-        `login as ${CSR.username} answered HTTP ${login.status}: ${login.text.slice(0, 300)}`,
-      );
-      auth.csrToken = token;
+      auth.csrToken = (await createAndLogin(port, CSR, 'Bench CSR')).access_token;
     },
     verify: (json, sent) => {
       const pi = json?.ProcessInstances?.[0];
@@ -336,6 +398,45 @@ const TARGETS = [
         `answer is action ${pi.action} of ${pi.businessService}, not APPLY of PGR`,
       );
       expect(pi.state?.state === 'PENDINGFORASSIGNMENT', `the new application is in state ${pi.state?.state}, not PENDINGFORASSIGNMENT`);
+    },
+  },
+  {
+    // DIGIT PGR: a citizen files a complaint. Validated against MDMS (complaint type) and the
+    // boundaries (locality), an id from idgen (PB-PGR-...), then one transaction: the workflow's
+    // APPLY (process instance + head), the complaint row, and outbox events (complaint created,
+    // workflow transitioned, the citizen's SMS and in-app notifications), committed before the answer.
+    // The notifications are sent by the outbox dispatcher in the same process, during the load;
+    // after every run of this target the bench waits until the outbox has drained (see `drain`).
+    name: 'complaints: PGR _create',
+    server: 'plinth',
+    method: 'POST',
+    path: '/pgr-services/v2/request/_create',
+    body: COMPLAINT,
+    headers: citizenBearer,
+    unit: 'complaints',
+    perRequest: 1,
+    drain: true,
+    skippable: true,
+    prepare: async ({ port }) => {
+      const json = await createAndLogin(port, CITIZEN, 'Bench Citizen');
+      auth.citizenToken = json.access_token;
+      auth.citizenUuid = json.UserRequest?.uuid;
+      expect(typeof auth.citizenUuid === 'string', `login as ${CITIZEN.username} answered no UserRequest.uuid`);
+    },
+    verify: (json) => {
+      const wrapper = json?.ServiceWrappers?.[0];
+      const svc = wrapper?.service;
+      expect(json?.ServiceWrappers?.length === 1, 'answer has no `ServiceWrappers` array of one complaint');
+      expect(
+        PGR_ID.test(svc?.serviceRequestId ?? ''),
+        `serviceRequestId "${svc?.serviceRequestId}" is not of the format PB-PGR-<date>-<n>`,
+      );
+      expect(
+        svc.applicationStatus === 'PENDINGFORASSIGNMENT',
+        `the complaint is in state ${svc.applicationStatus}, not PENDINGFORASSIGNMENT`,
+      );
+      expect(svc.accountId === auth.citizenUuid, `the complaint belongs to ${svc.accountId}, not to the citizen ${auth.citizenUuid}`);
+      expect(wrapper.workflow?.action === 'APPLY', `the complaint's last action is ${wrapper.workflow?.action}, not APPLY`);
     },
   },
 ];
@@ -768,6 +869,7 @@ async function load(port, target, seconds, serverPid, { postgres = false } = {})
     p99: result.latency.p99,
     p50: result.latency.p50,
     total: result.requests.total,
+    sent: result.requests.sent,
     non2xx: result.non2xx,
     errors: result.errors,
     timeouts: result.timeouts,
@@ -855,6 +957,54 @@ function summariseProfile(dir, top = 20) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Plinth's outbox, read directly: a target that leaves events behind is followed by a wait for
+// them, and the complaints are counted in the outbox as well as through the API.
+
+/**
+ * A read-only view of Plinth's database: on SQLite the file itself (WAL lets a reader in beside
+ * Plinth's writer), on PostgreSQL the bench's database. `count(sql, params)` answers `n`.
+ */
+async function openOutboxProbe({ databaseUrl, dataDir }) {
+  if (databaseUrl) {
+    const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 3_000 });
+    client.on('error', () => undefined);
+    await client.connect();
+    return {
+      count: async (text, params = []) => Number((await client.query(text, params)).rows[0].n),
+      close: () => client.end().catch(() => undefined),
+    };
+  }
+  const { default: Sqlite } = await import('better-sqlite3');
+  const db = new Sqlite(path.join(dataDir, 'plinth.db'), { readonly: true, fileMustExist: true });
+  db.pragma('busy_timeout = 5000');
+  return {
+    count: async (text, params = []) => Number(db.prepare(text.replace(/\$\d+/g, '?')).get(...params).n),
+    close: async () => db.close(),
+  };
+}
+
+const PENDING_EVENTS = "select count(*) as n from plinth_outbox where status = 'pending'";
+/** How long the bench waits for the outbox to drain after a run before it gives up (the run is then invalid). */
+const DRAIN_TIMEOUT_MS = 300_000;
+
+/** Waits until no event is pending; answers the backlog when the run stopped and the seconds it took to drain. */
+async function drainOutbox(probe) {
+  const t0 = Date.now();
+  const backlog = await probe.count(PENDING_EVENTS);
+  let pending = backlog;
+  while (pending > 0) {
+    if (Date.now() - t0 > DRAIN_TIMEOUT_MS) {
+      throw new Error(
+        `the outbox still has ${pending} pending events ${DRAIN_TIMEOUT_MS / 1000} s after the run (${backlog} when it stopped)`,
+      );
+    }
+    await sleep(200);
+    pending = await probe.count(PENDING_EVENTS);
+  }
+  return { backlog, drainSeconds: (Date.now() - t0) / 1000 };
+}
+
+// ---------------------------------------------------------------------------------------------
 // The run.
 
 /** The order of a measured round: the baseline first, then the other targets rotated by round - 1 places. */
@@ -903,6 +1053,8 @@ async function runSuite({ db, label, databaseUrl, baseline, baselinePort }) {
   const isPostgres = db === 'postgres';
   auth.token = undefined;
   auth.csrToken = undefined;
+  auth.citizenToken = undefined;
+  auth.citizenUuid = undefined;
   const profDir = path.join(tmpDir, `prof-${db}`);
   const ports = { baseline: baselinePort, plinth: await freePort() };
   const plinthEnv = {
@@ -962,11 +1114,31 @@ async function runSuite({ db, label, databaseUrl, baseline, baselinePort }) {
   say(`bench: [${label}] ${targets.length} targets answer 2xx with the expected content`);
   const ids = targets.find((t) => t.unit === 'ids');
   const idsVerified = ids ? 1 : 0;
+  const complaints = targets.find((t) => t.unit === 'complaints');
+  const probe = targets.some((t) => t.drain) ? await openOutboxProbe({ databaseUrl, dataDir: plinthEnv.DATA_DIR }) : undefined;
+  /** One run of a target; for a target that leaves events behind, also the wait until the outbox has drained. */
+  const measure = async (target, seconds) => {
+    // Start from an empty outbox too, so that the backlog reported is this target's own (the target
+    // before it may have left events behind).
+    const before = target.drain ? await drainOutbox(probe) : undefined;
+    if (before?.backlog)
+      say(
+        `bench: [${label}] ${target.name}: waited ${before.drainSeconds.toFixed(1)} s for ${before.backlog} pending events before the run`,
+      );
+    const r = await load(ports[target.server], target, seconds, servers[target.server].child.pid, { postgres: isPostgres });
+    if (target.drain) {
+      Object.assign(r, await drainOutbox(probe));
+      say(
+        `bench: [${label}] ${target.name}: ${r.backlog} outbox events pending when the run stopped, drained in ${r.drainSeconds.toFixed(1)} s`,
+      );
+    }
+    return r;
+  };
 
   // Warm-up, not counted.
   const warmups = new Map();
   for (const target of targets) {
-    const w = await load(ports[target.server], target, CONFIG.warmup, servers[target.server].child.pid, { postgres: isPostgres });
+    const w = await measure(target, CONFIG.warmup);
     warmups.set(target, w);
     say(
       `bench: [${label}] warm-up ${target.name}: ${Math.round(w.rps)} req/s` +
@@ -988,10 +1160,10 @@ async function runSuite({ db, label, databaseUrl, baseline, baselinePort }) {
     for (const target of order) {
       const server = servers[target.server];
       if (server.exited) throw new Error(`${server.name} exited (${server.exitCode}) during the run\n${tail(server.logFile)}`);
-      const r = await load(ports[target.server], target, CONFIG.duration, server.child.pid, { postgres: isPostgres });
+      const r = await measure(target, CONFIG.duration);
       runs.get(target).push(r);
       say(
-        `bench: [${label}] round ${round}/${CONFIG.rounds} ${target.name}: ${Math.round(r.rps)} req/s, p99 ${r.p99} ms, ` +
+        `bench: [${label}] round ${round}/${CONFIG.rounds} ${target.name}: ${Math.round(r.rps)} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, ` +
           `CPU server ${pct(r.serverCpu)} / load generator ${pct(r.loaderCpu)}${isPostgres ? ` / postgres ${pct(r.postgresCpu)}` : ''} / others ${pct(r.otherCpu)}` +
           (r.non2xx || r.errors || r.timeouts
             ? `, non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts} ${JSON.stringify(r.statusCodes)}`
@@ -1001,21 +1173,60 @@ async function runSuite({ db, label, databaseUrl, baseline, baselinePort }) {
     }
   }
 
+  // Checks of the work done, after the load; a failed one makes the run invalid (exit code 1).
+  const problems = [];
+
+  // The complaints stored, against the 2xx answers counted: every answer must be a stored
+  // complaint, and nothing may be stored that was never sent. Requests still in flight when a run
+  // ended are answered (and committed) after autocannon stopped counting, so the count may exceed
+  // the answers by at most those. Each stored complaint must have its `created` event in the outbox.
+  let complaintsLine;
+  let complaintsStored = 0;
+  if (complaints) {
+    const res = await request(ports.plinth, 'POST', COMPLAINT_COUNT_PATH, { RequestInfo: {} }, bearer());
+    const stored = parseJson(res.text)?.count;
+    const list = [warmups.get(complaints), ...runs.get(complaints)];
+    const counted = answered(list) + 1; // + the verification's
+    const sent = list.reduce((sum, r) => sum + r.sent, 0) + 1;
+    const events = await probe.count('select count(*) as n from plinth_outbox where type = $1', ['plinth.complaint.created.v1']);
+    const dead =
+      (await probe.count('select count(*) as n from plinth_event_dead_letter')) +
+      (await probe.count("select count(*) as n from plinth_outbox where status = 'dead'"));
+    if (res.status !== 200 || !Number.isInteger(stored)) {
+      complaintsLine = `complaints: could not count them after the load (HTTP ${res.status}: ${res.text.slice(0, 200)})`;
+      problems.push(complaintsLine);
+    } else {
+      complaintsStored = stored;
+      const ok = stored >= counted && stored <= sent && events === stored && dead === 0;
+      complaintsLine =
+        `complaints: ${stored} stored (\`_count\`) for ${counted} 2xx answers counted and ${sent} requests sent ` +
+        `(${stored - counted} answered after autocannon stopped counting, of ${sent - counted} in flight); ` +
+        `${events} \`plinth.complaint.created.v1\` events in the outbox; ${dead} dead letters` +
+        (ok ? ': every answer is a stored complaint' : ': **MISMATCH**');
+      if (!ok) problems.push(complaintsLine);
+    }
+    say(`bench: [${label}] ${complaintsLine}`);
+  }
+  await probe?.close();
+
   // The idgen counter after the load, against the 2xx answers counted: fewer numbers than answers
   // would mean a number was issued twice. More is expected: requests still in flight when a run
-  // ended were answered (and committed) after autocannon stopped counting.
+  // ended were answered (and committed) after autocannon stopped counting. Every stored complaint
+  // took its number from the same sequence.
   let idsLine;
   if (ids) {
     const last = await request(ports.plinth, ids.method, ids.path, ids.body, headersOf(ids));
     const value = Number(PGR_ID.exec(parseJson(last.text)?.idResponses?.[0]?.id ?? '')?.[1]);
-    const counted = answered([warmups.get(ids), ...runs.get(ids)]) + idsVerified + 1;
+    const counted = answered([warmups.get(ids), ...runs.get(ids)]) + idsVerified + 1 + complaintsStored;
     idsLine =
       last.status !== 200 || !Number.isFinite(value)
         ? `idgen counter: could not read it after the load (HTTP ${last.status}: ${last.text.slice(0, 200)})`
         : `idgen counter: ${value} numbers issued (SEQ_EG_PGR_ID) for ${counted} 2xx answers counted` +
+          (complaintsStored ? ` (ids: ${counted - complaintsStored}, stored complaints: ${complaintsStored})` : '') +
           (value >= counted
             ? ` (${value - counted} more: answered after autocannon stopped counting): no number issued twice`
             : `: **${counted - value} FEWER than answers: numbers were issued twice**`);
+    if (!(value >= counted)) problems.push(idsLine);
     say(`bench: [${label}] ${idsLine}`);
   }
 
@@ -1037,6 +1248,7 @@ async function runSuite({ db, label, databaseUrl, baseline, baselinePort }) {
       target,
       rps: median(rs.map((r) => r.rps)),
       ratio: target.noRatio ? undefined : median(rs.map((r, i) => r.rps / baselineRuns[i].rps)),
+      p50: median(rs.map((r) => r.p50)),
       p99: median(rs.map((r) => r.p99)),
       non2xx: rs.reduce((s, r) => s + r.non2xx, 0),
       errors: rs.reduce((s, r) => s + r.errors + r.timeouts, 0),
@@ -1069,6 +1281,9 @@ async function runSuite({ db, label, databaseUrl, baseline, baselinePort }) {
     orders,
     skipped,
     idsLine,
+    complaintsLine,
+    problems,
+    warmups,
     readyMs,
     invalid: rows.filter((r) => r.invalid),
     profile: CONFIG.cpuProf ? summariseProfile(profDir) : '',
@@ -1080,15 +1295,15 @@ function renderSuite(s) {
   const mb = (kb) => (kb / 1024).toFixed(1);
   const perSecond = (r) => (r.target.unit ? `${Math.round(r.rps * (r.target.perRequest ?? 1))} ${r.target.unit}/s` : '');
   const table = [
-    `| target | connections | req/s (median) | work/s | ratio to baseline | p99 ms (median) | non-2xx | errors | response bytes | server CPU | load-gen CPU |${s.isPostgres ? ' postgres CPU |' : ''} others' CPU |`,
-    `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|${s.isPostgres ? '---:|' : ''}---:|`,
+    `| target | connections | req/s (median) | work/s | ratio to baseline | p50 ms (median) | p99 ms (median) | non-2xx | errors | response bytes | server CPU | load-gen CPU |${s.isPostgres ? ' postgres CPU |' : ''} others' CPU |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|${s.isPostgres ? '---:|' : ''}---:|`,
     ...s.rows.map(
       (r) =>
         `| ${r.target.name}${r.invalid ? ' **INVALID**' : ''} | ${r.target.connections ?? CONFIG.connections} | ${Math.round(r.rps)} | ${perSecond(r)} | ` +
-        `${r.ratio === undefined ? 'n/a' : pct(r.ratio)} | ${r.p99} | ${r.non2xx} | ${r.errors} | ${r.bytes} | ${pct(r.serverCpu)} | ${pct(r.loaderCpu)} |` +
+        `${r.ratio === undefined ? 'n/a' : pct(r.ratio)} | ${r.p50} | ${r.p99} | ${r.non2xx} | ${r.errors} | ${r.bytes} | ${pct(r.serverCpu)} | ${pct(r.loaderCpu)} |` +
         `${s.isPostgres ? ` ${pct(r.postgresCpu)} |` : ''} ${pct(r.otherCpu)} |`,
     ),
-    ...s.skipped.map((x) => `| ${x.target.name} **SKIPPED** |${' |'.repeat(s.isPostgres ? 12 : 11)}`),
+    ...s.skipped.map((x) => `| ${x.target.name} **SKIPPED** |${' |'.repeat(s.isPostgres ? 13 : 12)}`),
   ].join('\n');
   const notes = [
     'Ratio: median of the per-round ratios (each run against the baseline run of the same round). CPU: median share of one core ' +
@@ -1099,7 +1314,13 @@ function renderSuite(s) {
         ? `Login: logins/s (${ARGON2_TEXT}; each successful login also writes an audit-log row and a refresh token). `
         : '') +
       'ids: one id per call (ids/s = req/s), each a counter increment committed before the answer. ' +
-      'transitions: each request is APPLY of a new PGR complaint (a new businessId), committed before the answer.',
+      'transitions: each request is APPLY of a new PGR complaint (a new businessId), committed before the answer.' +
+      (s.rows.some((r) => r.target.unit === 'complaints')
+        ? ' complaints: each request is a citizen filing a PGR complaint (`/pgr-services/v2/request/_create`): MDMS and boundary checks, ' +
+          'an id from idgen, then the workflow APPLY, the complaint row and its outbox events in one transaction committed before the answer; ' +
+          'the notifications those events ask for are sent by the dispatcher in the same process during the load, and the bench waits ' +
+          'for the outbox to drain after each run of this target (not timed).'
+        : ''),
     ...s.skipped.map((x) => `SKIPPED ${x.target.name}: ${x.reason}`),
   ].join('\n\n');
   const memory = [
@@ -1109,7 +1330,7 @@ function renderSuite(s) {
     `| baseline node:http | ${mb(s.rss.baseline.idle)} | ${mb(s.rss.baseline.afterLoad)} | ${mb(s.rss.baseline.peak)} |`,
   ].join('\n');
   const perRound = [
-    '| round | order | ' + s.targets.map((t) => `${t.name} req/s (p99 ms) [others' CPU]`).join(' | ') + ' |',
+    '| round | order | ' + s.targets.map((t) => `${t.name} req/s (p50/p99 ms) [others' CPU]`).join(' | ') + ' |',
     '|---|---|' + s.targets.map(() => '---:').join('|') + '|',
     ...Array.from(
       { length: CONFIG.rounds },
@@ -1118,7 +1339,7 @@ function renderSuite(s) {
         s.targets
           .map((t) => {
             const r = s.runs.get(t)[i];
-            return `${Math.round(r.rps)} (${r.p99}) [${pct(r.otherCpu)}]`;
+            return `${Math.round(r.rps)} (${r.p50}/${r.p99}) [${pct(r.otherCpu)}]`;
           })
           .join(' | ') +
         ' |',
@@ -1133,9 +1354,19 @@ function renderSuite(s) {
   const validity = s.invalid.length
     ? `INVALID: ${s.invalid.map((r) => r.target.name).join(', ')} had non-2xx answers or errors during measurement`
     : 'all measured runs: 2xx only, no socket errors, no timeouts';
+  const drains = s.rows
+    .filter((r) => r.target.drain)
+    .map(
+      (r) =>
+        `${r.target.name}: outbox events pending when each run stopped (warm-up, then rounds): ` +
+        [s.warmups.get(r.target), ...r.runs].map((x) => `${x.backlog} (drained in ${x.drainSeconds.toFixed(1)} s)`).join(', '),
+    );
   const lines = [
     ...s.checks.map((c) => `${c.pass ? 'PASS' : 'FAIL'} ${c.name}: ${c.detail}`),
     ...(s.idsLine ? [s.idsLine] : []),
+    ...(s.complaintsLine ? [s.complaintsLine] : []),
+    ...drains,
+    ...s.problems.map((p) => `INVALID: ${p}`),
     validity,
     noise,
   ];
@@ -1337,7 +1568,11 @@ async function main() {
 
   killAllNow();
   process.exitCode =
-    suites.some((s) => s.invalid.length) || registry.some((r) => r.refused > 0) || events?.results.some((r) => !r.valid) ? 1 : 0;
+    suites.some((s) => s.invalid.length || s.problems.length) ||
+    registry.some((r) => r.refused > 0) ||
+    events?.results.some((r) => !r.valid)
+      ? 1
+      : 0;
 }
 
 if (process.argv[2] === '--baseline-server') {
