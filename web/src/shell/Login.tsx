@@ -32,8 +32,17 @@ export function Login() {
   );
 }
 
-/** A citizen signs in with a mobile number and the one-time password sent to it. */
+/** A citizen signs in with a mobile number and the one-time password sent to it; a first-time citizen registers. */
 function CitizenLogin() {
+  const [registering, setRegistering] = useState(false);
+  return registering ? (
+    <CitizenRegister onSignIn={() => setRegistering(false)} />
+  ) : (
+    <CitizenSignIn onRegister={() => setRegistering(true)} />
+  );
+}
+
+function CitizenSignIn({ onRegister }: { onRegister: () => void }) {
   const { t } = useI18n();
   const { signIn, stateTenant } = useSession();
   const done = useNext();
@@ -51,7 +60,11 @@ function CitizenLogin() {
     setBusy(true);
     setError(undefined);
     try {
-      await post('/user-otp/v1/_send', { otp: { mobileNumber, tenantId: stateTenant, type: 'login', userType: 'CITIZEN' } }, { anonymous: true });
+      await post(
+        '/user-otp/v1/_send',
+        { otp: { mobileNumber, tenantId: stateTenant, type: 'login', userType: 'CITIZEN' } },
+        { anonymous: true },
+      );
       setSent(true);
     } catch (caught) {
       setError(caught);
@@ -70,7 +83,11 @@ function CitizenLogin() {
       await signIn(mobileNumber, otp, stateTenant);
       done();
     } catch (caught) {
-      setError(caught instanceof ApiError && caught.kind === 'refused' ? new ApiError('refused', caught.status, [{ code: 'CORE_ERROR_OTP_WRONG', message: t('CORE_ERROR_OTP_WRONG') }]) : caught);
+      setError(
+        caught instanceof ApiError && caught.kind === 'refused'
+          ? new ApiError('refused', caught.status, [{ code: 'CORE_ERROR_OTP_WRONG', message: t('CORE_ERROR_OTP_WRONG') }])
+          : caught,
+      );
     } finally {
       setBusy(false);
     }
@@ -82,20 +99,45 @@ function CitizenLogin() {
         <ErrorNotice error={error} />
         <Field label={t('CORE_MOBILE_NUMBER')} errors={fieldError ? [fieldError] : []} hint={t('CORE_MOBILE_HINT')}>
           {(props) => (
-            <input {...props} name="mobileNumber" type="tel" inputMode="numeric" autoComplete="tel-national" maxLength={10} value={mobileNumber} onChange={(e) => setMobileNumber(e.target.value.trim())} />
+            <input
+              {...props}
+              name="mobileNumber"
+              type="tel"
+              inputMode="numeric"
+              autoComplete="tel-national"
+              maxLength={10}
+              value={mobileNumber}
+              onChange={(e) => setMobileNumber(e.target.value.trim())}
+            />
           )}
         </Field>
         <button type="submit" className="primary" disabled={busy}>
           {t('CORE_SEND_OTP')}
         </button>
+        <p>
+          {t('CZ_FIRST_TIME')}{' '}
+          <button type="button" className="link" onClick={onRegister}>
+            {t('CZ_REGISTER')}
+          </button>
+        </p>
       </form>
     );
   return (
     <form onSubmit={verify} noValidate className="form">
       <p role="status">{t('CORE_OTP_SENT', { mobileNumber })}</p>
       <ErrorNotice error={error} />
-      <Field label={t('CORE_OTP')} errors={fieldError ? [fieldError] : []}>
-        {(props) => <input {...props} name="otp" inputMode="numeric" autoComplete="one-time-code" maxLength={8} value={otp} onChange={(e) => setOtp(e.target.value.trim())} />}
+      <Field label={t('CORE_OTP')} errors={fieldError ? [fieldError] : []} hint={t('CZ_NO_CODE_HINT')}>
+        {(props) => (
+          <input
+            {...props}
+            name="otp"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            maxLength={8}
+            value={otp}
+            onChange={(e) => setOtp(e.target.value.trim())}
+          />
+        )}
       </Field>
       <button type="submit" className="primary" disabled={busy}>
         {t('CORE_SIGN_IN')}
@@ -103,6 +145,212 @@ function CitizenLogin() {
       <button type="button" className="link" onClick={() => setSent(false)}>
         {t('CORE_CHANGE_MOBILE')}
       </button>
+      <button type="button" className="link" onClick={onRegister}>
+        {t('CZ_REGISTER')}
+      </button>
+    </form>
+  );
+}
+
+// The user service's rule for names (NAME_PATTERN in src/common/user): no markup or symbols.
+const NAME = /^[^\\$"<>?~`!@#%^()+={}[\]*,:;“”‘’]{1,50}$/;
+
+/**
+ * A first-time citizen: name and mobile number, the registration code proves the number
+ * (/otp/v1/_validate gives the otpReference for /user/citizen/_create, with the chosen language as
+ * the user's locale); then the server's OTP sign-in, with a second code, as for any citizen.
+ */
+function CitizenRegister({ onSignIn }: { onSignIn: () => void }) {
+  const { t, locale } = useI18n();
+  const { signIn, stateTenant } = useSession();
+  const done = useNext();
+  const [form, setForm] = useState({ name: '', mobileNumber: '' });
+  const [otp, setOtp] = useState('');
+  const [step, setStep] = useState<'details' | 'register' | 'signin'>('details');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const [errors, setErrors] = useState<{ name?: string; mobileNumber?: string; otp?: string }>({});
+
+  const run = async (work: () => Promise<void>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await work();
+    } catch (caught) {
+      if (caught instanceof ApiError && caught.kind === 'refused') {
+        // By the field the server names (params), not by code: DUPLICATE_USER_NAME is not about the name typed.
+        const at = (field: string) =>
+          caught.errors.filter((x) => (x.params ?? []).some((p) => typeof p === 'string' && p.endsWith(field))).map((x) => x.message);
+        const name = at('.name');
+        const mobile = at('mobileNumber');
+        if (name.length > 0 || mobile.length > 0) {
+          setErrors({
+            ...(name.length > 0 ? { name: name.join(' ') } : {}),
+            ...(mobile.length > 0 ? { mobileNumber: mobile.join(' ') } : {}),
+          });
+          setStep('details');
+          return;
+        }
+      }
+      setError(caught);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const send = (e: FormEvent) => {
+    e.preventDefault();
+    const found = {
+      ...(NAME.test(form.name.trim()) ? {} : { name: t('CZ_ERROR_NAME') }),
+      ...(MOBILE.test(form.mobileNumber) ? {} : { mobileNumber: t('CORE_ERROR_MOBILE') }),
+    };
+    setErrors(found);
+    if (Object.keys(found).length > 0) return;
+    void run(async () => {
+      await post(
+        '/user-otp/v1/_send',
+        { otp: { mobileNumber: form.mobileNumber, tenantId: stateTenant, type: 'register', userType: 'CITIZEN' } },
+        { anonymous: true },
+      );
+      setOtp('');
+      setStep('register');
+    });
+  };
+
+  const codeOk = () => {
+    const ok = /^\d{4,8}$/.test(otp);
+    setErrors(ok ? {} : { otp: t('CORE_ERROR_OTP') });
+    return ok;
+  };
+  const wrongCode = (caught: unknown) =>
+    caught instanceof ApiError && caught.kind === 'refused'
+      ? new ApiError('refused', caught.status, [{ code: 'CORE_ERROR_OTP_WRONG', message: t('CORE_ERROR_OTP_WRONG') }])
+      : caught;
+
+  const register = (e: FormEvent) => {
+    e.preventDefault();
+    if (!codeOk()) return;
+    void run(async () => {
+      let reference: string;
+      try {
+        const validated = await post<{ otp: { UUID: string } }>(
+          '/otp/v1/_validate',
+          { otp: { tenantId: stateTenant, identity: form.mobileNumber, otp, type: 'register' } },
+          { anonymous: true },
+        );
+        reference = validated.otp.UUID;
+      } catch (caught) {
+        throw wrongCode(caught);
+      }
+      await post(
+        '/user/citizen/_create',
+        {
+          user: {
+            name: form.name.trim(),
+            mobileNumber: form.mobileNumber,
+            otpReference: reference,
+            tenantId: stateTenant,
+            type: 'CITIZEN',
+            locale,
+          },
+        },
+        { anonymous: true },
+      );
+      await post(
+        '/user-otp/v1/_send',
+        { otp: { mobileNumber: form.mobileNumber, tenantId: stateTenant, type: 'login', userType: 'CITIZEN' } },
+        { anonymous: true },
+      );
+      setOtp('');
+      setStep('signin');
+    });
+  };
+
+  const verify = (e: FormEvent) => {
+    e.preventDefault();
+    if (!codeOk()) return;
+    void run(async () => {
+      try {
+        await signIn(form.mobileNumber, otp, stateTenant);
+      } catch (caught) {
+        throw wrongCode(caught);
+      }
+      done();
+    });
+  };
+
+  if (step === 'details')
+    return (
+      <form onSubmit={send} noValidate className="form">
+        <h2>{t('CZ_REGISTER_TITLE')}</h2>
+        <ErrorNotice error={error} />
+        <Field label={t('CZ_NAME')} errors={errors.name ? [errors.name] : []}>
+          {(props) => (
+            <input
+              {...props}
+              name="name"
+              autoComplete="name"
+              maxLength={50}
+              value={form.name}
+              onChange={(e) => setForm({ ...form, name: e.target.value })}
+            />
+          )}
+        </Field>
+        <Field label={t('CORE_MOBILE_NUMBER')} errors={errors.mobileNumber ? [errors.mobileNumber] : []} hint={t('CORE_MOBILE_HINT')}>
+          {(props) => (
+            <input
+              {...props}
+              name="mobileNumber"
+              type="tel"
+              inputMode="numeric"
+              autoComplete="tel-national"
+              maxLength={10}
+              value={form.mobileNumber}
+              onChange={(e) => setForm({ ...form, mobileNumber: e.target.value.trim() })}
+            />
+          )}
+        </Field>
+        <button type="submit" className="primary" disabled={busy}>
+          {t('CORE_SEND_OTP')}
+        </button>
+        <p>
+          {t('CZ_HAVE_ACCOUNT')}{' '}
+          <button type="button" className="link" onClick={onSignIn}>
+            {t('CORE_SIGN_IN')}
+          </button>
+        </p>
+      </form>
+    );
+  return (
+    <form onSubmit={step === 'register' ? register : verify} noValidate className="form">
+      <h2>{t('CZ_REGISTER_TITLE')}</h2>
+      <p role="status">{t(step === 'register' ? 'CORE_OTP_SENT' : 'CZ_REGISTERED_SIGN_IN', { mobileNumber: form.mobileNumber })}</p>
+      <ErrorNotice error={error} />
+      <Field
+        label={t('CORE_OTP')}
+        errors={errors.otp ? [errors.otp] : []}
+        hint={step === 'register' ? t('CZ_REGISTER_CODE_HINT') : undefined}
+      >
+        {(props) => (
+          <input
+            {...props}
+            name="otp"
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            maxLength={8}
+            value={otp}
+            onChange={(e) => setOtp(e.target.value.trim())}
+          />
+        )}
+      </Field>
+      <button type="submit" className="primary" disabled={busy}>
+        {t(step === 'register' ? 'CZ_REGISTER' : 'CORE_SIGN_IN')}
+      </button>
+      {step === 'register' && (
+        <button type="button" className="link" onClick={() => setStep('details')}>
+          {t('CORE_CHANGE_MOBILE')}
+        </button>
+      )}
     </form>
   );
 }
@@ -151,10 +399,27 @@ function EmployeeLogin() {
     <form onSubmit={submit} noValidate className="form">
       <ErrorNotice error={error} />
       <Field label={t('CORE_USERNAME')} errors={missing.includes('username') ? [t('CORE_REQUIRED')] : []}>
-        {(props) => <input {...props} name="username" autoComplete="username" value={form.username} onChange={(e) => setForm({ ...form, username: e.target.value })} />}
+        {(props) => (
+          <input
+            {...props}
+            name="username"
+            autoComplete="username"
+            value={form.username}
+            onChange={(e) => setForm({ ...form, username: e.target.value })}
+          />
+        )}
       </Field>
       <Field label={t('CORE_PASSWORD')} errors={missing.includes('password') ? [t('CORE_REQUIRED')] : []}>
-        {(props) => <input {...props} name="password" type="password" autoComplete="current-password" value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} />}
+        {(props) => (
+          <input
+            {...props}
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            value={form.password}
+            onChange={(e) => setForm({ ...form, password: e.target.value })}
+          />
+        )}
       </Field>
       <Field label={t('CORE_CITY')}>
         {(props) => (

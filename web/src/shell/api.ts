@@ -118,5 +118,11 @@ export async function fileUrls(tenantId: string, ids: string[]): Promise<Record<
   if (ids.length === 0) return {};
   const response = await send(withQuery('/filestore/v1/files/url', { tenantId, fileStoreIds: ids.join(',') }), { method: 'GET' }, true);
   const body = (await response.json()) as { fileStoreIds?: { id: string; url: string }[] };
-  return Object.fromEntries((body.fileStoreIds ?? []).map((f) => [f.id, f.url.split(',')[0] ?? f.url]));
+  // The links are built on the deployment's public URL; the page may be reached under another
+  // address (a proxy, a test port), and its content policy allows images from its own origin only.
+  const sameOrigin = (url: string) => {
+    const parsed = new URL(url, window.location.href);
+    return `${parsed.pathname}${parsed.search}`;
+  };
+  return Object.fromEntries((body.fileStoreIds ?? []).map((f) => [f.id, sameOrigin(f.url.split(',')[0] ?? f.url)]));
 }
