@@ -37,6 +37,7 @@ import { filestoreModule, type FilestoreApi } from './common/filestore/index.js'
 import { shortUrlModule, type ShortUrlApi } from './common/shorturl/index.js';
 import { userEventModule, type UserEventApi } from './common/userevent/index.js';
 import { notificationModule, type NotificationApi } from './common/notification/index.js';
+import { hrmsModule } from './common/hrms/index.js';
 import { complaintModule, type ComplaintApi } from './domain/complaint/index.js';
 import { dedupModule, type DedupApi } from './domain/dedup/index.js';
 import { individualModule, type IndividualApi } from './domain/individual/index.js';
@@ -229,6 +230,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       userEvent: userEvent.api,
       users: users.api,
     });
+    const hrms = hrmsModule.create(context, { users: users.api, tenants: mdms.api.service.tenants });
     const dedup = dedupModule.create(context, { encryption: encryption.api, mdms: mdms.api });
     const individual = individualModule.create(context, {
       mdms: mdms.api,
@@ -279,6 +281,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       [shortUrlModule.name, shortUrl],
       [userEventModule.name, userEvent],
       [notificationModule.name, notification],
+      [hrmsModule.name, hrms],
       [dedupModule.name, dedup],
       [individualModule.name, individual],
       [householdModule.name, household],

@@ -7,6 +7,8 @@ import type { NotificationApi } from '../../common/notification/index.js';
 import type { UserApi } from '../../common/user/index.js';
 import type { WorkflowApi } from '../../common/workflow/index.js';
 import { complaintRoutes } from './complaint.routes.js';
+import { complaintInboxRoutes } from './complaint.inbox.js';
+import { dashboardRoutes } from './complaint.dashboard.js';
 import { createComplaintService } from './complaint.service.js';
 import { createComplaintStore } from './complaint.store.js';
 import { init } from './migrations/0001_init.js';
@@ -39,7 +41,7 @@ export const complaintModule = defineModule<ComplaintApi, ComplaintDeps>({
     const service = createComplaintService({ database, store: createComplaintStore(database), clock, outbox, publicUrl: config.publicUrl, ...deps });
     return {
       api: { get: (tenantId, serviceRequestId) => service.get(tenantId, serviceRequestId) },
-      routes: complaintRoutes(service),
+      routes: (app) => [complaintRoutes(service), dashboardRoutes({ database, ...deps }), complaintInboxRoutes({ database, clock, ...deps, service })].forEach((register) => register(app)),
     };
   },
 });
