@@ -1,9 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testDatabase, type TestDatabase } from './helpers.js';
+import { SEED_DIR, testDatabase, type TestDatabase } from './helpers.js';
+
+// These tests run several `plinth` processes one after another: under a loaded suite they need longer than the default 30 s.
+const PROCESSES_TIMEOUT_MS = 120_000;
 
 /** Runs the compiled `plinth` command, as `npm start` does. */
 function plinth(args: string[], env: Record<string, string>) {
@@ -37,6 +41,24 @@ async function call(port: number, url: string, body?: unknown, headers: Record<s
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
+/** The userNames of the demo employees in seed/user/. */
+function demoEmployees(): string[] {
+  return readdirSync(path.join(SEED_DIR, 'user'))
+    .filter((f) => f.endsWith('.json'))
+    .flatMap((f) => (JSON.parse(readFileSync(path.join(SEED_DIR, 'user', f), 'utf8')) as { employees: Array<{ userName: string }> }).employees)
+    .map((e) => e.userName);
+}
+
+/** The employees and one-time passwords printed by `start` or `seed` (one line each). */
+function printedEmployees(output: string) {
+  return [...output.matchAll(/^ {4}(\S+) on (\S+) \(([^)]*)\): (\S+)$/gm)].map(([, userName, tenantId, roles, password]) => ({
+    userName: userName!,
+    tenantId: tenantId!,
+    roles: roles!,
+    password: password!,
+  }));
+}
+
 function envOf(db: TestDatabase): Record<string, string> {
   return {
     PORT: '0',
@@ -57,7 +79,7 @@ describe('plinth start', () => {
     await db.drop();
   });
 
-  it('serves the seeded platform, stops cleanly on SIGTERM, and keeps its data across a restart', async () => {
+  it('serves the seeded platform, stops cleanly on SIGTERM, and keeps its data across a restart', { timeout: PROCESSES_TIMEOUT_MS }, async () => {
     const first = plinth(['start'], envOf(db));
     running.push(first.child);
     const port = await listeningPort(first);
@@ -88,6 +110,21 @@ describe('plinth start', () => {
     );
     expect(created.status).toBe(202);
 
+    // The demo employees of seed/user/ too, each printed once (on stdout, not in a log line).
+    const employees = printedEmployees(first.output());
+    expect(employees.map((e) => e.userName).sort()).toEqual(demoEmployees().sort());
+    for (const e of employees) expect(first.output().split(e.password)).toHaveLength(2);
+    const gro = employees.find((e) => e.userName === 'amritsar.gro')!;
+    expect(gro).toMatchObject({ tenantId: 'pb.amritsar', roles: expect.stringContaining('GRO') });
+    const groLogin = await fetch(`http://127.0.0.1:${port}/user/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: gro.userName, password: gro.password, tenantId: gro.tenantId, userType: 'EMPLOYEE', grant_type: 'password' }),
+    });
+    expect(groLogin.status).toBe(200);
+    const groRoles = ((await groLogin.json()) as { UserRequest: { roles: Array<{ code: string; tenantId: string }> } }).UserRequest.roles;
+    expect(groRoles.map((r) => `${r.code}@${r.tenantId}`).sort()).toEqual(['EMPLOYEE@pb.amritsar', 'GRO@pb.amritsar']);
+
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
 
@@ -95,6 +132,7 @@ describe('plinth start', () => {
     running.push(second.child);
     const port2 = await listeningPort(second);
     expect(second.output()).not.toContain('shown only this once');
+    expect(printedEmployees(second.output())).toEqual([]);
     const found = await call(port2, '/mdms-v2/v2/_search', {
       MdmsCriteria: { tenantId: 'pb', schemaCode: 'common-masters.Department', uniqueIdentifiers: ['DEPT_CLI'] },
     });
@@ -120,16 +158,22 @@ describe('plinth start', () => {
 });
 
 describe('plinth seed', () => {
-  it('loads a directory idempotently and refuses a broken one, naming file, record and reason', async () => {
+  it('loads a directory idempotently and refuses a broken one, naming file, record and reason', { timeout: PROCESSES_TIMEOUT_MS }, async () => {
     const db = await testDatabase();
     try {
       const env = envOf(db);
       const once = plinth(['seed', db.config.seedDir], env);
       expect(await once.exited).toBe(0);
       expect(once.output()).toMatch(/mdms: \d+ schemasCreated, [1-9]\d* recordsCreated/);
+      const demo = demoEmployees();
+      expect(once.output()).toContain(`user: ${demo.length} employeesCreated, 0 employeesExisting`);
+      expect(printedEmployees(once.output()).map((e) => e.userName).sort()).toEqual(demo.sort());
       const twice = plinth(['seed', db.config.seedDir], env);
       expect(await twice.exited).toBe(0);
       expect(twice.output()).toMatch(/mdms: 0 schemasCreated, 0 recordsCreated, 0 recordsUpdated, [1-9]\d* recordsUnchanged/);
+      // Existing employees are left alone: nothing created, no password printed.
+      expect(twice.output()).toContain(`user: 0 employeesCreated, ${demo.length} employeesExisting`);
+      expect(twice.output()).not.toContain('shown only this once');
 
       const broken = await fs.mkdtemp(path.join(os.tmpdir(), 'plinth-seed-'));
       await fs.mkdir(path.join(broken, 'mdms'));
@@ -148,7 +192,7 @@ describe('plinth seed', () => {
 });
 
 describe('plinth audit verify', () => {
-  it('passes on an intact log and names the row when one is altered or deleted', async () => {
+  it('passes on an intact log and names the row when one is altered or deleted', { timeout: PROCESSES_TIMEOUT_MS }, async () => {
     const db = await testDatabase();
     try {
       const { createPlatform } = await import('../src/platform.js');
@@ -161,7 +205,8 @@ describe('plinth audit verify', () => {
 
       const intact = plinth(['audit', 'verify'], env);
       expect(await intact.exited).toBe(0);
-      expect(intact.output()).toMatch(/audit log intact: 4 entries/);
+      // admin's creation and 3 logins on pb, and the creation of each demo employee on pb.amritsar.
+      expect(intact.output()).toContain(`audit log intact: ${4 + demoEmployees().length} entries in 2 tenants`);
 
       // Someone with database access rewrites who did it.
       const { sql } = await import('kysely');

@@ -5,6 +5,7 @@ import { connectDatabase, DatabaseOpenError, redactUrl } from '../kernel/db.js';
 import { systemClock } from '../kernel/clock.js';
 import { createEventAdmin, eventMigrations, type EventAdmin, type OutboxStatus } from '../kernel/events.js';
 import { migrate } from '../kernel/migrator.js';
+import type { SeededLogin } from '../kernel/module.js';
 import { DomainError } from '../kernel/errors.js';
 import { MigrationError } from '../kernel/migrator.js';
 import { createPlatform } from '../platform.js';
@@ -37,6 +38,16 @@ function describe(error: unknown): string {
   return (error as Error)?.stack ?? String(error);
 }
 
+/** Generated passwords of seeded logins go to stdout once, never to the log. */
+function printSeededLogins(logins: readonly SeededLogin[]): void {
+  if (logins.length === 0) return;
+  console.log(
+    `\n  Seeding created ${logins.length} employee(s). Their passwords, shown only this once:\n` +
+      logins.map((l) => `    ${l.userName} on ${l.tenantId} (${l.roles.join(', ')}): ${l.password}`).join('\n') +
+      `\n  Log in with POST /user/oauth/token (userType EMPLOYEE and the tenantId shown).\n`,
+  );
+}
+
 async function start(config: Config): Promise<number> {
   const platform = await createPlatform(config, { defaultMetrics: true, seedOnFirstStart: true });
   const admin = await platform.bootstrapAdmin();
@@ -50,6 +61,7 @@ async function start(config: Config): Promise<number> {
   } else if (admin) {
     platform.app.log.info({ tenantId: admin.tenantId }, 'created user "admin" with PLINTH_ADMIN_PASSWORD');
   }
+  printSeededLogins(platform.takeSeededLogins());
   await platform.start();
   if (config.role !== 'worker') {
     await platform.app.listen({ port: config.port, host: config.host });
@@ -219,6 +231,7 @@ export async function main(argv: string[]): Promise<number> {
                 .join(', ')}`,
             );
           }
+          printSeededLogins(platform.takeSeededLogins());
         } finally {
           await platform.stop();
         }

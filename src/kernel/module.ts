@@ -24,6 +24,12 @@ export type SeedFile = { readonly file: string; readonly content: unknown };
 /** What a module's seeder did, e.g. `{ created: 3, unchanged: 10 }`. */
 export type SeedCounts = Readonly<Record<string, number>>;
 
+/** A login a seeder created with a generated password: shown once to the operator, never logged or stored in clear. */
+export type SeededLogin = { readonly tenantId: string; readonly userName: string; readonly roles: readonly string[]; readonly password: string };
+
+/** A seeder that creates logins answers their one-time passwords beside its counts. */
+export type SeedResult = SeedCounts | { readonly counts: SeedCounts; readonly logins: readonly SeededLogin[] };
+
 export type ModuleInstance<Api> = {
   /** The service API other modules may call. */
   readonly api: Api;
@@ -33,7 +39,7 @@ export type ModuleInstance<Api> = {
    * Loads the module's folder of a seed directory (`seed/<module name>/`), idempotently and in
    * one transaction; refuses with every failing file and record named (DomainError).
    */
-  readonly seed?: (files: readonly SeedFile[], actor: { uuid: string | null }) => Promise<SeedCounts>;
+  readonly seed?: (files: readonly SeedFile[], actor: { uuid: string | null }) => Promise<SeedResult>;
   readonly start?: () => Promise<void>;
   readonly stop?: () => Promise<void>;
 };

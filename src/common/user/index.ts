@@ -6,6 +6,7 @@ import { init } from './migrations/0001_init.js';
 import { createOtpService, type OtpService, type OtpSettings, type OtpSink } from './user.otp.js';
 import { userRoutes, type RateLimits } from './user.routes.js';
 import { createUserService, type AuditSink, type LockoutSettings, type UserMasters, type UserService } from './user.service.js';
+import { seedEmployees } from './user.seed.js';
 import { createUserStore } from './user.store.js';
 import { createTokenService } from './user.tokens.js';
 
@@ -72,6 +73,7 @@ export const userModule = defineModule<UserApi, UserDeps>({
     return {
       api: { service, otp, authenticator: service.authenticator, init: () => tokens.init(), sweep },
       routes: userRoutes(service, otp, tokens, settings.rateLimits),
+      seed: (files, actor) => seedEmployees(service, tenants, files, actor),
       async start() {
         if (config.role === 'api') return;
         timer = setInterval(() => {

@@ -4,6 +4,7 @@ import { createReadCache } from '../../kernel/cache.js';
 import type { ChangeFeed } from '../../kernel/changes.js';
 import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
+import type { SeededLogin } from '../../kernel/module.js';
 import type { AuditLog } from '../audit/index.js';
 import { DomainError, invalid } from '../../kernel/errors.js';
 import { assertKnownTenant, stateTenantOf, tenantCovers, type TenantDirectory } from '../../kernel/tenancy.js';
@@ -45,6 +46,9 @@ const PROFILE_FIELDS = [
 const NAME_PATTERN = /^[^\\$"<>?\\\\~`!@#$%^()+={}[\]*,:;“”‘’]*$/;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PIN_PATTERN = /^[1-9][0-9]{5}$/;
+
+/** An employee of a seed file, already checked: `input.userName` is set, roles are on `tenantId`. */
+export type SeededEmployee = { readonly tenantId: string; readonly input: UserInput };
 
 export type UserServiceDeps = {
   database: Database;
@@ -180,7 +184,17 @@ export function createUserService(deps: UserServiceDeps) {
     return roles;
   }
 
-  async function insertUser(tx: Tx, input: UserInput, type: UserType, tenantId: string, roles: RoleGrant[], actor: string | null, origin: Origin) {
+  /** `passwordHash`: already hashed by the caller (hashing is slow: seeding does it before its transaction). */
+  async function insertUser(
+    tx: Tx,
+    input: UserInput,
+    type: UserType,
+    tenantId: string,
+    roles: RoleGrant[],
+    actor: string | null,
+    origin: Origin,
+    passwordHash?: string,
+  ) {
     const userName = input.userName || input.mobileNumber;
     if (!userName) throw invalid('INVALID_USER_FIELD', 'user.userName is required', ['user.userName']);
     const db = store.inTx(tx);
@@ -198,8 +212,8 @@ export function createUserService(deps: UserServiceDeps) {
       mobile_number: input.mobileNumber ?? null,
       email_id: input.emailId ?? null,
       profile: profileOf(input),
-      password_hash: input.password ? await hashPassword(input.password) : null,
-      password_changed_time: input.password ? now : null,
+      password_hash: passwordHash ?? (input.password ? await hashPassword(input.password) : null),
+      password_changed_time: passwordHash || input.password ? now : null,
       active: input.active ?? true,
       account_locked: false,
       account_locked_time: null,
@@ -272,6 +286,8 @@ export function createUserService(deps: UserServiceDeps) {
   return {
     authenticator,
     toUserInfo,
+    checkEmployee,
+    createSeededEmployees,
 
     async create(input: UserInput, caller: UserInfo | null, origin: Origin) {
       const type = input.type ?? 'EMPLOYEE';
@@ -465,6 +481,40 @@ export function createUserService(deps: UserServiceDeps) {
       return { created: true as const, password: password ? undefined : chosen };
     },
   };
+
+  /** Checks an employee as `create` does (tenant, fields, roles that exist), with DIGIT's errors. */
+  async function checkEmployee(input: UserInput, tenantId: string): Promise<void> {
+    await assertKnownTenant(tenants, tenantId);
+    await validateProfile(input, tenantId);
+    await checkGrants(normaliseRoles(input, tenantId), null);
+  }
+
+  /**
+   * Creates the employees that do not exist yet, each with a generated password (hashed before the
+   * transaction), and answers those passwords to be shown once; existing users are never touched.
+   */
+  async function createSeededEmployees(employees: readonly SeededEmployee[], actor: string | null) {
+    const missing: SeededEmployee[] = [];
+    for (const e of employees) if (!(await store.findByLogin(store.db(), e.tenantId, 'EMPLOYEE', e.input.userName!))) missing.push(e);
+    const prepared = await Promise.all(
+      missing.map(async (e) => {
+        const password = generatedPassword();
+        return { ...e, password, passwordHash: await hashPassword(password) };
+      }),
+    );
+    const created = await database.transaction(async (tx) => {
+      const done: SeededLogin[] = [];
+      for (const e of prepared) {
+        // Created meanwhile by another process: left alone, like any existing user.
+        if (await store.findByLogin(store.inTx(tx), e.tenantId, 'EMPLOYEE', e.input.userName!)) continue;
+        const roles = normaliseRoles(e.input, e.tenantId);
+        await insertUser(tx, e.input, 'EMPLOYEE', e.tenantId, roles, actor, { ip: null, correlationId: null }, e.passwordHash);
+        done.push({ tenantId: e.tenantId, userName: e.input.userName!, roles: roles.map((r) => r.code), password: e.password });
+      }
+      return done;
+    });
+    return { created, existing: employees.length - created.length };
+  }
 
   async function setPassword(user: UserRow, newPassword: string, actor: string, origin: Origin) {
     if (!meetsPolicy(newPassword)) throw invalid('INVALID_PASSWORD', PASSWORD_POLICY_TEXT);
