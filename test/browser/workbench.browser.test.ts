@@ -109,7 +109,7 @@ describe('the employee workbench', () => {
     // The complaint: details, the citizen's photo, its history, and the GRO's actions.
     await page.getByRole('link', { name: lightId }).click();
     await expect.poll(() => page.getByRole('heading', { level: 2, name: lightId }).count()).toBe(1);
-    await expect.poll(() => page.getByRole('img', { name: 'Photo 1' }).first().evaluate((img: { naturalWidth: number }) => img.naturalWidth)).toBeGreaterThan(0);
+    await expect.poll(() => page.getByRole('img', { name: 'Photo 1' }).first().evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
     expect(await page.getByRole('button', { name: 'Resolve' }).count()).toBe(0);
     await screenshot(page, 'workbench-complaint-gro');
 
@@ -154,7 +154,7 @@ describe('the employee workbench', () => {
     await expect.poll(() => lme.getByText('Comment: Replaced the bulb').count()).toBe(1);
     // The complaint now has both photos (the citizen's and the LME's), each shown again at its step of the history.
     await expect.poll(() => lme.getByRole('img').count()).toBe(4);
-    await expect.poll(() => lme.getByRole('img', { name: 'Photo 2' }).first().evaluate((img: { naturalWidth: number }) => img.naturalWidth)).toBeGreaterThan(0);
+    await expect.poll(() => lme.getByRole('img', { name: 'Photo 2' }).first().evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBeGreaterThan(0);
     expect(await lme.getByText('There is nothing for you to do on this complaint now.').count()).toBe(1);
     await screenshot(lme, 'workbench-resolved');
 
