@@ -66,6 +66,8 @@ describe('the life of a complaint through the web apps', () => {
     await citizen.goto('/citizen/');
     await citizen.getByLabel('Mobile number').fill(MOBILE);
     await citizen.getByRole('button', { name: 'Send code' }).click();
+    // The code field appears once the server has sent the SMS.
+    await citizen.getByLabel('One-time code').waitFor();
     await citizen.getByLabel('One-time code').fill(served.otp(MOBILE));
     await screenshot(citizen, 'life-1-citizen-otp');
     await citizen.getByRole('button', { name: 'Sign in' }).click();
