@@ -48,6 +48,7 @@ describe('loadConfig', () => {
       filestoreMaxBytes: 5 * 1024 * 1024,
       filestoreLinkMinutes: 15,
       filestoreOrphanHours: 24,
+      filestoreS3: undefined,
       smsProvider: 'log',
       smsUrl: undefined,
       smtpUrl: undefined,
@@ -91,6 +92,12 @@ describe('loadConfig', () => {
       PLINTH_FILESTORE_MAX_BYTES: '1048576',
       PLINTH_FILESTORE_LINK_MINUTES: '5',
       PLINTH_FILESTORE_ORPHAN_HOURS: '48',
+      PLINTH_FILESTORE_S3_URL: 'https://minio.pb.gov.in:9000/',
+      PLINTH_FILESTORE_S3_BUCKET: 'pb-files',
+      PLINTH_FILESTORE_S3_REGION: 'ap-south-1',
+      PLINTH_FILESTORE_S3_ACCESS_KEY_ID: 'plinth',
+      PLINTH_FILESTORE_S3_SECRET_ACCESS_KEY: 'minio-secret',
+      PLINTH_FILESTORE_S3_FORCE_PATH_STYLE: 'false',
       PLINTH_SMS_PROVIDER: 'http',
       PLINTH_SMS_URL: 'https://sms.example.org/send',
       PLINTH_SMTP_URL: 'smtp://mailer:pw@mail.example.org:587',
@@ -126,11 +133,59 @@ describe('loadConfig', () => {
       filestoreMaxBytes: 1048576,
       filestoreLinkMinutes: 5,
       filestoreOrphanHours: 48,
+      filestoreS3: {
+        endpoint: 'https://minio.pb.gov.in:9000',
+        bucket: 'pb-files',
+        region: 'ap-south-1',
+        credentials: { accessKeyId: 'plinth', secretAccessKey: 'minio-secret' },
+        forcePathStyle: false,
+      },
       smsProvider: 'http',
       smsUrl: 'https://sms.example.org/send',
       smtpUrl: 'smtp://mailer:pw@mail.example.org:587',
       mailFrom: 'noreply@pb.gov.in',
     });
+  });
+
+  it('stores files on disk unless a bucket is named; with one, S3 with defaults that suit AWS and MinIO', () => {
+    expect(loadConfig({ PLINTH_FILESTORE_S3_BUCKET: 'pb-files' }).filestoreS3).toEqual({
+      endpoint: undefined,
+      bucket: 'pb-files',
+      region: 'us-east-1',
+      credentials: undefined,
+      forcePathStyle: false,
+    });
+    // A custom endpoint is served path-style unless told otherwise.
+    const minio = loadConfig({ PLINTH_FILESTORE_S3_BUCKET: 'pb-files', PLINTH_FILESTORE_S3_URL: 'http://127.0.0.1:9000' }).filestoreS3;
+    expect([minio?.endpoint, minio?.forcePathStyle]).toEqual(['http://127.0.0.1:9000', true]);
+    const aws = loadConfig({ PLINTH_FILESTORE_S3_BUCKET: 'pb-files', PLINTH_FILESTORE_S3_REGION: 'ap-south-1', PLINTH_FILESTORE_S3_FORCE_PATH_STYLE: '1' }).filestoreS3;
+    expect([aws?.region, aws?.forcePathStyle]).toEqual(['ap-south-1', true]);
+  });
+
+  it('refuses S3 settings without a bucket, half a key pair, credentials in the URL and bad names, naming the variable', () => {
+    const cases: Array<[Record<string, string>, string, RegExp]> = [
+      [{ PLINTH_FILESTORE_S3_URL: 'http://127.0.0.1:9000' }, 'PLINTH_FILESTORE_S3_BUCKET', /must be set when PLINTH_FILESTORE_S3_URL/],
+      [{ PLINTH_FILESTORE_S3_ACCESS_KEY_ID: 'k', PLINTH_FILESTORE_S3_SECRET_ACCESS_KEY: 's' }, 'PLINTH_FILESTORE_S3_BUCKET', /must be set when/],
+      [{ PLINTH_FILESTORE_S3_BUCKET: 'Files_PB' }, 'PLINTH_FILESTORE_S3_BUCKET', /S3 bucket name/],
+      [{ PLINTH_FILESTORE_S3_BUCKET: 'ab' }, 'PLINTH_FILESTORE_S3_BUCKET', /S3 bucket name/],
+      [{ PLINTH_FILESTORE_S3_BUCKET: 'pb..files' }, 'PLINTH_FILESTORE_S3_BUCKET', /S3 bucket name/],
+      [{ PLINTH_FILESTORE_S3_BUCKET: 'pb-files', PLINTH_FILESTORE_S3_URL: 'minio:9000' }, 'PLINTH_FILESTORE_S3_URL', /http:\/\/ or https:\/\//],
+      [{ PLINTH_FILESTORE_S3_BUCKET: 'pb-files', PLINTH_FILESTORE_S3_URL: 'http://key:secret@minio:9000' }, 'PLINTH_FILESTORE_S3_URL', /must not hold credentials/],
+      [{ PLINTH_FILESTORE_S3_BUCKET: 'pb-files', PLINTH_FILESTORE_S3_REGION: 'Mumbai 1' }, 'PLINTH_FILESTORE_S3_REGION', /region name/],
+      [{ PLINTH_FILESTORE_S3_BUCKET: 'pb-files', PLINTH_FILESTORE_S3_ACCESS_KEY_ID: 'k' }, 'PLINTH_FILESTORE_S3_SECRET_ACCESS_KEY', /together/],
+      [{ PLINTH_FILESTORE_S3_BUCKET: 'pb-files', PLINTH_FILESTORE_S3_SECRET_ACCESS_KEY: 's' }, 'PLINTH_FILESTORE_S3_ACCESS_KEY_ID', /together/],
+      [{ PLINTH_FILESTORE_S3_BUCKET: 'pb-files', PLINTH_FILESTORE_S3_FORCE_PATH_STYLE: 'yes please' }, 'PLINTH_FILESTORE_S3_FORCE_PATH_STYLE', /true or false/],
+    ];
+    for (const [env, variable, message] of cases) {
+      const error = configErrorOf(() => loadConfig(env));
+      expect(error.variable, JSON.stringify(env)).toBe(variable);
+      expect(error.message).toMatch(message);
+    }
+    // Neither the secret nor a URL's password is echoed.
+    const half = configErrorOf(() => loadConfig({ PLINTH_FILESTORE_S3_BUCKET: 'pb-files', PLINTH_FILESTORE_S3_SECRET_ACCESS_KEY: 'hunter2' }));
+    expect(half.message).not.toContain('hunter2');
+    const inUrl = configErrorOf(() => loadConfig({ PLINTH_FILESTORE_S3_BUCKET: 'pb-files', PLINTH_FILESTORE_S3_URL: 'http://key:hunter2@minio:9000' }));
+    expect(inUrl.message).not.toContain('hunter2');
   });
 
   it('refuses an http SMS provider without a URL, and SMTP URLs of other schemes', () => {

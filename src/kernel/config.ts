@@ -3,6 +3,18 @@ import path from 'node:path';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export type ProcessRole = 'api' | 'worker' | 'all';
 
+/** S3-compatible storage of the file store's bytes (PLINTH_FILESTORE_S3_*). */
+export type FilestoreS3Config = {
+  /** Endpoint of an S3-compatible server (`http://minio:9000`); undefined: AWS's endpoint of `region`. */
+  readonly endpoint: string | undefined;
+  readonly bucket: string;
+  readonly region: string;
+  /** Both keys, or undefined for the AWS SDK's default chain (environment, profile, instance role). */
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string } | undefined;
+  /** `endpoint/bucket/key` rather than `bucket.endpoint/key` (MinIO and most self-hosted servers). */
+  readonly forcePathStyle: boolean;
+};
+
 export type Config = {
   readonly port: number;
   readonly host: string;
@@ -65,6 +77,8 @@ export type Config = {
   readonly filestoreLinkMinutes: number;
   /** Age after which a file no record claimed is deleted (PLINTH_FILESTORE_ORPHAN_HOURS, default 24). */
   readonly filestoreOrphanHours: number;
+  /** Where the file store keeps bytes: S3 when PLINTH_FILESTORE_S3_BUCKET is set, else `<dataDir>/files`. */
+  readonly filestoreS3: FilestoreS3Config | undefined;
   /** SMS gateway of notifications (PLINTH_SMS_PROVIDER): `log` (development, default) or `http`. */
   readonly smsProvider: 'log' | 'http';
   /** Where the `http` SMS provider POSTs `{ mobileNumber, message, tenantId }` (PLINTH_SMS_URL). */
@@ -186,6 +200,51 @@ function agencyId(env: Env, name: string, fallback: string): string {
   return raw;
 }
 
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return fallback;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+const S3_VARIABLES = ['PLINTH_FILESTORE_S3_URL', 'PLINTH_FILESTORE_S3_REGION', 'PLINTH_FILESTORE_S3_ACCESS_KEY_ID', 'PLINTH_FILESTORE_S3_SECRET_ACCESS_KEY', 'PLINTH_FILESTORE_S3_FORCE_PATH_STYLE'];
+
+/** S3 storage when a bucket is named; any other S3 variable without one is a mistake, not a silent fallback to disk. */
+function filestoreS3(env: Env): FilestoreS3Config | undefined {
+  const bucket = nonEmpty(env, 'PLINTH_FILESTORE_S3_BUCKET');
+  if (bucket === undefined) {
+    const stray = S3_VARIABLES.find((name) => nonEmpty(env, name) !== undefined);
+    if (stray !== undefined) throw new ConfigError('PLINTH_FILESTORE_S3_BUCKET', `must be set when ${stray} is (files go to S3 only when a bucket is named)`);
+    return undefined;
+  }
+  // S3's bucket naming rules, which MinIO and the others follow too.
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket) || bucket.includes('..')) {
+    throw new ConfigError('PLINTH_FILESTORE_S3_BUCKET', `must be an S3 bucket name (3-63 lower-case letters, digits, dots or dashes), got "${bucket}"`);
+  }
+  const endpoint = url(env, 'PLINTH_FILESTORE_S3_URL', ['http:', 'https:']);
+  // The SDK would ignore credentials in the URL; they belong in the key variables.
+  if (endpoint !== undefined && new URL(endpoint).username !== '') {
+    throw new ConfigError('PLINTH_FILESTORE_S3_URL', 'must not hold credentials: set PLINTH_FILESTORE_S3_ACCESS_KEY_ID and PLINTH_FILESTORE_S3_SECRET_ACCESS_KEY');
+  }
+  const region = nonEmpty(env, 'PLINTH_FILESTORE_S3_REGION') ?? 'us-east-1';
+  if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(region)) throw new ConfigError('PLINTH_FILESTORE_S3_REGION', `must be a region name such as ap-south-1, got "${region}"`);
+  const accessKeyId = nonEmpty(env, 'PLINTH_FILESTORE_S3_ACCESS_KEY_ID');
+  const secretAccessKey = nonEmpty(env, 'PLINTH_FILESTORE_S3_SECRET_ACCESS_KEY');
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    const missing = accessKeyId === undefined ? 'PLINTH_FILESTORE_S3_ACCESS_KEY_ID' : 'PLINTH_FILESTORE_S3_SECRET_ACCESS_KEY';
+    throw new ConfigError(missing, 'must be set together with the other key (or both left unset for the AWS SDK default credentials)');
+  }
+  return {
+    endpoint: endpoint?.replace(/\/+$/, ''),
+    bucket,
+    region,
+    credentials: accessKeyId !== undefined && secretAccessKey !== undefined ? { accessKeyId, secretAccessKey } : undefined,
+    // A custom endpoint is usually MinIO-like, which serves buckets as paths.
+    forcePathStyle: flag(env, 'PLINTH_FILESTORE_S3_FORCE_PATH_STYLE', endpoint !== undefined),
+  };
+}
+
 /** Reads the whole configuration once, failing fast with the name of the first bad variable. */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const config: Config = {
@@ -218,6 +277,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     filestoreMaxBytes: positiveInt(env, 'PLINTH_FILESTORE_MAX_BYTES', 5 * 1024 * 1024),
     filestoreLinkMinutes: positiveInt(env, 'PLINTH_FILESTORE_LINK_MINUTES', 15),
     filestoreOrphanHours: positiveInt(env, 'PLINTH_FILESTORE_ORPHAN_HOURS', 24),
+    filestoreS3: filestoreS3(env),
     smsProvider: oneOf(env, 'PLINTH_SMS_PROVIDER', ['log', 'http'] as const, 'log'),
     smsUrl: url(env, 'PLINTH_SMS_URL', ['http:', 'https:']),
     smtpUrl: url(env, 'PLINTH_SMTP_URL', ['smtp:', 'smtps:']),

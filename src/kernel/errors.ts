@@ -11,7 +11,9 @@ export type ErrorKind =
   | 'conflict'
   | 'too_large'
   | 'too_many_requests'
-  | 'not_implemented';
+  | 'not_implemented'
+  /** A service the request needs (e.g. the S3 file storage) does not answer; retrying later may succeed. */
+  | 'unavailable';
 
 export type ErrorDetail = {
   code: string;

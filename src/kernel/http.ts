@@ -34,6 +34,7 @@ const STATUS_BY_KIND: Record<ErrorKind, number> = {
   too_large: 413,
   too_many_requests: 429,
   not_implemented: 501,
+  unavailable: 503,
 };
 
 const CORRELATION_ID = /^[A-Za-z0-9._:|-]{1,128}$/;

@@ -5,14 +5,17 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 
 /**
- * Where file bytes live. Only the local disk is implemented; an S3-compatible store would
- * implement the same four calls when configured.
+ * Where file bytes live: the local disk (below) or an S3-compatible bucket (filestore.s3.ts).
+ * Both promise the same: `put` makes a key visible only once all its bytes are stored, `read`
+ * streams and fails for a missing key, `remove` of a missing key succeeds.
  */
 export type BlobStore = {
   put(key: string, bytes: Buffer): Promise<void>;
   read(key: string): Promise<Readable>;
   exists(key: string): Promise<boolean>;
   remove(key: string): Promise<void>;
+  /** Releases connections when the module stops. */
+  close?(): void;
 };
 
 /** Keys are `<tenant>/<yyyy>/<mm>/<id>[_variant]`, relative to `root` (DATA_DIR/files). */

@@ -140,12 +140,12 @@ export function createFilestoreService(deps: {
         for (const { file, type, thumbs } of checked) {
           const id = newId();
           const storageKey = `${tenantId}/${yearMonth(now)}/${id}`;
-          await blobs.put(storageKey, file.bytes);
-          written.push(storageKey);
-          for (const [variant, bytes] of thumbs) {
-            await blobs.put(`${storageKey}_${variant}`, bytes);
-            written.push(`${storageKey}_${variant}`);
-          }
+          // A file and its thumbnails in parallel (one round trip's latency on S3). Every put is
+          // settled before a failure is thrown, so the removal below cannot race a late write.
+          const blobsOfFile: Array<[string, Buffer]> = [[storageKey, file.bytes], ...thumbs.map(([v, bytes]): [string, Buffer] => [`${storageKey}_${v}`, bytes])];
+          written.push(...blobsOfFile.map(([k]) => k));
+          const failed = (await Promise.allSettled(blobsOfFile.map(([k, bytes]) => blobs.put(k, bytes)))).find((r) => r.status === 'rejected');
+          if (failed) throw failed.reason;
           rows.push({
             id,
             tenant_id: tenantId,

@@ -4,6 +4,7 @@ import type { Tx } from '../../kernel/db.js';
 import type { AccessApi } from '../access/index.js';
 import { diskBlobStore } from './filestore.blob.js';
 import { filestoreRoutes } from './filestore.routes.js';
+import { s3BlobStore } from './filestore.s3.js';
 import { createFilestoreService, type FileLink, type FileMetadata, type FileOwner } from './filestore.service.js';
 import { createFilestoreStore } from './filestore.store.js';
 import { init } from './migrations/0001_init.js';
@@ -32,10 +33,12 @@ export const filestoreModule = defineModule<FilestoreApi, { access: AccessApi }>
   name: 'filestore',
   migrations: [init],
   create({ config, database, clock, logger }, { access }) {
+    // A bucket configured: S3 (every process of the deployment sees the same files); else the local disk.
+    const blobs = config.filestoreS3 ? s3BlobStore(config.filestoreS3) : diskBlobStore(path.join(config.dataDir, 'files'));
     const service = createFilestoreService({
       database,
       store: createFilestoreStore(database),
-      blobs: diskBlobStore(path.join(config.dataDir, 'files')),
+      blobs,
       clock,
       logger,
       timeZone: config.timeZone,
@@ -74,6 +77,7 @@ export const filestoreModule = defineModule<FilestoreApi, { access: AccessApi }>
       async stop() {
         clearInterval(timer);
         await running;
+        blobs.close?.();
       },
     };
   },
