@@ -17,14 +17,15 @@ export function Diagram({ nodes, edges, title, description }: { nodes: DiagramNo
   const layout = useMemo(() => {
     const graph = new dagre.graphlib.Graph<object, NodeLabel & { text: string; kind: string; box: number; loops: string[] }, EdgeLabel & { text: string }>({ multigraph: true });
     graph.setGraph({ rankdir: 'TB', nodesep: 40, ranksep: 70, edgesep: 20, marginx: 12, marginy: 12 });
-    // Actions that keep the state (comments) are drawn as a loop beside the node, in room reserved for it.
+    // Actions that keep the state (comments) are drawn as a loop to the right of the node. The room is
+    // reserved on both sides, so that the box stays at the node's centre, where dagre aims the edges.
     const loops = new Map<string, string[]>();
     for (const edge of edges) if (edge.from === edge.to) loops.set(edge.from, [...(loops.get(edge.from) ?? []), edge.label]);
     for (const node of nodes) {
       const box = Math.max(90, node.label.length * (FONT_NODE * 0.6) + 28);
       const own = loops.get(node.id) ?? [];
       const room = own.length > 0 ? 36 + Math.max(...own.map((l) => l.length)) * CHAR : 0;
-      graph.setNode(node.id, { text: node.label, kind: node.kind, box, loops: own, width: box + room, height: 40 + Math.max(0, own.length - 1) * 14 });
+      graph.setNode(node.id, { text: node.label, kind: node.kind, box, loops: own, width: box + 2 * room, height: 40 + Math.max(0, own.length - 1) * 14 });
     }
     for (const edge of edges) if (edge.from !== edge.to) graph.setEdge(edge.from, edge.to, { text: edge.label, width: edge.label.length * CHAR + 8, height: 16, labelpos: 'c' }, edge.key);
     dagre.layout(graph);
@@ -58,7 +59,7 @@ export function Diagram({ nodes, edges, title, description }: { nodes: DiagramNo
           </g>
         ))}
         {layout.nodes.map((node) => (
-          <g className={`node ${node.kind}`} key={node.id} transform={`translate(${(node.x ?? 0) - node.width / 2}, ${(node.y ?? 0) - node.height / 2})`}>
+          <g className={`node ${node.kind}`} key={node.id} transform={`translate(${(node.x ?? 0) - node.box / 2}, ${(node.y ?? 0) - node.height / 2})`}>
             <rect width={node.box} height={node.height} rx={node.kind === 'state' ? 6 : 20} />
             <text x={node.box / 2} y={node.height / 2 + 4} textAnchor="middle">
               {node.text}
