@@ -3,6 +3,7 @@ import { useLocation, useSearch } from 'wouter';
 import { ApiError, post } from './api';
 import { useI18n } from './i18n';
 import { useSession } from './session';
+import { stateTenants, tenantLabel } from './places';
 import { ErrorNotice, Field, Page } from './ui';
 
 const MOBILE = /^[6-9][0-9]{9}$/;
@@ -97,20 +98,7 @@ function CitizenSignIn({ onRegister }: { onRegister: () => void }) {
     return (
       <form onSubmit={send} noValidate className="form">
         <ErrorNotice error={error} />
-        <Field label={t('CORE_MOBILE_NUMBER')} errors={fieldError ? [fieldError] : []} hint={t('CORE_MOBILE_HINT')}>
-          {(props) => (
-            <input
-              {...props}
-              name="mobileNumber"
-              type="tel"
-              inputMode="numeric"
-              autoComplete="tel-national"
-              maxLength={10}
-              value={mobileNumber}
-              onChange={(e) => setMobileNumber(e.target.value.trim())}
-            />
-          )}
-        </Field>
+        <MobileField value={mobileNumber} onChange={setMobileNumber} error={fieldError} />
         <button type="submit" className="primary" disabled={busy}>
           {t('CORE_SEND_OTP')}
         </button>
@@ -126,19 +114,7 @@ function CitizenSignIn({ onRegister }: { onRegister: () => void }) {
     <form onSubmit={verify} noValidate className="form">
       <p role="status">{t('CORE_OTP_SENT', { mobileNumber })}</p>
       <ErrorNotice error={error} />
-      <Field label={t('CORE_OTP')} errors={fieldError ? [fieldError] : []} hint={t('CZ_NO_CODE_HINT')}>
-        {(props) => (
-          <input
-            {...props}
-            name="otp"
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            maxLength={8}
-            value={otp}
-            onChange={(e) => setOtp(e.target.value.trim())}
-          />
-        )}
-      </Field>
+      <OtpField value={otp} onChange={setOtp} error={fieldError} hint={t('CZ_NO_CODE_HINT')} />
       <button type="submit" className="primary" disabled={busy}>
         {t('CORE_SIGN_IN')}
       </button>
@@ -296,20 +272,7 @@ function CitizenRegister({ onSignIn }: { onSignIn: () => void }) {
             />
           )}
         </Field>
-        <Field label={t('CORE_MOBILE_NUMBER')} errors={errors.mobileNumber ? [errors.mobileNumber] : []} hint={t('CORE_MOBILE_HINT')}>
-          {(props) => (
-            <input
-              {...props}
-              name="mobileNumber"
-              type="tel"
-              inputMode="numeric"
-              autoComplete="tel-national"
-              maxLength={10}
-              value={form.mobileNumber}
-              onChange={(e) => setForm({ ...form, mobileNumber: e.target.value.trim() })}
-            />
-          )}
-        </Field>
+        <MobileField value={form.mobileNumber} onChange={(mobileNumber) => setForm({ ...form, mobileNumber })} error={errors.mobileNumber} />
         <button type="submit" className="primary" disabled={busy}>
           {t('CORE_SEND_OTP')}
         </button>
@@ -326,23 +289,7 @@ function CitizenRegister({ onSignIn }: { onSignIn: () => void }) {
       <h2>{t('CZ_REGISTER_TITLE')}</h2>
       <p role="status">{t(step === 'register' ? 'CORE_OTP_SENT' : 'CZ_REGISTERED_SIGN_IN', { mobileNumber: form.mobileNumber })}</p>
       <ErrorNotice error={error} />
-      <Field
-        label={t('CORE_OTP')}
-        errors={errors.otp ? [errors.otp] : []}
-        hint={step === 'register' ? t('CZ_REGISTER_CODE_HINT') : undefined}
-      >
-        {(props) => (
-          <input
-            {...props}
-            name="otp"
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            maxLength={8}
-            value={otp}
-            onChange={(e) => setOtp(e.target.value.trim())}
-          />
-        )}
-      </Field>
+      <OtpField value={otp} onChange={setOtp} error={errors.otp} hint={step === 'register' ? t('CZ_REGISTER_CODE_HINT') : undefined} />
       <button type="submit" className="primary" disabled={busy}>
         {t(step === 'register' ? 'CZ_REGISTER' : 'CORE_SIGN_IN')}
       </button>
@@ -369,12 +316,8 @@ function EmployeeLogin() {
   const [missing, setMissing] = useState<string[]>([]);
 
   useEffect(() => {
-    post<{ MdmsRes?: { tenant?: { tenants?: Tenant[] } } }>(
-      '/egov-mdms-service/v1/_search',
-      { MdmsCriteria: { tenantId: stateTenant, moduleDetails: [{ moduleName: 'tenant', masterDetails: [{ name: 'tenants' }] }] } },
-      { anonymous: true },
-    )
-      .then((body) => setTenants(body.MdmsRes?.tenant?.tenants ?? []))
+    stateTenants(stateTenant)
+      .then((codes) => setTenants(codes.map((code) => ({ code }))))
       .catch(() => setTenants([]));
   }, [stateTenant]);
 
@@ -426,7 +369,7 @@ function EmployeeLogin() {
           <select {...props} name="tenantId" value={form.tenantId} onChange={(e) => setForm({ ...form, tenantId: e.target.value })}>
             {(tenants.length > 0 ? tenants : [{ code: stateTenant }]).map((tenant) => (
               <option key={tenant.code} value={tenant.code}>
-                {t(`TENANT_TENANTS_${tenant.code.toUpperCase().replaceAll('.', '_')}`)}
+                {t(tenantLabel(tenant.code))}
               </option>
             ))}
           </select>
@@ -436,5 +379,29 @@ function EmployeeLogin() {
         {t('CORE_SIGN_IN')}
       </button>
     </form>
+  );
+}
+
+type FieldProps = { value: string; onChange(value: string): void; error?: string | undefined; hint?: string | undefined };
+
+/** A 10-digit mobile number, as the sign-in and registration forms ask for it. */
+function MobileField({ value, onChange, error }: FieldProps) {
+  const { t } = useI18n();
+  return (
+    <Field label={t('CORE_MOBILE_NUMBER')} errors={error ? [error] : []} hint={t('CORE_MOBILE_HINT')}>
+      {(props) => (
+        <input {...props} name="mobileNumber" type="tel" inputMode="numeric" autoComplete="tel-national" maxLength={10} value={value} onChange={(e) => onChange(e.target.value.trim())} />
+      )}
+    </Field>
+  );
+}
+
+/** The one-time code from the SMS. */
+function OtpField({ value, onChange, error, hint }: FieldProps) {
+  const { t } = useI18n();
+  return (
+    <Field label={t('CORE_OTP')} errors={error ? [error] : []} {...(hint ? { hint } : {})}>
+      {(props) => <input {...props} name="otp" inputMode="numeric" autoComplete="one-time-code" maxLength={8} value={value} onChange={(e) => onChange(e.target.value.trim())} />}
+    </Field>
   );
 }

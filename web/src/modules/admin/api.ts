@@ -1,6 +1,7 @@
 // The calls of the admin console: MDMS v2, localization, users and workflow definitions, with
 // DIGIT's bodies (see src/common/{mdms,localization,user,workflow}).
 import { post } from '../../shell/api';
+import { stateTenants } from '../../shell/places';
 
 export type AuditDetails = { createdBy?: string | null; lastModifiedBy?: string | null; createdTime?: number; lastModifiedTime?: number };
 export type JsonSchema = Record<string, unknown> & { properties?: Record<string, Record<string, unknown>>; required?: string[]; 'x-unique'?: string[] };
@@ -82,11 +83,9 @@ export async function roleCodes(tenantId: string): Promise<string[]> {
 }
 
 export type Tenant = { code: string };
+/** The state and its cities. */
 export async function tenants(stateTenant: string): Promise<Tenant[]> {
-  const body = await post<{ MdmsRes?: { tenant?: { tenants?: Tenant[] } } }>('/egov-mdms-service/v1/_search', {
-    MdmsCriteria: { tenantId: stateTenant, moduleDetails: [{ moduleName: 'tenant', masterDetails: [{ name: 'tenants' }] }] },
-  });
-  return body.MdmsRes?.tenant?.tenants ?? [];
+  return (await stateTenants(stateTenant)).map((code) => ({ code }));
 }
 
 export type WorkflowAction = { uuid?: string; action: string; nextState: string; roles: string[] };

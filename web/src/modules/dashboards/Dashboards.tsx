@@ -3,7 +3,9 @@ import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { serviceDefCode, useI18n } from '../../shell/i18n';
 import { useSession } from '../../shell/session';
 import { ErrorNotice, Field, Loading, Page, useDraft } from '../../shell/ui';
-import { cities, cityCode, complaintTypes, localities, localityCode, statusCode, summary, type Summary } from './api';
+import { cityTenants, localities, localityLabel, tenantLabel } from '../../shell/places';
+import { statusCode } from '../complaints/api';
+import { complaintTypes, summary, type Summary } from './api';
 import { ChartCanvas } from './Chart';
 import { DASHBOARD_ROLES } from './roles';
 import './dashboards.css';
@@ -112,7 +114,7 @@ export function Dashboards() {
   // The cities the person's dashboard roles cover.
   useEffect(() => {
     const grants = (user?.roles ?? []).filter((r) => (DASHBOARD_ROLES as readonly string[]).includes(r.code)).map((r) => r.tenantId);
-    cities(stateTenant)
+    cityTenants(stateTenant)
       .then((all) => setCityList(all.filter((c) => grants.some((g) => c === g || c.startsWith(`${g}.`)))))
       .catch(setError);
     complaintTypes(stateTenant).then(setTypes).catch(setError);
@@ -158,8 +160,8 @@ export function Dashboards() {
     return text === serviceDefCode(code) ? code : text;
   };
   const placeName = (code: string) => {
-    const text = t(localityCode(tenantId, code));
-    return text === localityCode(tenantId, code) ? code : text;
+    const text = t(localityLabel(tenantId, code));
+    return text === localityLabel(tenantId, code) ? code : text;
   };
   const statusName = (code: string) => t(statusCode(code));
   const hours = (value: number | null | undefined) =>
@@ -251,7 +253,7 @@ export function Dashboards() {
             <select {...props} value={tenantId} onChange={(e) => set({ tenantId: e.target.value, locality: '' })}>
               {(cityList ?? []).map((c) => (
                 <option key={c} value={c}>
-                  {t(cityCode(c)) === cityCode(c) ? c : t(cityCode(c))}
+                  {t(tenantLabel(c)) === tenantLabel(c) ? c : t(tenantLabel(c))}
                 </option>
               ))}
             </select>

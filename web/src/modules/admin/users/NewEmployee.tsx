@@ -6,7 +6,7 @@ import { useSession } from '../../../shell/session';
 import { ErrorNotice, Field, Page, useDraft } from '../../../shell/ui';
 import { createEmployee, roleCodes, tenants, type Tenant } from '../api';
 import { RoleChoices } from './RoleChoices';
-import { tenantLabelCode } from './Users';
+import { tenantLabel } from '../../../shell/places';
 import '../admin.css';
 
 const MOBILE = /^[6-9][0-9]{9}$/;
@@ -107,7 +107,7 @@ export function NewEmployee() {
             <select {...p} name="tenantId" value={form.tenantId} onChange={set('tenantId')}>
               {cities.map((c) => (
                 <option key={c.code} value={c.code}>
-                  {t(tenantLabelCode(c.code))}
+                  {t(tenantLabel(c.code))}
                 </option>
               ))}
             </select>

@@ -6,7 +6,7 @@ import { useSession } from '../../../shell/session';
 import { ErrorNotice, Loading, Page } from '../../../shell/ui';
 import { roleCodes, searchUsers, updateUserRoles, type Role, type User } from '../api';
 import { RoleChoices } from './RoleChoices';
-import { tenantLabelCode } from './Users';
+import { tenantLabel } from '../../../shell/places';
 import '../admin.css';
 
 /** One user's details and roles; an official changes the roles here. */
@@ -88,7 +88,7 @@ export function UserDetail() {
             <dt>{t('ADMIN_USER_TYPE')}</dt>
             <dd>{t(`ADMIN_USER_TYPE_${user.type}`)}</dd>
             <dt>{t('CORE_CITY')}</dt>
-            <dd>{t(tenantLabelCode(user.tenantId))}</dd>
+            <dd>{t(tenantLabel(user.tenantId))}</dd>
           </dl>
           <h2>{t('ADMIN_USER_ROLES')}</h2>
           {saved && (

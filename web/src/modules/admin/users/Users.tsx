@@ -3,11 +3,11 @@ import { Link } from 'wouter';
 import { useI18n } from '../../../shell/i18n';
 import { useSession } from '../../../shell/session';
 import { ErrorNotice, Field, Page, useDraft } from '../../../shell/ui';
+import { tenantLabel } from '../../../shell/places';
 import { roleCodes, searchUsers, tenants, type Tenant, type User } from '../api';
 import { useRoleLabel } from './RoleChoices';
 import '../admin.css';
 
-export const tenantLabelCode = (code: string) => `TENANT_TENANTS_${code.toUpperCase().replaceAll('.', '_')}`;
 
 /** Finds users by user name, name, mobile number, city, type or role. */
 export function Users() {
@@ -56,7 +56,7 @@ export function Users() {
                 <option value="">{t('ADMIN_ANY')}</option>
                 {cities.map((c) => (
                   <option key={c.code} value={c.code}>
-                    {t(tenantLabelCode(c.code))}
+                    {t(tenantLabel(c.code))}
                   </option>
                 ))}
               </select>
@@ -110,7 +110,7 @@ export function Users() {
                       <Link href={`/admin/users/${encodeURIComponent(u.uuid)}`}>{u.userName}</Link>
                     </td>
                     <td>{u.name}</td>
-                    <td>{t(tenantLabelCode(u.tenantId))}</td>
+                    <td>{t(tenantLabel(u.tenantId))}</td>
                     <td>{[...new Set(u.roles.map((r) => roleLabel(r.code)))].join(', ')}</td>
                   </tr>
                 ))}

@@ -5,7 +5,20 @@ import type { EdgeLabel, NodeLabel } from '@dagrejs/dagre';
 export type DiagramNode = { id: string; label: string; kind: 'start' | 'end' | 'state' };
 export type DiagramEdge = { from: string; to: string; label: string; key: string };
 
-const CHAR = 7.2;
+const CHAR = 7.6;
+
+type Point = { x: number; y: number };
+
+/** Where the line from a node's centre towards `toward` leaves its drawn box. */
+function onBox(node: { x?: number; y?: number; box: number; height: number }, toward: Point): Point {
+  const cx = node.x ?? 0;
+  const cy = node.y ?? 0;
+  const dx = toward.x - cx;
+  const dy = toward.y - cy;
+  if (dx === 0 && dy === 0) return { x: cx, y: cy };
+  const scale = Math.min(dx === 0 ? Infinity : node.box / 2 / Math.abs(dx), dy === 0 ? Infinity : node.height / 2 / Math.abs(dy));
+  return { x: cx + dx * scale, y: cy + dy * scale };
+}
 const FONT_NODE = 13;
 
 /**
@@ -24,7 +37,7 @@ export function Diagram({ nodes, edges, title, description }: { nodes: DiagramNo
     for (const node of nodes) {
       const box = Math.max(90, node.label.length * (FONT_NODE * 0.6) + 28);
       const own = loops.get(node.id) ?? [];
-      const room = own.length > 0 ? 36 + Math.max(...own.map((l) => l.length)) * CHAR : 0;
+      const room = own.length > 0 ? 44 + Math.max(...own.map((l) => l.length)) * CHAR : 0;
       graph.setNode(node.id, { text: node.label, kind: node.kind, box, loops: own, width: box + 2 * room, height: 40 + Math.max(0, own.length - 1) * 14 });
     }
     for (const edge of edges) if (edge.from !== edge.to) graph.setEdge(edge.from, edge.to, { text: edge.label, width: edge.label.length * CHAR + 8, height: 16, labelpos: 'c' }, edge.key);
@@ -34,7 +47,16 @@ export function Diagram({ nodes, edges, title, description }: { nodes: DiagramNo
       width: Math.ceil(size.width ?? 300),
       height: Math.ceil(size.height ?? 200),
       nodes: graph.nodes().map((n) => ({ id: n, ...graph.node(n) })),
-      edges: graph.edges().map((e) => ({ key: `${e.v}>${e.w}>${e.name ?? ''}`, ...graph.edge(e) })),
+      edges: graph.edges().map((e) => {
+        const edge = graph.edge(e);
+        const points = [...(edge.points ?? [])];
+        // dagre ends edges on the node's reserved area (box and loop room); end them on the box itself.
+        if (points.length >= 2) {
+          points[0] = onBox(graph.node(e.v), points[1]!);
+          points[points.length - 1] = onBox(graph.node(e.w), points[points.length - 2]!);
+        }
+        return { key: `${e.v}>${e.w}>${e.name ?? ''}`, ...edge, points };
+      }),
     };
   }, [nodes, edges]);
 

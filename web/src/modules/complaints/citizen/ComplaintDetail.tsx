@@ -5,7 +5,8 @@ import { serviceDefCode, useI18n } from '../../../shell/i18n';
 import { useSession } from '../../../shell/session';
 import { ErrorNotice, Field, formatDate, Loading, Page, useDraft } from '../../../shell/ui';
 import { complaintHistory, searchComplaints, statusCode, updateComplaint, type Complaint, type ProcessInstance } from '../api';
-import { localityCode, myComplaints } from './places';
+import { localityLabel } from '../../../shell/places';
+import { myComplaints } from './places';
 import './citizen.css';
 
 // What a citizen may do from each status, as seed/workflow/PGR.json says; used when the history
@@ -106,7 +107,7 @@ export function ComplaintDetail() {
           </div>
           <div>
             <dt>{t('CZ_LOCALITY')}</dt>
-            <dd>{complaint.address.locality ? t(localityCode(complaint.tenantId, complaint.address.locality.code)) : ''}</dd>
+            <dd>{complaint.address.locality ? t(localityLabel(complaint.tenantId, complaint.address.locality.code)) : ''}</dd>
           </div>
           <div>
             <dt>{t('CS_COMMON_COMPLAINT_DATE')}</dt>

@@ -5,7 +5,8 @@ import { serviceDefCode, useI18n } from '../../../shell/i18n';
 import { useSession } from '../../../shell/session';
 import { ErrorNotice, Field, Loading, Page, useDraft } from '../../../shell/ui';
 import { fileComplaint, serviceDefs, type ServiceDef } from '../api';
-import { cities, cityCode, localityCode, type City } from './places';
+import { localityLabel, tenantLabel } from '../../../shell/places';
+import { cities, type City } from './places';
 import './citizen.css';
 
 /** What the file store accepts for complaint photos; checked here so a wrong file never travels. */
@@ -210,7 +211,7 @@ export function FileComplaint() {
                 <option value="">{t('CZ_CHOOSE')}</option>
                 {places.map((c) => (
                   <option key={c.code} value={c.code}>
-                    {t(cityCode(c.code))}
+                    {t(tenantLabel(c.code))}
                   </option>
                 ))}
               </select>
@@ -227,7 +228,7 @@ export function FileComplaint() {
               >
                 <option value="">{t('CZ_CHOOSE')}</option>
                 {(city?.localities ?? [])
-                  .map((l) => ({ code: l.code, label: t(localityCode(city!.code, l.code)) }))
+                  .map((l) => ({ code: l.code, label: t(localityLabel(city!.code, l.code)) }))
                   .sort((a, b) => a.label.localeCompare(b.label))
                   .map((l) => (
                     <option key={l.code} value={l.code}>

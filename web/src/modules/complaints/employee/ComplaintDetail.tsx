@@ -6,7 +6,8 @@ import { useSession } from '../../../shell/session';
 import { ErrorNotice, Field, Loading, Page, formatDate, useDraft } from '../../../shell/ui';
 import { complaintHistory, searchComplaints, serviceDefs, statusCode, updateComplaint, type Complaint } from '../api';
 import { Sla } from './Inbox';
-import { employees, localityLabel, type Employee, type Process } from './api';
+import { localityLabel } from '../../../shell/places';
+import { employees, type Employee, type Process } from './api';
 import './workbench.css';
 
 const HOUR = 3_600_000;

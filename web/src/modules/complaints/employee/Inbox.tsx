@@ -4,7 +4,8 @@ import { serviceDefCode, useI18n } from '../../../shell/i18n';
 import { useSession } from '../../../shell/session';
 import { ErrorNotice, Field, Loading, Page, useDraft } from '../../../shell/ui';
 import { serviceDefs, statusCode, type ServiceDef } from '../api';
-import { INBOX_STATUSES, PAGE_SIZE, localities, localityLabel, searchInbox, slaText, type InboxAnswer, type InboxFilters } from './api';
+import { localities, localityLabel } from '../../../shell/places';
+import { INBOX_STATUSES, PAGE_SIZE, searchInbox, slaText, type InboxAnswer, type InboxFilters } from './api';
 import './workbench.css';
 
 /** The time left on a complaint, in words; overdue ones say so in text as well as in colour. */

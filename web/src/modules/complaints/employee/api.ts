@@ -31,22 +31,6 @@ export async function employees(tenantId: string, roles: readonly string[]): Pro
   return body.Employees;
 }
 
-type Node = { code: string; boundaryType?: string; children?: Node[] };
-const localitiesIn = (nodes: readonly Node[]): string[] => nodes.flatMap((n) => [...(n.boundaryType === 'Locality' ? [n.code] : []), ...localitiesIn(n.children ?? [])]);
-
-/** Locality codes of a city (none when it has no ADMIN hierarchy). */
-export async function localities(tenantId: string): Promise<string[]> {
-  const body = await post<{ TenantBoundary: { boundary: Node[] }[] }>(
-    '/boundary-service/boundary-relationships/_search',
-    {},
-    { query: { tenantId, hierarchyType: 'ADMIN', boundaryType: 'Locality' }, anonymous: true },
-  );
-  return localitiesIn(body.TenantBoundary.flatMap((b) => b.boundary));
-}
-
-/** DIGIT's localization code of a locality (`PB_AMRITSAR_ADMIN_SUN04`). */
-export const localityLabel = (tenantId: string, code: string) => `${tenantId.toUpperCase().replaceAll('.', '_')}_ADMIN_${code.toUpperCase()}`;
-
 /** The states an employee's inbox can hold, in workflow order (filter choices). */
 export const INBOX_STATUSES = ['PENDINGFORASSIGNMENT', 'PENDINGFORREASSIGNMENT', 'PENDINGATLME', 'RESOLVED', 'REJECTED'] as const;
 
