@@ -64,6 +64,8 @@ beforeAll(async () => {
       { code: KEY, module: MODULE, locale: 'en_IN', message: 'Your complaint {id} about {complaint_type} is assigned. Track: {download_link}' },
       { code: KEY, module: MODULE, locale: 'hi_IN', message: 'आपकी शिकायत {id} ({complaint_type}) सौंपी गई। देखें: {download_link}' },
       { code: `${KEY}_SUBJECT`, module: MODULE, locale: 'en_IN', message: 'Complaint {id} assigned' },
+      // A label with a Hindi text only: English recipients get the fallback in `params`.
+      { code: 'PLINTH_TEST_TYPE_LAMP', module: MODULE, locale: 'hi_IN', message: 'बत्ती बंद' },
     ],
     { uuid: null },
   );
@@ -165,6 +167,24 @@ describe('notifications', () => {
     await deliverAll();
     expect(sms().sent()).toHaveLength(0);
     expect((await search({ tenantId: 'pb.amritsar', referenceId: 'REF-RB' })).body['totalCount']).toBe(0);
+  });
+
+  it('fills label parameters in the language of each recipient, falling back to the given value', async () => {
+    sms().clear();
+    const labelled = request({
+      recipients: [{ mobileNumber: '9800000002', locale: 'hi_IN' }, { mobileNumber: '9800000003', locale: 'en_IN' }],
+      channels: ['SMS'],
+      labels: { complaint_type: 'PLINTH_TEST_TYPE_LAMP' },
+      idempotencyKey: 'k-labels',
+      referenceId: 'REF-LABELS',
+      links: {},
+    });
+    await platform.database.transaction((tx) => platform.notification.notify(tx, labelled));
+    await deliverAll();
+    const byNumber = Object.fromEntries(sms().sent().map((m) => [m.mobileNumber, m.message]));
+    expect(byNumber['9800000002']).toBe('आपकी शिकायत PG-PGR-2026-01-01-000001 (बत्ती बंद) सौंपी गई। देखें: {download_link}');
+    expect(byNumber['9800000003']).toBe('Your complaint PG-PGR-2026-01-01-000001 about Streetlight not working is assigned. Track: {download_link}');
+    await expect(platform.database.transaction((tx) => platform.notification.notify(tx, request({ labels: { complaint_type: '' } })))).rejects.toThrow(/labels.complaint_type/);
   });
 
   it('refuses a malformed request before anything is written', async () => {

@@ -22,6 +22,12 @@ export type NotifyRequest = {
   /** Localization module holding the template (e.g. `rainmaker-pgr`); every module when absent. */
   localizationModule?: string;
   params: Record<string, string>;
+  /**
+   * Parameters that are labels: localization codes (e.g. `SERVICEDEFS.STREETLIGHTNOTWORKING`), put
+   * into `params` under the same names in the recipient's language at send time; `params` holds the
+   * fallback used when the code has no message in that language.
+   */
+  labels?: Record<string, string>;
   /** Long URLs, shortened at send time and put into `params` under the same names. */
   links?: Record<string, string>;
   recipients: Recipient[];
@@ -106,6 +112,9 @@ function check(request: NotifyRequest): ErrorDetail[] {
   for (const [name, value] of Object.entries(request.links ?? {})) {
     if (!/^https?:\/\//.test(value)) bad(`links.${name}`, 'must be an http(s) URL');
   }
+  for (const [name, code] of Object.entries(request.labels ?? {})) {
+    if (typeof code !== 'string' || code.trim() === '' || code.length > MAX.key) bad(`labels.${name}`, `must be a localization code of 1-${MAX.key} characters`);
+  }
   return errors;
 }
 
@@ -138,6 +147,7 @@ export function createNotificationService(deps: NotificationServiceDeps) {
           templateKey: request.templateKey,
           ...(request.localizationModule === undefined ? {} : { localizationModule: request.localizationModule }),
           params: request.params,
+          ...(request.labels === undefined ? {} : { labels: request.labels }),
           ...(request.links === undefined ? {} : { links: request.links }),
           module: request.module,
           referenceId: request.referenceId,
@@ -189,6 +199,10 @@ export function createNotificationService(deps: NotificationServiceDeps) {
       throw new Error(`notification template ${data.templateKey} not found for ${locale} on ${data.tenantId}`);
     }
     const params = { ...data.params };
+    for (const [name, code] of Object.entries(data.labels ?? {})) {
+      const label = await template(data.tenantId, locale, code, data.localizationModule);
+      if (label !== undefined) params[name] = label;
+    }
     for (const [name, url] of Object.entries(data.links ?? {})) params[name] = await shortUrl.shorten(url, { tenantId: data.tenantId });
     const body = render(text, params);
     const subjectTemplate = channel === 'EMAIL' ? await template(data.tenantId, locale, `${data.templateKey}_SUBJECT`, data.localizationModule) : undefined;

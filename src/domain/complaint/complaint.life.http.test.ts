@@ -164,7 +164,7 @@ async function followLinks(text: string, id: string): Promise<string> {
   for (const [, short] of text.matchAll(LINK)) {
     const response = await platform.app.inject({ method: 'GET', url: `/eus/${short}` });
     expect(response.statusCode).toBe(302);
-    expect(response.headers['location']).toBe(`http://localhost:8080/digit-ui/citizen/pgr/complaints/${id}`);
+    expect(response.headers['location']).toBe(`http://localhost:8080/citizen/complaints/${id}?tenantId=pb.amritsar`);
   }
   return text.replace(LINK, 'LINK');
 }
@@ -198,7 +198,8 @@ describe('the life of a complaint, as its Hindi-speaking citizen hears of it', (
       headers: citizen.auth,
     });
     expect(meta.json()).toMatchObject({ owner: { module: 'PGR', referenceId: id } });
-    const type = String((filed['additionalDetail'] as Json)['serviceName']);
+    // The complaint type's Hindi label (localization SERVICEDEFS.STREETLIGHTNOTWORKING), not its MDMS name.
+    const type = 'स्ट्रीट लाइट काम नहीं कर रही';
     expect(type).not.toBe('');
     const date = complaintDate(Number((filed['auditDetails'] as Json)['createdTime']));
 

@@ -95,7 +95,8 @@ describe('complaint notifications', () => {
     sms().clear();
     const svc = await file(hindi.auth);
     const id = String(svc['serviceRequestId']);
-    const type = String((svc['additionalDetail'] as Json)['serviceName']);
+    // The complaint type's Hindi label, not its English MDMS name.
+    const type = 'स्ट्रीट लाइट काम नहीं कर रही';
     const date = complaintDate(Number((svc['auditDetails'] as Json)['createdTime']));
     expect(await smsFor(id, '9744444444')).toEqual([`${type} के बारे में आपकी शिकायत ${date} को संख्या ${id} के साथ दर्ज की गई है। इसकी स्थिति LINK पर देखें।`]);
 

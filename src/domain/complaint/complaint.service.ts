@@ -115,7 +115,10 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
       templateKey,
       localizationModule: LOCALIZATION_MODULE,
       params: { id: row.service_request_id, complaint_type: typeof serviceName === 'string' && serviceName ? serviceName : row.service_code, date: complaintDate(row.created_time), ...extra },
-      links: { download_link: `${publicUrl}/digit-ui/citizen/pgr/complaints/${encodeURIComponent(row.service_request_id)}` },
+      // The type's label in the citizen's language (DIGIT's SERVICEDEFS code); the MDMS name when it has none.
+      labels: { complaint_type: `SERVICEDEFS.${row.service_code.toUpperCase()}` },
+      // The complaint's page in the citizen portal (web/), served by this deployment.
+      links: { download_link: `${publicUrl}/citizen/complaints/${encodeURIComponent(row.service_request_id)}?tenantId=${encodeURIComponent(row.tenant_id)}` },
       recipients: [{ userUuid: row.account_id, ...(row.citizen_mobile ? { mobileNumber: row.citizen_mobile } : {}), ...(emailId ? { emailId } : {}) }],
       channels,
       module: NOTIFICATION_MODULE,
