@@ -47,7 +47,11 @@ export async function servePlatform(options: PlatformOptions & { config?: Partia
       if (!code) throw new Error(`no OTP was sent to ${mobileNumber}`);
       return code;
     },
-    close: () => platform.drop(),
+    async close() {
+      // Sockets the test's own fetches left open (a body not read) would hold app.close() forever.
+      platform.app.server.closeAllConnections();
+      await platform.drop();
+    },
   };
 }
 
