@@ -215,7 +215,7 @@ describe('the check above can fail (the mechanism it relies on is real)', () => 
     const app = await createHttpApp({ config, metrics: createMetrics({ defaultMetrics: false }), version: 'test' });
     installAuth(app, {
       authenticator: { authenticate: async (token) => (token === 'good-token' ? user : undefined) },
-      authorizer: { isAuthorized: async () => true },
+      authorizer: { isAuthorized: async () => true, scopeFor: async () => ['pb'] },
     });
     const ok = async () => ({ ok: true });
     app.post('/meta/forgot-the-flag', ok);

@@ -1,6 +1,8 @@
 import type { FastifyRequest } from 'fastify';
-import { DomainError } from './errors.js';
+import { DomainError, invalid } from './errors.js';
 import type { HttpApp } from './http.js';
+import { namedTenants } from './named.js';
+import { inScope, scopeFor, type Scope } from './scope.js';
 
 export type UserType = 'CITIZEN' | 'EMPLOYEE' | 'SYSTEM' | 'BUSINESS';
 
@@ -22,13 +24,23 @@ export type UserInfo = {
 /** Resolves an access token to its user; `undefined` for anything not currently valid. */
 export type Authenticator = { authenticate(token: string): Promise<UserInfo | undefined> };
 
-/** DIGIT's access-control decision: may these roles call `uri` on these tenants? */
-export type Authorizer = { isAuthorized(roles: readonly RoleGrant[], uri: string, tenantIds: readonly string[]): Promise<boolean> };
+/** DIGIT's access-control decision, from the role-action mapping of each grant's state. */
+export type Authorizer = {
+  /** The tenant roots of the grants whose role may call `uri` (each covers its sub-tenants). */
+  scopeFor(roles: readonly RoleGrant[], uri: string): Promise<readonly string[]>;
+  /** May these roles call `uri` on every one of these tenants? Equal to: every tenant inside `scopeFor`. */
+  isAuthorized(roles: readonly RoleGrant[], uri: string, tenantIds: readonly string[]): Promise<boolean>;
+};
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The authenticated caller, or null on open routes and anonymous calls. */
     userInfo: UserInfo | null;
+    /**
+     * What the caller may reach for the matched action, computed after validation (see installAuth):
+     * stores take it. Empty (no tenants, not system) on open routes and for anonymous callers.
+     */
+    scope: Scope;
   }
   interface FastifyContextConfig {
     /**
@@ -36,6 +48,14 @@ declare module 'fastify' {
      * authenticated and authorized as on any other route.
      */
     anonymous?: boolean;
+    /**
+     * `'none'`: the route takes no tenant (own profile, key management, a multipart body the kernel
+     * cannot read and the handler checks against `request.scope`), so naming none is no 400. Any
+     * tenant the request does name must still be in scope. Reviewed in test/authz.matrix.test.ts.
+     */
+    tenant?: 'none';
+    /** Body paths holding documents, not request fields (a JSON Schema): tenant keys inside are not read. */
+    tenantOpaque?: readonly string[];
   }
 }
 
@@ -59,34 +79,6 @@ function requestInfoOf(request: FastifyRequest): Record<string, unknown> | undef
   return info && typeof info === 'object' && !Array.isArray(info) ? (info as Record<string, unknown>) : undefined;
 }
 
-/**
- * The tenants a request touches: every `tenantId` in the body outside RequestInfo, and the
- * `tenantId` query parameter (comma-separated), else the user's own. DIGIT's gateway reads the
- * query only when the body names none; services that search by the query's tenant would then be
- * authorised against the body's, so Plinth takes both.
- */
-export function tenantIdsOf(request: FastifyRequest, user: UserInfo | null): string[] {
-  const found = new Set<string>();
-  const walk = (value: unknown, depth: number) => {
-    if (depth > 32 || value === null || typeof value !== 'object') return;
-    if (Array.isArray(value)) {
-      for (const item of value) walk(item, depth + 1);
-      return;
-    }
-    for (const [key, child] of Object.entries(value)) {
-      if (depth === 0 && key === 'RequestInfo') continue;
-      if (key === 'tenantId' && typeof child === 'string' && child !== '') found.add(child);
-      else walk(child, depth + 1);
-    }
-  };
-  walk(request.body, 0);
-  const query = (request.query as Record<string, unknown> | undefined)?.['tenantId'];
-  const queried = Array.isArray(query) ? query : [query];
-  for (const value of queried) if (typeof value === 'string') for (const t of value.split(',')) if (t.trim()) found.add(t.trim());
-  if (found.size === 0 && user) found.add(user.tenantId);
-  return [...found];
-}
-
 const unauthenticated = () =>
   new DomainError('unauthenticated', { code: 'CustomException', message: 'Authentication required: send a valid access token' });
 const forbidden = () => new DomainError('forbidden', { code: 'CustomException', message: 'Not authorized to access this resource' });
@@ -101,15 +93,26 @@ export type AuthOptions = {
   trustRequestUserInfo?: (request: FastifyRequest, claimed: Record<string, unknown>) => Promise<UserInfo | undefined>;
 };
 
+const missingTenant = () => invalid('INVALID_TENANT_ID', 'tenantId is required');
+
+/** Anonymous callers of mixed-mode routes, and open routes: no tenants, not the system. */
+const NOBODY: Scope = scopeFor(null, []);
+
 /**
- * Authenticates and authorizes every route before its handler, as DIGIT's gateway does:
- * open routes pass; otherwise no valid token is 401, and roles that do not allow the route's
- * path on the tenants the request touches are 403. The user lands in `request.userInfo` and in
- * `RequestInfo.userInfo`; the token is removed from the body.
+ * Authenticates and authorizes every route before its handler, as DIGIT's gateway does, but on the
+ * request as the handler will read it. Before validation: open routes pass; otherwise no valid
+ * token is 401. After validation (Ajv has coerced `["pb.amritsar"]` to `"pb.amritsar"` by then):
+ * every tenant the request names, in any shape (see namedTenants), must lie inside the caller's
+ * scope for the route's action, else 403; a route that takes a tenant and names none is a 400,
+ * never a fallback to the caller's home. The scope lands in `request.scope` for the stores, the
+ * user in `request.userInfo` and in `RequestInfo.userInfo`; the token is removed from the body.
  */
 export function installAuth(app: HttpApp, options: AuthOptions): void {
   app.decorateRequest('userInfo', null);
+  // Fastify refuses object defaults (they would be shared); every request gets NOBODY first.
+  app.decorateRequest('scope', null as unknown as Scope);
   app.addHook('preValidation', async (request) => {
+    request.scope = NOBODY;
     // Unknown paths answer 404 to everyone; there is nothing to protect.
     if (request.is404) return;
     const config = request.routeOptions.config;
@@ -132,14 +135,25 @@ export function installAuth(app: HttpApp, options: AuthOptions): void {
       user = await options.authenticator.authenticate(token);
       if (!user) throw unauthenticated();
     }
-    if (!user) {
-      if (!config.anonymous) throw unauthenticated();
-      return;
-    }
-    const uri = request.url.split('?')[0] ?? request.url;
-    const tenantIds = tenantIdsOf(request, user);
-    if (!(await options.authorizer.isAuthorized(user.roles, uri, tenantIds))) throw forbidden();
+    if (!user && !config.anonymous) throw unauthenticated();
+    // Types are judged as sent: Ajv would coerce a number or a boolean to a string tenant.
+    namedTenants(request.body, request.query, config.tenantOpaque);
+    if (!user) return;
     request.userInfo = user;
     if (info) info['userInfo'] = user;
+  });
+  app.addHook('preHandler', async (request) => {
+    if (request.is404) return;
+    const config = request.routeOptions.config;
+    if (config.open) return;
+    const tenants = namedTenants(request.body, request.query, config.tenantOpaque);
+    if (tenants.length === 0 && config.tenant !== 'none') throw missingTenant();
+    const user = request.userInfo;
+    // Only mixed-mode routes get here without a user (preValidation refused the rest).
+    if (!user) return;
+    const uri = request.url.split('?')[0] ?? request.url;
+    const scope = scopeFor(user, await options.authorizer.scopeFor(user.roles, uri));
+    if (scope.tenants.length === 0 || !tenants.every((tenant) => inScope(scope, tenant))) throw forbidden();
+    request.scope = scope;
   });
 }

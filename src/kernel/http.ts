@@ -167,7 +167,17 @@ function normaliseTopLevelKeys(request: FastifyRequest): void {
 }
 
 /** A registered route, as the coverage and fuzz tests walk them. */
-export type RouteEntry = { method: string; url: string; open: boolean; anonymous: boolean; hasBody: boolean };
+export type RouteEntry = {
+  method: string;
+  url: string;
+  open: boolean;
+  anonymous: boolean;
+  hasBody: boolean;
+  /** `config.tenant`: 'none' when the route takes no tenant (see installAuth). */
+  tenant: 'none' | undefined;
+  /** The route's request schemas, for tests that build valid requests from them. */
+  schema: { body?: unknown; querystring?: unknown; params?: unknown };
+};
 
 const routeTables = new WeakMap<object, RouteEntry[]>();
 
@@ -282,6 +292,8 @@ export async function createHttpApp({ config, metrics, version }: HttpAppOptions
         open: route.config?.open === true,
         anonymous: route.config?.anonymous === true,
         hasBody: Boolean(route.schema?.body),
+        tenant: route.config?.tenant,
+        schema: { body: route.schema?.body, querystring: route.schema?.querystring, params: route.schema?.params },
       });
     }
   });

@@ -70,6 +70,29 @@ describe('isAuthorized: tenants', () => {
   });
 });
 
+describe('scopeFor: the tenants the caller may reach for an action', () => {
+  it('keeps the grants whose role the state maps to the URI, each on its own tenant', async () => {
+    const roles = [role('EMPLOYEE', 'pb.amritsar'), role('GA', 'pb.jalandhar'), role('GRO', 'pb.mohali'), role('SUPERUSER', 'hp')];
+    expect([...(await access.scopeFor(roles, MENU))].sort()).toEqual(['pb.amritsar', 'pb.mohali']);
+    expect(await access.scopeFor([role('EMPLOYEE', 'pb')], `${MENU}?tenantId=pb`)).toEqual(['pb']);
+    expect(await access.scopeFor([role('EMPLOYEE', 'pb')], MDMS_CREATE)).toEqual([]);
+    expect(await access.scopeFor([role('MDMS_ADMIN', 'pb.amritsar')], MDMS_CREATE)).toEqual(['pb.amritsar']);
+    expect(await access.scopeFor([], MENU)).toEqual([]);
+  });
+
+  it('agrees with isAuthorized: authorized exactly when every tenant lies inside the scope', async () => {
+    const roleSets = [[role('EMPLOYEE', 'pb.amritsar')], [role('EMPLOYEE', 'pb')], [role('GA', 'pb'), role('GRO', 'pb.jalandhar')], [role('SUPERUSER', 'hp')]];
+    const tenantSets = [['pb'], ['pb.amritsar'], ['pb.jalandhar'], ['pb.amritsar', 'pb.jalandhar'], ['hp.shimla'], ['pbx.city']];
+    for (const roles of roleSets) {
+      const scope = await access.scopeFor(roles, MENU);
+      for (const tenants of tenantSets) {
+        const inside = tenants.every((t) => scope.some((root) => t === root || t.startsWith(`${root}.`)));
+        expect(await allowed(roles, MENU, tenants), `${JSON.stringify(roles)} on ${tenants.join(',')}`).toBe(inside);
+      }
+    }
+  });
+});
+
 describe('isAuthorized: URIs', () => {
   it('matches a templated action URL on one path segment, codes with dots and dashes included', async () => {
     const admin = [role('MDMS_ADMIN', 'pb')];

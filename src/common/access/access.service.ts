@@ -1,4 +1,4 @@
-import type { Authorizer, RoleGrant } from '../../kernel/auth.js';
+import type { Authorizer } from '../../kernel/auth.js';
 import { createReadCache } from '../../kernel/cache.js';
 import type { ChangeFeed } from '../../kernel/changes.js';
 import { DomainError, invalid } from '../../kernel/errors.js';
@@ -165,19 +165,29 @@ export function createAccessService({ mdms, changes }: AccessServiceDeps) {
     return compiled.peek(stateTenant) ?? compiled.get(stateTenant, () => load(stateTenant));
   }
 
-  const isAuthorized: Authorizer['isAuthorized'] = async (roles: readonly RoleGrant[], uri: string, tenantIds: readonly string[]) => {
-    if (tenantIds.length === 0 || roles.length === 0) return false;
+  /**
+   * The tenants where one of `roles` allows `uri`: each grant counts on its own tenant (and every
+   * tenant below it) when its state's role-action mapping gives its role the URI. Runs per request,
+   * from the compiled mappings in memory.
+   */
+  const scopeFor: Authorizer['scopeFor'] = async (roles, uri) => {
     const path = uri.split('?', 1)[0] ?? uri;
-    // Stricter than DIGIT, which lets one covered tenant open the whole request: every tenant
-    // the request touches needs a role of its own, or a city role would reach into other cities.
-    for (const tenantId of new Set(tenantIds)) {
-      const applicable = roles.filter((role) => typeof role.tenantId === 'string' && tenantCovers(role.tenantId, tenantId));
-      if (applicable.length === 0) return false;
-      const mapping = await mappingOf(stateTenantOf(tenantId));
-      const allowed = mapping.rolesFor(path);
-      if (!applicable.some((role) => allowed.has(role.code))) return false;
+    const tenants = new Set<string>();
+    for (const role of roles) {
+      if (typeof role.tenantId !== 'string' || role.tenantId === '' || typeof role.code !== 'string') continue;
+      if (tenants.has(role.tenantId)) continue;
+      const mapping = await mappingOf(stateTenantOf(role.tenantId));
+      if (mapping.rolesFor(path).has(role.code)) tenants.add(role.tenantId);
     }
-    return true;
+    return [...tenants];
+  };
+
+  // Stricter than DIGIT, which lets one covered tenant open the whole request: every tenant
+  // the request touches needs a role of its own, or a city role would reach into other cities.
+  const isAuthorized: Authorizer['isAuthorized'] = async (roles, uri, tenantIds) => {
+    if (tenantIds.length === 0 || roles.length === 0) return false;
+    const scope = await scopeFor(roles, uri);
+    return tenantIds.every((tenantId) => scope.some((root) => tenantCovers(root, tenantId)));
   };
 
   async function rolesAt(tenantId: string): Promise<Role[]> {
@@ -210,6 +220,8 @@ export function createAccessService({ mdms, changes }: AccessServiceDeps) {
   return {
     /** The kernel's Authorizer: may these roles call `uri` on every one of these tenants? */
     isAuthorized,
+    /** The kernel's Authorizer: the tenants these roles may call `uri` on (the caller's Scope). */
+    scopeFor,
 
     /** Actions mapped to any of `roleCodes` at the tenant (MDMS fallback applies), by id; the UI builds its menu from them. */
     async searchActions(criteria: ActionCriteria): Promise<Action[]> {

@@ -75,6 +75,8 @@ export function encryptionRoutes(service: CryptoService, audit: AuditLog) {
     app.post(
       `${BASE}/_decrypt`,
       {
+        // The body is the encrypted structure itself; each ciphertext names its own tenant's key.
+        config: { tenant: 'none' },
         schema: {
           tags,
           summary: 'Decrypt an encrypted structure (every string leaf must be a ciphertext); audited',
@@ -160,6 +162,7 @@ export function encryptionRoutes(service: CryptoService, audit: AuditLog) {
     app.post(
       `${BASE}/_verify`,
       {
+        config: { tenant: 'none' },
         schema: {
           tags,
           summary: 'Verify a signature made by _sign, under any signing key the platform ever had',

@@ -72,7 +72,8 @@ export function filestoreRoutes(service: FilestoreService, authorizer: Authorize
 
       app.post(
         BASE,
-        { schema: { tags, summary: 'Upload files (multipart: file parts, tenantId, module, tag); the type is checked from the bytes', consumes: ['multipart/form-data'] } },
+        // The tenant is a multipart field the kernel cannot read: the handler checks it against the scope.
+        { config: { tenant: 'none' }, schema: { tags, summary: 'Upload files (multipart: file parts, tenantId, module, tag); the type is checked from the bytes', consumes: ['multipart/form-data'] } },
         async (request) => {
           const user = request.userInfo!;
           const { files, fields } = await readUpload(request, service.settings.maxBytes);

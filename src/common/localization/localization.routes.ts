@@ -205,6 +205,7 @@ export function localizationRoutes(service: LocalizationService) {
     app.post(
       '/localization/messages/cache-bust',
       {
+        config: { tenant: 'none' },
         schema: {
           tags,
           summary: 'Drop the cached message lists in every process',

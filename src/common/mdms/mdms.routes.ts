@@ -26,7 +26,8 @@ export function mdmsRoutes(service: MdmsService) {
   return (app: HttpApp) => {
     app.post(
       '/mdms-v2/schema/v1/_create',
-      { schema: { tags, summary: 'Define a master (JSON Schema with x-unique and x-ref-schema)', body: SchemaCreateRequest, response: { 202: SchemaResponse } } },
+      // The definition is a JSON Schema: its `properties.tenantId` describes a field, names no tenant.
+      { config: { tenantOpaque: ['SchemaDefinition.definition'] }, schema: { tags, summary: 'Define a master (JSON Schema with x-unique and x-ref-schema)', body: SchemaCreateRequest, response: { 202: SchemaResponse } } },
       async (request, reply) => {
         const { SchemaDefinition, RequestInfo } = request.body;
         const created = await service.createSchema(SchemaDefinition, actorOf(request));

@@ -30,6 +30,7 @@ export function shortUrlRoutes(service: ShortUrlService) {
       app.post(
         `${base}/shortener`,
         {
+          config: { tenant: 'none' },
           schema: {
             tags,
             summary: 'Shorten an http(s) URL; answers the short URL as text/plain',

@@ -86,7 +86,7 @@ export function userRoutes(service: UserService, otp: OtpService, tokens: TokenS
       return { responseInfo: responseInfo(request.body.RequestInfo, request.id), user: [user] };
     });
 
-    app.post('/user/profile/_update', { schema: { tags, summary: "Update the caller's own profile", body: UserRequest } }, async (request) => {
+    app.post('/user/profile/_update', { config: { tenant: 'none' }, schema: { tags, summary: "Update the caller's own profile", body: UserRequest } }, async (request) => {
       const user = await service.update(request.body.user, request.userInfo, originOf(request), true);
       return { responseInfo: responseInfo(request.body.RequestInfo, request.id), user: [user] };
     });
@@ -128,7 +128,7 @@ export function userRoutes(service: UserService, otp: OtpService, tokens: TokenS
       });
     }
 
-    app.post('/user/password/_update', { schema: { tags, summary: "Change the caller's password", body: PasswordUpdateRequest } }, async (request) => {
+    app.post('/user/password/_update', { config: { tenant: 'none' }, schema: { tags, summary: "Change the caller's password", body: PasswordUpdateRequest } }, async (request) => {
       if (!request.userInfo) throw new DomainError('unauthenticated', { code: 'CustomException', message: 'Log in to change your password' });
       await service.changePassword(request.userInfo, request.body.existingPassword, request.body.newPassword, originOf(request));
       return { responseInfo: responseInfo(request.body.RequestInfo, request.id) };

@@ -137,6 +137,8 @@ export function workflowRoutes(service: WorkflowService, escalation: EscalationS
     app.post(
       `${BASE}/auto/:businessService/_escalate`,
       {
+        // Escalation runs over every tenant's applications of the business service.
+        config: { tenant: 'none' },
         schema: {
           tags,
           summary: 'Escalate overdue applications per MDMS Workflow.AutoEscalation (caller needs AUTO_ESCALATE)',
@@ -154,6 +156,7 @@ export function workflowRoutes(service: WorkflowService, escalation: EscalationS
     app.post(
       `${BASE}/auto/:businessService/_test`,
       {
+        config: { tenant: 'none' },
         schema: { tags, summary: 'Which applications _escalate would move now (changes nothing)', params: BusinessServiceParams, body: RequestInfoBody, response: { 200: Type.Array(Type.String()) } },
       },
       async (request) => (await escalation.dryRun(callerOf(request), request.params.businessService)).map((r) => r.businessId),

@@ -43,6 +43,7 @@ export function trustRoutes(keys: KeyRing, registry: AgencyRegistry, receiver: R
     app.post(
       '/exchange/v1/keys/_rotate',
       {
+        config: { tenant: 'none' },
         schema: {
           tags,
           summary: 'Make a new signing key current; retired keys stay published so what they signed keeps verifying',
@@ -62,7 +63,7 @@ export function trustRoutes(keys: KeyRing, registry: AgencyRegistry, receiver: R
 
     app.post(
       '/exchange/v1/agencies/_create',
-      { schema: { tags, summary: 'Register a trusted agency and its Ed25519 public keys', body: AgencyCreateRequest, response: { 200: AgenciesResponse } } },
+      { config: { tenant: 'none' }, schema: { tags, summary: 'Register a trusted agency and its Ed25519 public keys', body: AgencyCreateRequest, response: { 200: AgenciesResponse } } },
       async (request) => ({
         ResponseInfo: responseInfo(request.body.RequestInfo, request.id),
         Agencies: [await registry.create(request.body.Agency, actorOf(request))],
@@ -72,6 +73,7 @@ export function trustRoutes(keys: KeyRing, registry: AgencyRegistry, receiver: R
     app.post(
       '/exchange/v1/agencies/_update',
       {
+        config: { tenant: 'none' },
         schema: {
           tags,
           summary: "Change a trusted agency's name, keys, jwksUrl or status (fields left out keep their value)",
@@ -87,7 +89,7 @@ export function trustRoutes(keys: KeyRing, registry: AgencyRegistry, receiver: R
 
     app.post(
       '/exchange/v1/agencies/_search',
-      { schema: { tags, summary: 'Trusted agencies, by id and status', body: AgencySearchRequest, response: { 200: AgenciesResponse } } },
+      { config: { tenant: 'none' }, schema: { tags, summary: 'Trusted agencies, by id and status', body: AgencySearchRequest, response: { 200: AgenciesResponse } } },
       async (request) => ({
         ResponseInfo: responseInfo(request.body.RequestInfo, request.id),
         Agencies: await registry.search(request.body.AgencySearchCriteria ?? {}),
@@ -97,6 +99,7 @@ export function trustRoutes(keys: KeyRing, registry: AgencyRegistry, receiver: R
     app.post(
       '/exchange/v1/inbox/_search',
       {
+        config: { tenant: 'none' },
         schema: {
           tags,
           summary: 'Received messages (kind RECEIVED, with the JWS and receipt as evidence) or refusals (kind REFUSED), newest first',
