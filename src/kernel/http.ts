@@ -248,6 +248,8 @@ export async function createHttpApp({ config, metrics, version }: HttpAppOptions
   app.setErrorHandler((error: FastifyError | DomainError, request, reply) => {
     const { status, details } = toErrorResponse(error);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
+    // Worth retrying: the database or a storage service is away for now.
+    if (status === 503) reply.header('retry-after', '5');
     else request.log.debug({ err: error }, 'request refused');
     return reply.status(status).send(errorBody(details));
   });
