@@ -11,7 +11,7 @@ import { connectDatabase, type Database } from './kernel/db.js';
 import { DomainError } from './kernel/errors.js';
 import { createDispatcher, createOutbox, eventMigrations, type Dispatcher, type DispatcherOptions } from './kernel/events.js';
 import { createJetStreamDispatcher, type JetStreamOptions } from './kernel/events.nats.js';
-import { createHttpApp, type HttpApp } from './kernel/http.js';
+import { createHttpApp, type HttpApp, type HttpAppOptions } from './kernel/http.js';
 import { createMetrics, type Metrics } from './kernel/metrics.js';
 import { migrate } from './kernel/migrator.js';
 import type { ModuleContext, ModuleInstance, SeedCounts, SeededLogin, SeedResult } from './kernel/module.js';
@@ -118,6 +118,8 @@ export type PlatformOptions = {
   users?: Partial<UserSettings>;
   /** Timings of the exchange delivery worker (tests shorten the backoff). */
   subscriptionWorker?: Partial<DeliveryWorkerOptions>;
+  /** Where the HTTP apps log (stdout by default); tests read it. */
+  logStream?: HttpAppOptions['logStream'];
 };
 
 const SEEDED = 'seed.loaded_time';
@@ -175,7 +177,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
     ]);
 
     const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? false });
-    const app = await createHttpApp({ config, metrics, version });
+    const app = await createHttpApp({ config, metrics, version, logStream: options.logStream });
     const changes = createChangeFeed(database, { pollIntervalMs: options.changePollMs });
     const dispatcherOptions: DispatcherOptions = {
       ...options.dispatcher,
@@ -340,7 +342,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
     if (!(await addWebApps(app, config.webDir))) app.log.debug({ webDir: config.webDir }, 'web apps not built: serving the API only');
     let internalApp: HttpApp | undefined;
     if (config.internalPort !== undefined) {
-      internalApp = await createHttpApp({ config, metrics, version });
+      internalApp = await createHttpApp({ config, metrics, version, logStream: options.logStream });
       await register(internalApp, true);
     }
 

@@ -112,7 +112,7 @@ type OutageWatch = { outage(code: OutageCode): void; wrote(): void };
  * database's health follows what queries see. Driver and connection objects keep their identity
  * (their private fields): their methods are replaced on the instance.
  */
-function guarded(dialect: Dialect, watch: OutageWatch): Dialect {
+function guarded(dialect: Dialect, watch: OutageWatch, inTransaction?: () => boolean): Dialect {
   const fail = (error: unknown): never => {
     const code = outageOf(error);
     if (code === undefined) throw error;
@@ -120,6 +120,7 @@ function guarded(dialect: Dialect, watch: OutageWatch): Dialect {
     throw error instanceof DatabaseOutageError ? error : new DatabaseOutageError(code, error);
   };
   const patched = new WeakSet<DatabaseConnection>();
+  const transactions = new WeakMap<DatabaseConnection, { wrote: boolean }>();
   const patch = (connection: DatabaseConnection): DatabaseConnection => {
     if (patched.has(connection)) return connection;
     patched.add(connection);
@@ -127,7 +128,12 @@ function guarded(dialect: Dialect, watch: OutageWatch): Dialect {
     connection.executeQuery = async <R>(query: CompiledQuery) => {
       try {
         const result = await execute<R>(query);
-        if (WRITE_KINDS.has(query.query.kind)) watch.wrote();
+        if (WRITE_KINDS.has(query.query.kind)) {
+          // In a transaction the write counts once it commits.
+          const open = transactions.get(connection);
+          if (open) open.wrote = true;
+          else watch.wrote();
+        }
         return result;
       } catch (error) {
         return fail(error);
@@ -145,10 +151,25 @@ function guarded(dialect: Dialect, watch: OutageWatch): Dialect {
       // Not being able to connect at all is an outage, whatever the server said (e.g. a database
       // not accepting connections, SQLSTATE 55000).
       driver.acquireConnection = async () => patch(await acquire().catch((error: unknown) => fail(new DatabaseOutageError('DB_UNAVAILABLE', error))));
+      const begin = driver.beginTransaction.bind(driver);
+      driver.beginTransaction = async (connection, settings) => {
+        await begin(connection, settings);
+        transactions.set(connection, { wrote: false });
+      };
+      // SQLite rolls a transaction back itself on SQLITE_FULL (and other I/O errors); Kysely's
+      // ROLLBACK would then fail with "no transaction is active" and hide the real cause.
+      const rollback = driver.rollbackTransaction.bind(driver);
+      driver.rollbackTransaction = async (connection) => {
+        transactions.delete(connection);
+        if (inTransaction && !inTransaction()) return;
+        await rollback(connection);
+      };
       const commit = driver.commitTransaction.bind(driver);
       driver.commitTransaction = async (connection) => {
+        const open = transactions.get(connection);
+        transactions.delete(connection);
         await commit(connection);
-        watch.wrote();
+        if (open?.wrote) watch.wrote();
       };
       return driver;
     },
@@ -210,7 +231,7 @@ export function openSqlite(file: string): Database {
     await sql`select 1`.execute(kysely);
   };
   const watch = outageWatch(ping);
-  const kysely = new Kysely<unknown>({ dialect: guarded(new SqliteDialect({ database: handle }), watch) });
+  const kysely = new Kysely<unknown>({ dialect: guarded(new SqliteDialect({ database: handle }), watch, () => handle.inTransaction) });
   return {
     dialect: 'sqlite',
     kysely,

@@ -180,13 +180,16 @@ export type HttpAppOptions = {
   config: Config;
   metrics: Metrics;
   version: string;
+  /** Where the log goes (stdout by default); tests read it. */
+  logStream?: { write(line: string): void } | undefined;
 };
 
-export async function createHttpApp({ config, metrics, version }: HttpAppOptions): Promise<HttpApp> {
+export async function createHttpApp({ config, metrics, version, logStream }: HttpAppOptions): Promise<HttpApp> {
   const app = Fastify({
     logger: {
       level: config.logLevel,
       redact: ['req.headers.authorization', 'req.headers["auth-token"]', 'req.headers.cookie'],
+      ...(logStream ? { stream: logStream } : {}),
     },
     bodyLimit: config.bodyLimit,
     // One line per request, written by our onResponse hook below.
