@@ -24,6 +24,7 @@ export function createChangeFeed(database: Database, options: { pollIntervalMs?:
   let pollTimer: NodeJS.Timeout | undefined;
   let listenClient: pg.Client | undefined;
   let stopped = false;
+  let retryTimer: NodeJS.Timeout | undefined;
 
   function emit(topic: string) {
     const targets = topic === '*' ? [...listeners.values()] : [listeners.get(topic)];
@@ -35,15 +36,36 @@ export function createChangeFeed(database: Database, options: { pollIntervalMs?:
     const client = new pg.Client({ connectionString: database.url });
     client.on('notification', (message) => emit(message.payload ?? '*'));
     client.on('error', () => {
-      // Lost the connection: notifications may have been missed, so drop every cache, then retry.
+      // Lost the connection: notifications may have been missed, so drop every cache, then listen again.
+      if (listenClient !== client) return;
       listenClient = undefined;
       client.end().catch(() => undefined);
       emit('*');
-      setTimeout(() => void listen().catch(() => undefined), 1000).unref();
+      relisten();
     });
-    await client.connect();
-    await client.query(`LISTEN ${CHANNEL}`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+    if (stopped) {
+      await client.end().catch(() => undefined);
+      return;
+    }
     listenClient = client;
+  }
+
+  /** Tries again every second until the database is back (it may be away for long). */
+  function relisten(): void {
+    if (stopped) return;
+    retryTimer = setTimeout(() => {
+      listen()
+        .then(() => emit('*'))
+        .catch(() => relisten());
+    }, 1000);
+    retryTimer.unref();
   }
 
   return {
@@ -78,6 +100,7 @@ export function createChangeFeed(database: Database, options: { pollIntervalMs?:
     async stop() {
       stopped = true;
       clearInterval(pollTimer);
+      clearTimeout(retryTimer);
       await listenClient?.end().catch(() => undefined);
       listenClient = undefined;
     },

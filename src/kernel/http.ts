@@ -190,13 +190,16 @@ export type HttpAppOptions = {
   config: Config;
   metrics: Metrics;
   version: string;
+  /** Where the log goes (stdout by default); tests read it. */
+  logStream?: { write(line: string): void } | undefined;
 };
 
-export async function createHttpApp({ config, metrics, version }: HttpAppOptions): Promise<HttpApp> {
+export async function createHttpApp({ config, metrics, version, logStream }: HttpAppOptions): Promise<HttpApp> {
   const app = Fastify({
     logger: {
       level: config.logLevel,
       redact: ['req.headers.authorization', 'req.headers["auth-token"]', 'req.headers.cookie'],
+      ...(logStream ? { stream: logStream } : {}),
     },
     bodyLimit: config.bodyLimit,
     // One line per request, written by our onResponse hook below.
@@ -258,6 +261,8 @@ export async function createHttpApp({ config, metrics, version }: HttpAppOptions
   app.setErrorHandler((error: FastifyError | DomainError, request, reply) => {
     const { status, details } = toErrorResponse(error);
     if (status >= 500) request.log.error({ err: error }, 'request failed');
+    // Worth retrying: the database or a storage service is away for now.
+    if (status === 503) reply.header('retry-after', '5');
     else request.log.debug({ err: error }, 'request refused');
     return reply.status(status).send(errorBody(details));
   });

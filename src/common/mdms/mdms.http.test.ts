@@ -259,6 +259,43 @@ describe('MDMS v1 search', () => {
   });
 });
 
+describe('bounded work (#14 finding 5)', () => {
+  it("refuses the finding's 110 KB request of 50 x 50 `$..*..*` filters with a 400, before finishing its work", async () => {
+    const moduleDetails = Array.from({ length: 50 }, (_, m) => ({
+      moduleName: m % 2 === 0 ? 'tenant' : 'ACCESSCONTROL-ROLES',
+      masterDetails: Array.from({ length: 50 }, (_, d) => ({ name: d % 2 === 0 ? 'tenants' : 'roles', filter: `$..*..*${' '.repeat(d % 5)}` })),
+    }));
+    const body = JSON.stringify({ RequestInfo: requestInfo, MdmsCriteria: { tenantId: 'pb', moduleDetails } });
+    expect(body.length).toBeGreaterThan(100_000);
+    for (const url of ['/mdms-v2/v1/_search', '/egov-mdms-service/v1/_search']) {
+      const { status, body: answer } = await rawPost(platform, url, body);
+      expect(status, JSON.stringify(answer)).toBe(400);
+      expect((answer['Errors'] as Json[])[0]).toMatchObject({ code: 'FILTER_TOO_EXPENSIVE' });
+    }
+  });
+
+  it('still answers a search of many masters with cheap filters', async () => {
+    const masterDetails = [
+      { name: 'tenants', filter: "[?(@.code=='pb.amritsar')]" },
+      { name: 'citymodule' },
+    ];
+    const { status, body } = await rawPost(platform, '/mdms-v2/v1/_search', {
+      RequestInfo: requestInfo,
+      MdmsCriteria: { tenantId: 'pb', moduleDetails: [{ moduleName: 'tenant', masterDetails }] },
+    });
+    expect(status, JSON.stringify(body)).toBe(200);
+    expect((body['MdmsRes'] as Json)['tenant']['tenants']).toHaveLength(1);
+  });
+
+  it.each(['a\\b', 'a"b', 'nested\\'])('answers a v2 filter key %j with a 400, not a 500', async (key) => {
+    for (const filters of [{ [key]: 'x' }, { code: { [key]: 1 } }]) {
+      const { status, body } = await post(platform, '/mdms-v2/v2/_search', { RequestInfo: requestInfo, MdmsCriteria: { tenantId: 'pb', schemaCode: 'tenant.tenants', filters } });
+      expect(status, JSON.stringify(body)).toBe(400);
+      expect((body['Errors'] as Json[])[0]).toMatchObject({ code: 'INVALID_FILTERS' });
+    }
+  });
+});
+
 describe('bad input', () => {
   it.each([
     ['malformed JSON', '{"MdmsCriteria":', 'JsonParseException'],

@@ -1,5 +1,5 @@
 import { afterEach, describe, it, expect, vi } from 'vitest';
-import { applyFilter } from './mdms.jsonpath.js';
+import { applyFilter, filterBudget, FilterBudgetExceeded, FilterTooExpensive, MAX_FILTER_NESTING } from './mdms.jsonpath.js';
 
 type Row = Record<string, unknown>;
 
@@ -132,5 +132,54 @@ describe('applyFilter', () => {
   // A projection over plain values (here the code strings) skips them rather than throwing.
   it('projects over non-object matches without throwing', () => {
     expect(applyFilter(RECORDS, "$.*.code['id','url']")).toEqual([]);
+  });
+
+  describe('work budget (#14 finding 5)', () => {
+    // 200 records of a few nested fields: about 1,600 nodes; `$..*` reads each a few times.
+    const big = Array.from({ length: 200 }, (_, i) => ({ code: `C${i}`, name: `Name ${i}`, meta: { a: { b: [i, i + 1] }, c: 'x' } }));
+
+    it('refuses nested recursive descents outright, before any work', () => {
+      const budget = filterBudget(10_000);
+      expect(() => applyFilter(big, '$..*..*', budget)).toThrow(FilterTooExpensive);
+      expect(budget.used).toBe(big.length);
+      expect(applyFilter(RECORDS, "[?(@.code=='..x..')]")).toEqual([]);
+    });
+
+    it('stops a path that reads everything at the budget instead of finishing it', () => {
+      const budget = filterBudget(3_000);
+      expect(() => applyFilter(big, '$..*', budget)).toThrow(FilterBudgetExceeded);
+      // The work done before refusing is the budget, not the whole path's.
+      expect(budget.used).toBeGreaterThan(3_000);
+      expect(budget.used).toBeLessThan(3_100);
+      const unbounded = filterBudget(Infinity);
+      expect(applyFilter(big, '$..*', unbounded).length).toBeGreaterThan(1_500);
+      expect(unbounded.used).toBeGreaterThan(6_000);
+    });
+
+    it('charges every filter of a search to one budget, unfiltered masters by their records', () => {
+      const budget = filterBudget(900);
+      for (let i = 0; i < 4; i++) applyFilter(big, '', budget);
+      expect(budget.used).toBe(800);
+      expect(() => applyFilter(big, '', budget)).toThrow(FilterBudgetExceeded);
+    });
+
+    it('refuses the budget even where a [?()] script would swallow the error', () => {
+      const budget = filterBudget(50);
+      expect(() => applyFilter(big, "[?(@.meta.a.b[0] > 1000 || @.name == 'x')]", budget)).toThrow(FilterBudgetExceeded);
+    });
+
+    it('answers the same as without a budget, with the stored objects (not proxies)', () => {
+      const budget = filterBudget(1_000_000);
+      const found = applyFilter(big, "[?(@.code IN ['C1','C7'])]", budget);
+      expect(found).toEqual([big[1], big[7]]);
+      expect(found[0]).toBe(big[1]);
+      expect(applyFilter(big, '$.*.meta.a', budget)[3]).toBe(big[3]!.meta.a);
+      expect(applyFilter(Object.freeze([Object.freeze({ code: 'F', deep: Object.freeze({ x: 1 }) })]), '$..x', budget)).toEqual([1]);
+    });
+
+    it(`refuses brackets nested deeper than ${MAX_FILTER_NESTING}`, () => {
+      expect(() => applyFilter(RECORDS, `$${'['.repeat(20)}0${']'.repeat(20)}`)).toThrow(/nest deeper/);
+      expect(applyFilter(RECORDS, "[?(@.code=='[[[[[[[[[[')]")).toEqual([]);
+    });
   });
 });

@@ -7,7 +7,7 @@ import { DomainError, invalid, type ErrorDetail } from '../../kernel/errors.js';
 import type { Outbox } from '../../kernel/events.js';
 import { newId } from '../../kernel/ids.js';
 import { assertKnownTenant, isTenantIdSyntax, tenantLineage, type TenantDirectory } from '../../kernel/tenancy.js';
-import { applyFilter } from './mdms.jsonpath.js';
+import { applyFilter, filterBudget, FilterTooExpensive } from './mdms.jsonpath.js';
 import type { Mdms, MdmsCriteria, MdmsRes, SchemaDefinition, V1Criteria } from './mdms.schema.js';
 import type { DataRow, MdmsStore, Runner, SchemaRow } from './mdms.store.js';
 import { checkDefinition, refSchemas, uniqueIdentifierOf, validateData, valuesAt, type SchemaDefinitionBody } from './mdms.validation.js';
@@ -42,6 +42,12 @@ export type MdmsServiceDeps = {
  * huge filter is only load. Answers the number of conditions, or Infinity when nested too deep.
  */
 const MAX_FILTER_CONDITIONS = 200;
+/**
+ * Work one v1 search may do (see FilterBudget): well above what DIGIT's UIs ask for (a few
+ * thousand steps for a page's masters: a record or two per record filtered), and about a quarter
+ * of a second of jsonpath-plus at worst, where the 110 KB request of #14 held the loop for 9 s.
+ */
+export const MAX_V1_SEARCH_STEPS = 100_000;
 const MAX_FILTER_DEPTH = 16;
 function filterConditions(value: unknown, depth: number): number {
   if (depth > MAX_FILTER_DEPTH) return Infinity;
@@ -50,6 +56,20 @@ function filterConditions(value: unknown, depth: number): number {
   let total = 0;
   for (const child of Object.values(value)) total += filterConditions(child, depth + 1);
   return total;
+}
+
+// SQLite reads filter keys inside a quoted JSON path, where a backslash or a quote ends or breaks
+// the label (a 500 before #14); no DIGIT master names a field so. Refused on both engines alike.
+// eslint-disable-next-line no-control-regex -- control characters are what it looks for
+const UNUSABLE_KEY = /["\\\u0000-\u001f]/;
+function unusableFilterKey(value: unknown, depth: number): string | undefined {
+  if (depth > MAX_FILTER_DEPTH || value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    if (UNUSABLE_KEY.test(key)) return key;
+    const nested = unusableFilterKey(child, depth + 1);
+    if (nested !== undefined) return nested;
+  }
+  return undefined;
 }
 
 export function createMdmsService({ database, store, clock, outbox, changes }: MdmsServiceDeps) {
@@ -280,6 +300,12 @@ export function createMdmsService({ database, store, clock, outbox, changes }: M
   }
 
   function dataQuery(criteria: MdmsCriteria, tenantId: string) {
+    const badKey = criteria.filters ? unusableFilterKey(criteria.filters, 0) : undefined;
+    if (badKey !== undefined) {
+      throw invalid('INVALID_FILTERS', `The filter key ${JSON.stringify(badKey)} holds a character no field name may (\\, " or a control character)`, [
+        'MdmsCriteria.filters',
+      ]);
+    }
     if (criteria.filters && filterConditions(criteria.filters, 0) > MAX_FILTER_CONDITIONS) {
       throw invalid(
         'INVALID_FILTERS',
@@ -342,26 +368,51 @@ export function createMdmsService({ database, store, clock, outbox, changes }: M
       return count;
     },
 
-    /** DIGIT's v1 search: active records per master, most specific tenant wins, JsonPath filter applied. */
+    /**
+     * DIGIT's v1 search: active records per master, most specific tenant wins, JsonPath filter
+     * applied. Anonymous and cheap to send, so its work is bounded: the records handed out and
+     * every step of the filters come out of one budget per request (400 when exceeded).
+     */
     async searchV1(criteria: V1Criteria): Promise<MdmsRes> {
       await assertKnownTenant(tenants, criteria.tenantId);
       return cached(`v1|${JSON.stringify(criteria)}`, async () => {
-        const wanted = criteria.moduleDetails.flatMap((module) =>
-          module.masterDetails.map((master) => ({ module: module.moduleName, master: master.name, filter: master.filter ?? '' })),
-        );
+        // One answer per module and master (a later masterDetail of the same name replaces an
+        // earlier one, as in the answer's map), so repeating a master costs nothing more.
+        const wanted = new Map<string, { module: string; master: string; filter: string }>();
+        for (const module of criteria.moduleDetails) {
+          for (const master of module.masterDetails) {
+            const key = JSON.stringify([module.moduleName, master.name]);
+            wanted.delete(key);
+            wanted.set(key, { module: module.moduleName, master: master.name, filter: master.filter ?? '' });
+          }
+        }
         const lineage = tenantLineage(criteria.tenantId);
-        const rows = await store.activeData(store.runner(), lineage, [...new Set(wanted.map((w) => `${w.module}.${w.master}`))]);
+        const codes = [...new Set([...wanted.values()].map((w) => `${w.module}.${w.master}`))];
+        const byCode = new Map<string, Awaited<ReturnType<typeof store.activeData>>>();
+        for (const row of await store.activeData(store.runner(), lineage, codes)) {
+          const list = byCode.get(row.schema_code);
+          if (list) list.push(row);
+          else byCode.set(row.schema_code, [row]);
+        }
+        const budget = filterBudget(MAX_V1_SEARCH_STEPS);
         const result: MdmsRes = {};
-        for (const { module, master, filter } of wanted) {
+        for (const { module, master, filter } of wanted.values()) {
           const code = `${module}.${master}`;
-          const ofCode = rows.filter((row) => row.schema_code === code);
+          const ofCode = byCode.get(code) ?? [];
           const tenantId = lineage.find((t) => ofCode.some((row) => row.tenant_id === t));
           if (tenantId === undefined) continue;
           const records = ofCode.filter((row) => row.tenant_id === tenantId).map((row) => row.data);
           let filtered: unknown[];
           try {
-            filtered = applyFilter(records, filter);
+            filtered = applyFilter(records, filter, budget);
           } catch (error) {
+            if (error instanceof FilterTooExpensive) {
+              throw invalid(
+                'FILTER_TOO_EXPENSIVE',
+                `The search is refused: ${error.message}; ask for fewer masters or simpler filters`,
+                [filter],
+              );
+            }
             throw invalid('INVALID_FILTER', `The filter of ${code} is not a valid JsonPath: ${(error as Error).message}`, [filter]);
           }
           (result[module] ??= {})[master] = filtered;
