@@ -203,6 +203,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       audit: audit.api.log,
       masters: userMasters(mdms.api),
       tenants: mdms.api.service.tenants,
+      grants: access.api.grants,
       otpSink: options.otpSink ?? logOtpSink(app.log),
       settings: {
         ...defaultUserSettings,

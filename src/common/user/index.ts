@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Authenticator } from '../../kernel/auth.js';
 import { defineModule } from '../../kernel/module.js';
 import type { TenantDirectory } from '../../kernel/tenancy.js';
+import type { GrantPolicy } from '../access/index.js';
 import { init } from './migrations/0001_init.js';
 import { createOtpService, type OtpService, type OtpSettings, type OtpSink } from './user.otp.js';
 import { userRoutes, type RateLimits } from './user.routes.js';
@@ -54,6 +55,8 @@ export type UserDeps = {
   audit: AuditSink;
   masters: UserMasters;
   tenants: TenantDirectory;
+  /** Who may grant what (the access module's role-grant policy). */
+  grants: Pick<GrantPolicy, 'refusal'>;
   otpSink: OtpSink;
   settings: UserSettings;
 };
@@ -62,11 +65,11 @@ export type UserDeps = {
 export const userModule = defineModule<UserApi, UserDeps>({
   name: 'user',
   migrations: [init],
-  create({ database, clock, changes, config, logger }, { audit, masters, tenants, otpSink, settings }) {
+  create({ database, clock, changes, config, logger }, { audit, masters, tenants, grants, otpSink, settings }) {
     const store = createUserStore(database);
     const tokens = createTokenService({ database, store, clock, changes, accessTtlMs: settings.accessTokenTtlMs, refreshTtlMs: settings.refreshTokenTtlMs });
     const otp = createOtpService({ store, clock, sink: otpSink, settings: settings.otp });
-    const service = createUserService({ database, store, tokens, otp, clock, changes, audit, masters, tenants, lockout: settings.lockout });
+    const service = createUserService({ database, store, tokens, otp, clock, changes, audit, masters, tenants, grants, lockout: settings.lockout });
     // Expired OTPs, revocations and refresh tokens are swept hourly by the worker role.
     const sweep = () => store.sweepExpired(store.db(), clock.now());
     let timer: NodeJS.Timeout | undefined;

@@ -7,11 +7,12 @@ import type { Database, Tx } from '../../kernel/db.js';
 import type { SeededLogin } from '../../kernel/module.js';
 import type { AuditLog } from '../audit/index.js';
 import { DomainError, invalid } from '../../kernel/errors.js';
-import { assertKnownTenant, stateTenantOf, tenantCovers, type TenantDirectory } from '../../kernel/tenancy.js';
+import { assertKnownTenant, stateTenantOf, type TenantDirectory } from '../../kernel/tenancy.js';
 import type { OtpService } from './user.otp.js';
 import { hashPassword, meetsPolicy, PASSWORD_POLICY_TEXT, verifyPassword } from './user.passwords.js';
 import type { UserInput } from './user.schema.js';
 import type { UserQuery, UserRow, UserStore } from './user.store.js';
+import type { GrantPolicy, GrantTarget } from '../access/index.js';
 import type { IssuedTokens, TokenService } from './user.tokens.js';
 
 /** The part of the audit log the user module writes to. */
@@ -60,13 +61,14 @@ export type UserServiceDeps = {
   audit: AuditSink;
   masters: UserMasters;
   tenants: TenantDirectory;
+  grants: Pick<GrantPolicy, 'refusal'>;
   lockout?: Partial<LockoutSettings>;
 };
 
 const USERS_TOPIC = 'user';
 
 export function createUserService(deps: UserServiceDeps) {
-  const { database, store, tokens, otp, clock, changes, audit, masters, tenants } = deps;
+  const { database, store, tokens, otp, clock, changes, audit, masters, tenants, grants } = deps;
   const lockout = { ...defaultLockout, ...deps.lockout };
   // uuid → UserInfo for the auth hook; dropped whenever any user changes (here or in another process).
   // Only active, unlocked users are kept; a role change dropped mid-load is never kept (no stale rights).
@@ -151,19 +153,34 @@ export function createUserService(deps: UserServiceDeps) {
     }
   }
 
-  /** Roles must exist, and a caller may only grant on tenants its own roles cover (no SUPERUSER unless one). */
-  async function checkGrants(roles: RoleGrant[], caller: UserInfo | null): Promise<void> {
+  /** Roles must exist on their tenants (the state's ACCESSCONTROL-ROLES). */
+  async function checkRolesExist(roles: RoleGrant[]): Promise<void> {
     for (const role of roles) {
       await assertKnownTenant(tenants, role.tenantId);
       const known = await masters.roleNames(stateTenantOf(role.tenantId));
       if (!known.has(role.code)) throw invalid('INVALID_ROLE', `Role "${role.code}" does not exist for tenant ${role.tenantId}`, [role.code]);
-      if (!caller) continue;
-      const covers = caller.roles.some((mine) => tenantCovers(mine.tenantId, role.tenantId));
-      const superuser = caller.roles.some((mine) => mine.code === 'SUPERUSER' && tenantCovers(mine.tenantId, role.tenantId));
-      if (!covers || (role.code === 'SUPERUSER' && !superuser)) {
-        throw new DomainError('forbidden', { code: 'ROLE_GRANT_NOT_ALLOWED', message: `You may not grant ${role.code} on ${role.tenantId}` });
-      }
     }
+  }
+
+  /**
+   * The role-grant policy (MDMS ACCESSCONTROL-ROLES.rolegrants): may `caller` create or change
+   * `target`? A refusal is audited (as a failed role change) and answers 403. No caller: the
+   * platform itself (seeders, the complaint module registering a citizen), which may.
+   */
+  async function authorizeGrant(caller: UserInfo | null, target: GrantTarget, subject: string, origin: Origin): Promise<void> {
+    if (!caller) return;
+    const refused = await grants.refusal(caller, target);
+    if (refused === undefined) return;
+    await audit.append({
+      tenantId: target.tenantId,
+      actorUuid: caller.uuid,
+      action: 'role.changed',
+      subject,
+      outcome: 'failure',
+      details: { refused, roles: target.roles.map((r) => `${r.code}@${r.tenantId}`) },
+      ...origin,
+    });
+    throw new DomainError('forbidden', { code: 'ROLE_GRANT_NOT_ALLOWED', message: `Your roles may not create or change ${refused}` });
   }
 
   function profileOf(input: UserInput, base: Record<string, unknown> = {}): Record<string, unknown> {
@@ -297,7 +314,8 @@ export function createUserService(deps: UserServiceDeps) {
       await validateProfile(input, tenantId);
       const roles = normaliseRoles(input, tenantId);
       if (roles.length === 0) throw invalid('INVALID_USER_FIELD', 'user.roles must list at least one role', ['user.roles']);
-      await checkGrants(roles, caller);
+      await checkRolesExist(roles);
+      await authorizeGrant(caller, { tenantId, type, roles }, 'new user', origin);
       const id = await database.transaction((tx) => insertUser(tx, input, type, tenantId, roles, caller?.uuid ?? null, origin));
       return (await withRoles([(await store.findById(store.db(), id))!]))[0]!;
     },
@@ -326,11 +344,17 @@ export function createUserService(deps: UserServiceDeps) {
       if (onlySelf && caller?.uuid !== existing.uuid) {
         throw new DomainError('forbidden', { code: 'PROFILE_UPDATE_NOT_ALLOWED', message: 'You can update only your own profile' });
       }
+      const before = (await roleGrants([existing])).get(existing.id) ?? [];
+      // The STORED user decides, never the body: its tenant and type must be within the caller's
+      // reach, and the caller must be allowed to grant every role it holds (so a city SUPERUSER
+      // cannot touch a Jalandhar employee or the state administrator's mobile).
+      if (!onlySelf) await authorizeGrant(caller, { tenantId: existing.tenant_id, type: existing.type, roles: before }, existing.uuid, origin);
       await validateProfile({ ...input, password: null }, existing.tenant_id);
       const roles = input.roles && !onlySelf ? normaliseRoles(input, existing.tenant_id) : undefined;
       if (roles) {
         if (roles.length === 0) throw invalid('INVALID_USER_FIELD', 'user.roles must list at least one role', ['user.roles']);
-        await checkGrants(roles, caller);
+        await checkRolesExist(roles);
+        await authorizeGrant(caller, { tenantId: existing.tenant_id, type: existing.type, roles }, existing.uuid, origin);
       }
       await database.transaction(async (tx) => {
         const runner = store.inTx(tx);
@@ -351,7 +375,7 @@ export function createUserService(deps: UserServiceDeps) {
           action: roles ? 'role.changed' : 'user.updated',
           subject: existing.uuid,
           outcome: 'success',
-          details: { fields: Object.keys(input).filter((k) => k !== 'password'), ...(roles ? { roles: roles.map((r) => `${r.code}@${r.tenantId}`) } : {}) },
+          details: { fields: Object.keys(input).filter((k) => k !== 'password'), ...(roles ? { before: before.map((r) => `${r.code}@${r.tenantId}`), roles: roles.map((r) => `${r.code}@${r.tenantId}`) } : {}) },
           ...origin,
         });
         await changes.publish(tx, USERS_TOPIC);
@@ -486,7 +510,7 @@ export function createUserService(deps: UserServiceDeps) {
   async function checkEmployee(input: UserInput, tenantId: string): Promise<void> {
     await assertKnownTenant(tenants, tenantId);
     await validateProfile(input, tenantId);
-    await checkGrants(normaliseRoles(input, tenantId), null);
+    await checkRolesExist(normaliseRoles(input, tenantId));
   }
 
   /**
