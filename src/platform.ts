@@ -139,6 +139,10 @@ function userMasters(mdms: MdmsApi): UserMasters {
       const pattern = rule?.rules?.pattern ?? rule?.mobileNumberRegex ?? rule?.pattern;
       return typeof pattern === 'string' ? new RegExp(pattern) : undefined;
     },
+    async dataSecurity(stateTenantId) {
+      const read = await mdms.service.searchV1({ tenantId: stateTenantId, moduleDetails: [{ moduleName: 'DataSecurity', masterDetails: [{ name: 'SecurityPolicy' }, { name: 'MaskingPatterns' }] }] });
+      return { policies: read['DataSecurity']?.['SecurityPolicy'] ?? [], patterns: read['DataSecurity']?.['MaskingPatterns'] ?? [] };
+    },
   };
 }
 

@@ -9,6 +9,8 @@ import type { AuditLog } from '../audit/index.js';
 import { DomainError, invalid } from '../../kernel/errors.js';
 import { assertKnownTenant, stateTenantOf, type TenantDirectory } from '../../kernel/tenancy.js';
 import type { OtpService } from './user.otp.js';
+import { createUserRedactor, type DataSecurityMasters } from './user.privacy.js';
+import { inScope, outOfScope, type Scope } from '../../kernel/scope.js';
 import { hashPassword, meetsPolicy, PASSWORD_POLICY_TEXT, verifyPassword } from './user.passwords.js';
 import type { UserInput } from './user.schema.js';
 import type { UserQuery, UserRow, UserStore } from './user.store.js';
@@ -22,6 +24,8 @@ export type AuditSink = Pick<AuditLog, 'append' | 'appendInTx'>;
 export type UserMasters = {
   roleNames(stateTenantId: string): Promise<ReadonlyMap<string, string>>;
   mobilePattern(stateTenantId: string): Promise<RegExp | undefined>;
+  /** DIGIT's DataSecurity.SecurityPolicy and MaskingPatterns records, for masking user answers. */
+  dataSecurity: DataSecurityMasters;
 };
 
 export type LockoutSettings = { maxFailures: number; windowMs: number; coolDownMs: number };
@@ -70,6 +74,7 @@ const USERS_TOPIC = 'user';
 export function createUserService(deps: UserServiceDeps) {
   const { database, store, tokens, otp, clock, changes, audit, masters, tenants, grants } = deps;
   const lockout = { ...defaultLockout, ...deps.lockout };
+  const redact = createUserRedactor(masters.dataSecurity);
   // uuid → UserInfo for the auth hook; dropped whenever any user changes (here or in another process).
   // Only active, unlocked users are kept; a role change dropped mid-load is never kept (no stale rights).
   const infoCache = createReadCache<{ info: UserInfo | undefined; keep: boolean }>(changes, USERS_TOPIC, { maxSize: 10_000, keep: (entry) => entry.keep });
@@ -291,6 +296,12 @@ export function createUserService(deps: UserServiceDeps) {
     throw new LoginRefused(reason);
   }
 
+  async function search(query: UserQuery, page: { pageSize?: number | undefined; pageNumber?: number | undefined }) {
+    const size = page.pageSize ?? 10;
+    const rows = await store.findUsers(store.db(), query, { offset: (page.pageNumber ?? 0) * size, limit: size });
+    return withRoles(rows);
+  }
+
   const authenticator: Authenticator = {
     async authenticate(token) {
       const claims = await tokens.verify(token);
@@ -383,10 +394,26 @@ export function createUserService(deps: UserServiceDeps) {
       return (await withRoles([(await store.findById(store.db(), existing.id))!]))[0]!;
     },
 
-    async search(query: UserQuery, page: { pageSize?: number | undefined; pageNumber?: number | undefined }) {
-      const size = page.pageSize ?? 10;
-      const rows = await store.findUsers(store.db(), query, { offset: (page.pageNumber ?? 0) * size, limit: size });
-      return withRoles(rows);
+    search,
+
+    /**
+     * User search for a caller: a citizen finds only their own record; anyone else only users on
+     * the tenants of their scope (a tenantId outside it is 403). Answers are masked by the
+     * DataSecurity policy for the caller's roles; the system scope sees everything in the clear.
+     */
+    async searchAs(scope: Scope, query: UserQuery, page: { pageSize?: number | undefined; pageNumber?: number | undefined }) {
+      if (scope.system) return search(query, page);
+      if (query.tenantId && !inScope(scope, query.tenantId)) throw outOfScope();
+      let scoped: UserQuery;
+      if (scope.citizen) {
+        const self = scope.user?.uuid;
+        const uuids = query.uuids?.length ? query.uuids.filter((u) => u === self) : self ? [self] : [];
+        if (uuids.length === 0) return [];
+        scoped = { ...query, uuids };
+      } else {
+        scoped = { ...query, tenantRoots: scope.tenants };
+      }
+      return redact(scope.user, await search(scoped, page));
     },
 
     async login(request: { username: string; password: string; tenantId: string; userType: string }, origin: Origin) {

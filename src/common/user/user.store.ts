@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, Tx } from '../../kernel/db.js';
 import type { UserType } from '../../kernel/auth.js';
 
@@ -71,6 +71,8 @@ export type UserQuery = {
   type?: UserType | undefined;
   active?: boolean | undefined;
   roleCodes?: readonly string[] | undefined;
+  /** Only users on these tenants or below them (a caller's scope); an empty list matches nobody. */
+  tenantRoots?: readonly string[] | undefined;
 };
 
 /** Kysely queries for users, roles, OTPs and tokens; no rules here. */
@@ -99,6 +101,14 @@ export function createUserStore(database: Database) {
       if (query.emailId) q = q.where('users.email_id', '=', query.emailId);
       if (query.type) q = q.where('users.type', '=', query.type);
       if (query.active !== undefined) q = q.where('users.active', '=', database.toBool(query.active));
+      if (query.tenantRoots) {
+        const roots = query.tenantRoots;
+        if (roots.length === 0) return [];
+        // substr, not LIKE: `_` in a tenant code is a LIKE wildcard.
+        q = q.where((eb) =>
+          eb.or(roots.flatMap((root) => [eb('users.tenant_id', '=', root), eb(sql<string>`substr(users.tenant_id, 1, ${root.length + 1})`, '=', `${root}.`)])),
+        );
+      }
       if (query.roleCodes?.length) {
         const codes = query.roleCodes;
         q = q.where(({ exists, selectFrom }) =>

@@ -110,3 +110,107 @@ describe('updates check the stored user (finding 3)', () => {
     expect((await stored(target['uuid']))['roles']).toHaveLength(2);
   });
 });
+
+const lastOtp = (mobileNumber: string) => [...sentOtps].reverse().find((m) => m.mobileNumber === mobileNumber)?.code;
+
+/** Registers a citizen by OTP, as the citizen app does, and logs them in by OTP. */
+async function citizen(mobileNumber: string, name: string) {
+  const send = (type: string) => post(platform, '/user-otp/v1/_send', { RequestInfo: {}, otp: { mobileNumber, tenantId: 'pb', type, userType: 'CITIZEN' } });
+  await send('register');
+  const validated = await post(platform, '/otp/v1/_validate', { RequestInfo: {}, otp: { tenantId: 'pb', identity: mobileNumber, otp: lastOtp(mobileNumber) } });
+  const otpReference = (validated.body['otp'] as Json)['UUID'];
+  const made = await post(platform, '/user/citizen/_create', { RequestInfo: {}, user: { name, mobileNumber, tenantId: 'pb', otpReference } });
+  expect(made.status, JSON.stringify(made.body)).toBe(200);
+  await send('login');
+  const session = await login(platform, mobileNumber, lastOtp(mobileNumber)!, 'pb', 'CITIZEN');
+  expect(session.status).toBe(200);
+  return { user: (made.body['user'] as Json[])[0]!, headers: bearer(session.body['access_token']) };
+}
+
+const search = (body: Json, headers: Record<string, string>, url = '/user/v1/_search') => post(platform, url, { RequestInfo: {}, ...body }, headers);
+const found = (response: { body: Json }) => (response.body['user'] as Json[] | undefined) ?? [];
+
+describe('user search: citizens see themselves, employees their scope, masked by policy (finding 4)', () => {
+  it('a citizen finds only their own record, whatever they ask for', async () => {
+    const asha = await citizen('9811100001', 'Asha Search');
+    const ravi = await citizen('9811100002', 'Ravi Search');
+    for (const body of [
+      { tenantId: 'pb', pageSize: 500 },
+      { tenantId: ['pb'], pageSize: 500 },
+      { tenantId: 'pb.amritsar', userType: 'EMPLOYEE' },
+      { mobileNumber: '9811100002' },
+      { uuid: [ravi.user['uuid'], asha.user['uuid']] },
+      { tenantId: 'pb', roleCodes: ['SUPERUSER'] },
+    ]) {
+      const answer = await search(body, asha.headers);
+      expect(answer.status, JSON.stringify(body)).toBe(200);
+      expect(found(answer).map((u) => u['uuid']).filter((u) => u !== asha.user['uuid']), JSON.stringify(body)).toEqual([]);
+    }
+    const own = found(await search({ tenantId: 'pb' }, asha.headers));
+    expect(own).toHaveLength(1);
+    expect(own[0]).toMatchObject({ uuid: asha.user['uuid'], mobileNumber: '9811100001', name: 'Asha Search' }); // their own, in the clear
+  });
+
+  it('an employee searches only the tenants of their scope, and sees contact details masked unless their role may see them', async () => {
+    const gro = await staff('search.gro', 'pb.amritsar', ['GRO']);
+    const made = await create({ ...employee('search.target', 'pb.amritsar', ['PGR_LME'], '9822200001'), emailId: 'target@example.org', aadhaarNumber: '123456789012', pan: 'ABCDE1234F' }, admin);
+    expect(made.status).toBe(200);
+    await staff('search.jalandhar', 'pb.jalandhar', ['GRO']);
+
+    for (const tenantId of ['pb', ['pb'], 'pb.jalandhar', ['pb.jalandhar']]) {
+      const refused = await search({ tenantId, pageSize: 500 }, gro.headers);
+      expect(refused.status, JSON.stringify(tenantId)).toBe(403);
+      expect(refused.body).toMatchObject({ ResponseInfo: null, Errors: [{ code: 'CustomException' }] });
+    }
+    // No tenant named: only users of the scope come back.
+    expect(found(await search({ userName: 'search.jalandhar' }, gro.headers))).toEqual([]);
+    expect(found(await search({ mobileNumber: '9811100001' }, gro.headers))).toEqual([]); // a citizen, at the state
+    const city = found(await search({ tenantId: 'pb.amritsar', pageSize: 500 }, gro.headers));
+    expect(city.length).toBeGreaterThan(1);
+    expect(city.every((u) => u['tenantId'] === 'pb.amritsar')).toBe(true);
+
+    const [target] = found(await search({ tenantId: 'pb.amritsar', userName: 'search.target' }, gro.headers));
+    expect(target).toMatchObject({ name: 'Employee search.target' });
+    expect(target!['mobileNumber']).toBe('******0001');
+    expect(target!['aadhaarNumber']).toBe('********9012');
+    expect(target!['pan']).toBe('******234F');
+    expect(target!['emailId']).not.toContain('target@example.org');
+    expect(JSON.stringify(target)).not.toContain('9822200001');
+
+    // The state SUPERUSER may see them.
+    const [plain] = found(await search({ tenantId: 'pb.amritsar', userName: 'search.target' }, admin));
+    expect(plain).toMatchObject({ mobileNumber: '9822200001', aadhaarNumber: '123456789012', emailId: 'target@example.org' });
+  });
+});
+
+describe('the CSR → state administrator chain of issue #14', () => {
+  it('is refused at every step', async () => {
+    const csr = await staff('chain.csr', 'pb.amritsar', ['CSR']);
+    const attacker = '9833300001';
+    const [stateAdmin] = found(await search({ tenantId: 'pb', userName: 'admin' }, admin, '/user/_search'));
+
+    // 1. A user with internal or administrator roles, in any tenant shape.
+    for (const code of ['INTERNAL_MICROSERVICE_ROLE', 'MDMS_ADMIN', 'LOC_ADMIN', 'HRMS_ADMIN']) {
+      for (const tenantId of ['pb.amritsar', ['pb.amritsar']]) {
+        const user = { ...employee(`chain.${code.toLowerCase()}`, 'pb.amritsar', [code], attacker), tenantId };
+        expect((await create(user, csr.headers)).status, `${code} ${JSON.stringify(tenantId)}`).toBe(403);
+      }
+    }
+    // 2. Users of the state or another city, the tenant sent as an array.
+    for (const tenantId of [['pb'], ['pb.jalandhar'], 'pb']) {
+      expect((await search({ tenantId, pageSize: 500 }, csr.headers)).status, JSON.stringify(tenantId)).toBe(403);
+    }
+    // 3. The state admin's mobile, whatever tenant the body claims.
+    for (const tenantId of [undefined, 'pb.amritsar', ['pb.amritsar']]) {
+      const changed = await update({ uuid: stateAdmin!['uuid'], mobileNumber: attacker, ...(tenantId ? { tenantId } : {}) }, csr.headers);
+      expect(changed.status, JSON.stringify(tenantId)).toBe(403);
+    }
+    expect((await stored(stateAdmin!['uuid']))['mobileNumber']).toBeNull();
+    // 4. So no password-reset OTP for `admin` reaches the attacker's phone, and a made-up reference fails.
+    await post(platform, '/user-otp/v1/_send', { RequestInfo: {}, otp: { mobileNumber: attacker, tenantId: 'pb', type: 'passwordreset', userType: 'EMPLOYEE' } });
+    expect(lastOtp(attacker)).toBeUndefined();
+    const reset = await post(platform, '/user/password/nologin/_update', { RequestInfo: {}, otpReference: 'made-up', userName: 'admin', newPassword: 'Taken@2026', tenantId: 'pb', type: 'EMPLOYEE' });
+    expect(reset.status).toBe(400);
+    expect((await login(platform, 'admin', 'Taken@2026', 'pb')).status).toBe(400);
+  });
+});
