@@ -77,7 +77,7 @@ export function createUserService(deps: UserServiceDeps) {
   const redact = createUserRedactor(masters.dataSecurity);
   // uuid → UserInfo for the auth hook; dropped whenever any user changes (here or in another process).
   // Only active, unlocked users are kept; a role change dropped mid-load is never kept (no stale rights).
-  const infoCache = createReadCache<{ info: UserInfo | undefined; keep: boolean }>(changes, USERS_TOPIC, { maxSize: 10_000, keep: (entry) => entry.keep });
+  const infoCache = createReadCache<{ info: UserInfo | undefined; notBefore: number; keep: boolean }>(changes, USERS_TOPIC, { maxSize: 10_000, keep: (entry) => entry.keep });
 
   async function roleGrants(rows: UserRow[]): Promise<Map<number, RoleGrant[]>> {
     const roles = await store.rolesOf(store.db(), rows.map((r) => r.id));
@@ -239,6 +239,7 @@ export function createUserService(deps: UserServiceDeps) {
       active: input.active ?? true,
       account_locked: false,
       account_locked_time: null,
+      tokens_not_before: null,
       created_by: actor,
       last_modified_by: actor,
       created_time: now,
@@ -258,14 +259,15 @@ export function createUserService(deps: UserServiceDeps) {
     return id;
   }
 
-  async function userInfoByUuid(uuid: string): Promise<UserInfo | undefined> {
+  /** The user of a token issued at `issuedAt` (ms): undefined when inactive, or when the token predates the user's not-before. */
+  async function userInfoByUuid(uuid: string, issuedAt: number): Promise<UserInfo | undefined> {
     const entry = await infoCache.get(uuid, async () => {
       const row = await store.findByUuid(store.db(), uuid);
-      if (!row) return { info: undefined, keep: false };
+      if (!row) return { info: undefined, notBefore: 0, keep: false };
       const info = toUserInfo(row, (await roleGrants([row])).get(row.id) ?? []);
-      return { info: row.active ? info : undefined, keep: row.active && !row.account_locked };
+      return { info: row.active ? info : undefined, notBefore: row.tokens_not_before ?? 0, keep: row.active && !row.account_locked };
     });
-    return entry.info;
+    return issuedAt < entry.notBefore ? undefined : entry.info;
   }
 
   function tokenResponse(issued: IssuedTokens, user: ReturnType<typeof toDigitUser>) {
@@ -306,7 +308,7 @@ export function createUserService(deps: UserServiceDeps) {
     async authenticate(token) {
       const claims = await tokens.verify(token);
       if (!claims) return undefined;
-      const info = await userInfoByUuid(claims.sub);
+      const info = await userInfoByUuid(claims.sub, claims.iam);
       return info;
     },
   };
@@ -361,12 +363,14 @@ export function createUserService(deps: UserServiceDeps) {
       // cannot touch a Jalandhar employee or the state administrator's mobile).
       if (!onlySelf) await authorizeGrant(caller, { tenantId: existing.tenant_id, type: existing.type, roles: before }, existing.uuid, origin);
       await validateProfile({ ...input, password: null }, existing.tenant_id);
+      if (onlySelf) await proveNewContacts(input, existing);
       const roles = input.roles && !onlySelf ? normaliseRoles(input, existing.tenant_id) : undefined;
       if (roles) {
         if (roles.length === 0) throw invalid('INVALID_USER_FIELD', 'user.roles must list at least one role', ['user.roles']);
         await checkRolesExist(roles);
         await authorizeGrant(caller, { tenantId: existing.tenant_id, type: existing.type, roles }, existing.uuid, origin);
       }
+      const active = onlySelf ? existing.active : (input.active ?? existing.active);
       await database.transaction(async (tx) => {
         const runner = store.inTx(tx);
         const changes_ = {
@@ -374,7 +378,9 @@ export function createUserService(deps: UserServiceDeps) {
           mobile_number: input.mobileNumber !== undefined ? input.mobileNumber : existing.mobile_number,
           email_id: input.emailId !== undefined ? input.emailId : existing.email_id,
           profile: profileOf(input, existing.profile),
-          active: onlySelf ? existing.active : (input.active ?? existing.active),
+          active,
+          // A deactivation ends every session: tokens issued before it stay dead if the account returns.
+          ...(existing.active && !active ? { tokens_not_before: clock.now() } : {}),
           last_modified_by: caller?.uuid ?? null,
           last_modified_time: clock.now(),
         };
@@ -421,13 +427,18 @@ export function createUserService(deps: UserServiceDeps) {
       if (!['CITIZEN', 'EMPLOYEE', 'SYSTEM', 'BUSINESS'].includes(type) || !request.tenantId) throw new LoginRefused('bad request');
       const tenantId = type === 'CITIZEN' ? stateTenantOf(request.tenantId) : request.tenantId;
       const user = await store.findByLogin(store.db(), tenantId, type, request.username);
+      // Every refusal costs one argon2 verification, so timing tells no unknown, inactive or locked account apart.
       if (!user) {
         await verifyPassword(null, request.password);
         throw new LoginRefused('unknown user');
       }
-      if (!user.active) throw new LoginRefused('inactive');
+      if (!user.active) {
+        await verifyPassword(null, request.password);
+        throw new LoginRefused('inactive');
+      }
       if (user.account_locked) {
         if ((user.account_locked_time ?? 0) + lockout.coolDownMs > clock.now()) {
+          await verifyPassword(null, request.password);
           await audit.append({ tenantId: user.tenant_id, actorUuid: null, action: 'user.login.failed', subject: user.uuid, outcome: 'failure', details: { reason: 'locked' }, ...origin });
           throw new LoginRefused('locked');
         }
@@ -453,6 +464,7 @@ export function createUserService(deps: UserServiceDeps) {
 
     async refresh(refreshToken: string, origin: Origin) {
       const used = await tokens.useRefreshToken(refreshToken);
+      if (used === 'replayed') throw new LoginRefused('refresh token replayed: its family and the access tokens issued before are revoked');
       if (!used) throw new LoginRefused('bad refresh token');
       const user = await store.findById(store.db(), used.userId);
       if (!user || !user.active || user.account_locked) throw new LoginRefused('user unavailable');
@@ -472,6 +484,8 @@ export function createUserService(deps: UserServiceDeps) {
       const claims = await tokens.verify(token);
       if (!claims) throw new DomainError('unauthenticated', { code: 'InvalidAccessTokenException', message: 'Invalid access token' });
       await tokens.revoke(claims);
+      // The whole session ends: the refresh token that came with this access token, and its successors.
+      if (claims.fam) await tokens.revokeFamily(claims.fam);
       await audit.append({ tenantId: claims.tid, actorUuid: claims.sub, action: 'user.logout', subject: claims.sub, outcome: 'success', ...origin });
     },
 
@@ -533,6 +547,26 @@ export function createUserService(deps: UserServiceDeps) {
     },
   };
 
+  /**
+   * Self-service change of the mobile number or e-mail: the new address must be proven with an OTP
+   * sent to it and validated (`user.otpReference` for the mobile, `user.emailOtpReference` for the
+   * e-mail), so a stolen session cannot move the account's password resets to another phone.
+   */
+  async function proveNewContacts(input: UserInput, existing: UserRow): Promise<void> {
+    const changed = (value: string | null | undefined, stored: string | null) => value !== undefined && value !== stored;
+    if (changed(input.mobileNumber, existing.mobile_number)) {
+      const proven = input.mobileNumber && input.otpReference && (await otp.consumeReference(input.otpReference, input.mobileNumber, ['register']));
+      if (!proven) {
+        throw invalid('INVALID_OTP_REFERENCE', 'Changing your mobile number needs user.otpReference: an OTP sent to the new number (/user-otp/v1/_send, type register) and validated', ['user.otpReference']);
+      }
+    }
+    const emailReference = (input as Record<string, unknown>)['emailOtpReference'];
+    if (changed(input.emailId, existing.email_id)) {
+      const proven = input.emailId && typeof emailReference === 'string' && (await otp.consumeReference(emailReference, input.emailId, ['register']));
+      if (!proven) throw invalid('INVALID_OTP_REFERENCE', 'Changing your e-mail needs user.emailOtpReference: an OTP sent to the new address and validated', ['user.emailOtpReference']);
+    }
+  }
+
   /** Checks an employee as `create` does (tenant, fields, roles that exist), with DIGIT's errors. */
   async function checkEmployee(input: UserInput, tenantId: string): Promise<void> {
     await assertKnownTenant(tenants, tenantId);
@@ -571,7 +605,9 @@ export function createUserService(deps: UserServiceDeps) {
     if (!meetsPolicy(newPassword)) throw invalid('INVALID_PASSWORD', PASSWORD_POLICY_TEXT);
     const passwordHash = await hashPassword(newPassword);
     await database.transaction(async (tx) => {
-      await store.updateUser(store.inTx(tx), user.id, { password_hash: passwordHash, password_changed_time: clock.now(), last_modified_by: actor, last_modified_time: clock.now() });
+      // Every access token issued before the change stops working (the old password may have leaked).
+      const now = clock.now();
+      await store.updateUser(store.inTx(tx), user.id, { password_hash: passwordHash, password_changed_time: now, tokens_not_before: now, last_modified_by: actor, last_modified_time: now });
       await audit.appendInTx(tx, { tenantId: user.tenant_id, actorUuid: actor, action: 'user.password.changed', subject: user.uuid, outcome: 'success', ...origin });
       await changes.publish(tx, USERS_TOPIC);
     });

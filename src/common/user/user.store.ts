@@ -18,6 +18,8 @@ export type UserRow = {
   active: boolean;
   account_locked: boolean;
   account_locked_time: number | null;
+  /** Access tokens issued before this (epoch ms) are refused; null: none. */
+  tokens_not_before: number | null;
   created_by: string | null;
   last_modified_by: string | null;
   created_time: number;
