@@ -5,6 +5,7 @@ import type { TenantDirectory } from '../../kernel/tenancy.js';
 import type { GrantPolicy } from '../access/index.js';
 import { init } from './migrations/0001_init.js';
 import { sessions } from './migrations/0002_sessions.js';
+import { loginAttempts } from './migrations/0003_login_attempts.js';
 import { createOtpService, type OtpService, type OtpSettings, type OtpSink } from './user.otp.js';
 import { userRoutes, type RateLimits } from './user.routes.js';
 import { createUserService, type AuditSink, type LockoutSettings, type UserMasters, type UserService } from './user.service.js';
@@ -65,7 +66,7 @@ export type UserDeps = {
 /** Users, login (password and OTP), tokens and lockout: DIGIT's egov-user, egov-otp and user-otp. */
 export const userModule = defineModule<UserApi, UserDeps>({
   name: 'user',
-  migrations: [init, sessions],
+  migrations: [init, sessions, loginAttempts],
   create({ database, clock, changes, config, logger }, { audit, masters, tenants, grants, otpSink, settings }) {
     const store = createUserStore(database);
     const tokens = createTokenService({ database, store, clock, changes, accessTtlMs: settings.accessTokenTtlMs, refreshTtlMs: settings.refreshTokenTtlMs });

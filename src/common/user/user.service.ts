@@ -240,6 +240,8 @@ export function createUserService(deps: UserServiceDeps) {
       account_locked: false,
       account_locked_time: null,
       tokens_not_before: null,
+      login_attempts: 0,
+      login_attempts_since: null,
       created_by: actor,
       last_modified_by: actor,
       created_time: now,
@@ -449,6 +451,13 @@ export function createUserService(deps: UserServiceDeps) {
           await changes.publish(tx, USERS_TOPIC);
         });
         user.account_locked = false;
+      }
+      // Counted before the check, atomically: of parallel attempts only the first maxFailures are checked.
+      const now = clock.now();
+      const attempts = await store.reserveLoginAttempt(store.db(), user.id, now, now - lockout.windowMs);
+      if (attempts > lockout.maxFailures) {
+        await verifyPassword(null, request.password);
+        return failLogin(user, origin, 'too many attempts');
       }
       const ok =
         (type === 'CITIZEN' && (await otp.consumeForLogin(user.tenant_id, user.mobile_number ?? user.user_name, request.password))) ||

@@ -8,7 +8,8 @@ let platform: TestPlatform;
 let admin: Record<string, string>;
 const sentOtps: Array<{ mobileNumber: string; code: string; purpose: string }> = [];
 beforeAll(async () => {
-  platform = await testPlatform({ otpSink: { send: async (m) => void sentOtps.push(m) } });
+  // Many logins and OTPs from one address: the per-address rate limits are not what is tested here.
+  platform = await testPlatform({ otpSink: { send: async (m) => void sentOtps.push(m) }, config: { loginRateLimit: 10_000, otpRateLimit: 10_000 } });
   admin = await adminAuth(platform);
 });
 afterAll(() => platform.drop());
@@ -147,5 +148,32 @@ describe('refusals take the same time', () => {
     const wrong = await median('sess.timing2');
     const inactive = await median('sess.timing');
     expect(inactive).toBeGreaterThan(wrong * 0.5);
+  });
+});
+
+describe('lockout and own mobile (finding 13)', () => {
+  it('25 parallel wrong passwords: only the first five are checked, the account locks', async () => {
+    const user = await employee('sess.race', '9844400009');
+    const answers = await Promise.all(Array.from({ length: 25 }, (_, i) => login(platform, 'sess.race', `Wrong@${1000 + i}`, 'pb.amritsar')));
+    expect(answers.every((a) => a.status === 400)).toBe(true);
+    const entries = await platform.audit.log.search({ tenantId: 'pb.amritsar', subject: user['uuid'], actions: ['user.login.failed'], offset: 0, limit: 100 });
+    const checked = entries.filter((e) => (e.details as Json | null)?.['reason'] === 'wrong credentials');
+    expect(checked.length).toBeLessThanOrEqual(5);
+    expect(entries.length).toBe(25);
+    expect((await login(platform, 'sess.race', PASSWORD, 'pb.amritsar')).status).toBe(400); // locked
+  });
+
+  it('a citizen cannot change their own mobile number without an OTP to the new one', async () => {
+    const mobile = '9844400010';
+    await post(platform, '/user-otp/v1/_send', { RequestInfo: {}, otp: { mobileNumber: mobile, tenantId: 'pb', type: 'register', userType: 'CITIZEN' } });
+    const made = await post(platform, '/user/citizen/_create', { RequestInfo: {}, user: { name: 'Own Mobile', mobileNumber: mobile, tenantId: 'pb', otpReference: await validated(mobile) } });
+    expect(made.status, JSON.stringify(made.body)).toBe(200);
+    await post(platform, '/user-otp/v1/_send', { RequestInfo: {}, otp: { mobileNumber: mobile, tenantId: 'pb', type: 'login', userType: 'CITIZEN' } });
+    const own = bearer((await login(platform, mobile, lastOtp(mobile)!, 'pb', 'CITIZEN')).body['access_token']);
+    const uuid = (made.body['user'] as Json[])[0]!['uuid'];
+    const changed = await post(platform, '/user/profile/_update', { RequestInfo: {}, user: { uuid, mobileNumber: '9844400110' } }, own);
+    expect(changed.status).toBe(400);
+    const [still] = await platform.users.service.search({ uuids: [uuid] }, { pageSize: 1 });
+    expect(still!.mobileNumber).toBe(mobile);
   });
 });

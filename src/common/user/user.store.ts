@@ -20,6 +20,9 @@ export type UserRow = {
   account_locked_time: number | null;
   /** Access tokens issued before this (epoch ms) are refused; null: none. */
   tokens_not_before: number | null;
+  /** Login attempts since `login_attempts_since` without a success (see reserveLoginAttempt). */
+  login_attempts: number;
+  login_attempts_since: number | null;
   created_by: string | null;
   last_modified_by: string | null;
   created_time: number;
@@ -184,6 +187,25 @@ export function createUserStore(database: Database) {
       await runner.insertInto('user_login_failures').values({ user_id: userId, time, ip }).execute();
     },
 
+    /**
+     * Counts one login attempt before its password is checked, atomically (a single UPDATE …
+     * RETURNING: the row is locked on PostgreSQL, writes are serial on SQLite); answers the attempts
+     * in the window, this one included. A window older than `windowStart` starts over.
+     */
+    async reserveLoginAttempt(runner: Runner, userId: number, now: number, windowStart: number): Promise<number> {
+      const stale = sql<boolean>`login_attempts_since is null or login_attempts_since < ${windowStart}`;
+      const row = await runner
+        .updateTable('users')
+        .set({
+          login_attempts: sql<number>`case when ${stale} then 1 else login_attempts + 1 end`,
+          login_attempts_since: sql<number>`case when ${stale} then ${now} else login_attempts_since end`,
+        } as never)
+        .where('id', '=', userId)
+        .returning('login_attempts')
+        .executeTakeFirst();
+      return Number(row?.login_attempts ?? 0);
+    },
+
     async countLoginFailuresSince(runner: Runner, userId: number, since: number): Promise<number> {
       const row = await runner
         .selectFrom('user_login_failures')
@@ -207,6 +229,7 @@ export function createUserStore(database: Database) {
 
     async clearLoginFailures(runner: Runner, userId: number): Promise<void> {
       await runner.deleteFrom('user_login_failures').where('user_id', '=', userId).execute();
+      await runner.updateTable('users').set({ login_attempts: 0, login_attempts_since: null }).where('id', '=', userId).execute();
     },
   };
 }
