@@ -141,6 +141,10 @@ function userMasters(mdms: MdmsApi): UserMasters {
       const pattern = rule?.rules?.pattern ?? rule?.mobileNumberRegex ?? rule?.pattern;
       return typeof pattern === 'string' ? new RegExp(pattern) : undefined;
     },
+    async dataSecurity(stateTenantId) {
+      const read = await mdms.service.searchV1({ tenantId: stateTenantId, moduleDetails: [{ moduleName: 'DataSecurity', masterDetails: [{ name: 'SecurityPolicy' }, { name: 'MaskingPatterns' }] }] });
+      return { policies: read['DataSecurity']?.['SecurityPolicy'] ?? [], patterns: read['DataSecurity']?.['MaskingPatterns'] ?? [] };
+    },
   };
 }
 
@@ -205,6 +209,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       audit: audit.api.log,
       masters: userMasters(mdms.api),
       tenants: mdms.api.service.tenants,
+      grants: access.api.grants,
       otpSink: options.otpSink ?? logOtpSink(app.log),
       settings: {
         ...defaultUserSettings,

@@ -2,7 +2,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Authenticator } from '../../kernel/auth.js';
 import { defineModule } from '../../kernel/module.js';
 import type { TenantDirectory } from '../../kernel/tenancy.js';
+import type { GrantPolicy } from '../access/index.js';
 import { init } from './migrations/0001_init.js';
+import { sessions } from './migrations/0002_sessions.js';
+import { loginAttempts } from './migrations/0003_login_attempts.js';
 import { createOtpService, type OtpService, type OtpSettings, type OtpSink } from './user.otp.js';
 import { userRoutes, type RateLimits } from './user.routes.js';
 import { createUserService, type AuditSink, type LockoutSettings, type UserMasters, type UserService } from './user.service.js';
@@ -54,6 +57,8 @@ export type UserDeps = {
   audit: AuditSink;
   masters: UserMasters;
   tenants: TenantDirectory;
+  /** Who may grant what (the access module's role-grant policy). */
+  grants: Pick<GrantPolicy, 'refusal'>;
   otpSink: OtpSink;
   settings: UserSettings;
 };
@@ -61,12 +66,12 @@ export type UserDeps = {
 /** Users, login (password and OTP), tokens and lockout: DIGIT's egov-user, egov-otp and user-otp. */
 export const userModule = defineModule<UserApi, UserDeps>({
   name: 'user',
-  migrations: [init],
-  create({ database, clock, changes, config, logger }, { audit, masters, tenants, otpSink, settings }) {
+  migrations: [init, sessions, loginAttempts],
+  create({ database, clock, changes, config, logger }, { audit, masters, tenants, grants, otpSink, settings }) {
     const store = createUserStore(database);
     const tokens = createTokenService({ database, store, clock, changes, accessTtlMs: settings.accessTokenTtlMs, refreshTtlMs: settings.refreshTokenTtlMs });
     const otp = createOtpService({ store, clock, sink: otpSink, settings: settings.otp });
-    const service = createUserService({ database, store, tokens, otp, clock, changes, audit, masters, tenants, lockout: settings.lockout });
+    const service = createUserService({ database, store, tokens, otp, clock, changes, audit, masters, tenants, grants, lockout: settings.lockout });
     // Expired OTPs, revocations and refresh tokens are swept hourly by the worker role.
     const sweep = () => store.sweepExpired(store.db(), clock.now());
     let timer: NodeJS.Timeout | undefined;

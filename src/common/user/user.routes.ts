@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { DomainError } from '../../kernel/errors.js';
+import { scopeFor, type Scope } from '../../kernel/scope.js';
 import { responseInfo } from '../../kernel/envelope.js';
 import type { HttpApp } from '../../kernel/http.js';
 import {
@@ -18,6 +19,18 @@ import type { OtpService } from './user.otp.js';
 import type { TokenService } from './user.tokens.js';
 
 const tags = ['user'];
+
+/**
+ * The caller's scope for this request: the kernel's `request.scope` once it computes one (the
+ * tenants where the caller's roles allow the action); until then the tenants of all its roles.
+ * The one place to swap when the kernel's scope lands.
+ */
+export function scopeOf(request: FastifyRequest): Scope {
+  const computed = (request as FastifyRequest & { scope?: Scope }).scope;
+  if (computed) return computed;
+  const user = request.userInfo;
+  return scopeFor(user, user ? user.roles.filter((r) => typeof r.tenantId === 'string').map((r) => r.tenantId) : []);
+}
 
 function originOf(request: FastifyRequest): Origin {
   return { ip: request.ip ?? null, correlationId: request.id };
@@ -109,7 +122,8 @@ export function userRoutes(service: UserService, otp: OtpService, tokens: TokenS
         if (!b.userName && !b.name && !b.mobileNumber && !b.emailId && !b.uuid?.length && !b.id?.length && !b.roleCodes?.length && !b.tenantId) {
           throw new DomainError('invalid', { code: 'INVALID_USER_SEARCH', message: 'Give at least one of tenantId, userName, name, mobileNumber, emailId, uuid, id or roleCodes' });
         }
-        const users = await service.search(
+        const users = await service.searchAs(
+          scopeOf(request),
           {
             tenantId: b.tenantId ?? undefined,
             ids: b.id ?? undefined,

@@ -7,11 +7,14 @@ import type { Database, Tx } from '../../kernel/db.js';
 import type { SeededLogin } from '../../kernel/module.js';
 import type { AuditLog } from '../audit/index.js';
 import { DomainError, invalid } from '../../kernel/errors.js';
-import { assertKnownTenant, stateTenantOf, tenantCovers, type TenantDirectory } from '../../kernel/tenancy.js';
+import { assertKnownTenant, stateTenantOf, type TenantDirectory } from '../../kernel/tenancy.js';
 import type { OtpService } from './user.otp.js';
+import { createUserRedactor, type DataSecurityMasters } from './user.privacy.js';
+import { inScope, outOfScope, type Scope } from '../../kernel/scope.js';
 import { hashPassword, meetsPolicy, PASSWORD_POLICY_TEXT, verifyPassword } from './user.passwords.js';
 import type { UserInput } from './user.schema.js';
 import type { UserQuery, UserRow, UserStore } from './user.store.js';
+import type { GrantPolicy, GrantTarget } from '../access/index.js';
 import type { IssuedTokens, TokenService } from './user.tokens.js';
 
 /** The part of the audit log the user module writes to. */
@@ -21,6 +24,8 @@ export type AuditSink = Pick<AuditLog, 'append' | 'appendInTx'>;
 export type UserMasters = {
   roleNames(stateTenantId: string): Promise<ReadonlyMap<string, string>>;
   mobilePattern(stateTenantId: string): Promise<RegExp | undefined>;
+  /** DIGIT's DataSecurity.SecurityPolicy and MaskingPatterns records, for masking user answers. */
+  dataSecurity: DataSecurityMasters;
 };
 
 export type LockoutSettings = { maxFailures: number; windowMs: number; coolDownMs: number };
@@ -60,17 +65,19 @@ export type UserServiceDeps = {
   audit: AuditSink;
   masters: UserMasters;
   tenants: TenantDirectory;
+  grants: Pick<GrantPolicy, 'refusal'>;
   lockout?: Partial<LockoutSettings>;
 };
 
 const USERS_TOPIC = 'user';
 
 export function createUserService(deps: UserServiceDeps) {
-  const { database, store, tokens, otp, clock, changes, audit, masters, tenants } = deps;
+  const { database, store, tokens, otp, clock, changes, audit, masters, tenants, grants } = deps;
   const lockout = { ...defaultLockout, ...deps.lockout };
+  const redact = createUserRedactor(masters.dataSecurity);
   // uuid → UserInfo for the auth hook; dropped whenever any user changes (here or in another process).
   // Only active, unlocked users are kept; a role change dropped mid-load is never kept (no stale rights).
-  const infoCache = createReadCache<{ info: UserInfo | undefined; keep: boolean }>(changes, USERS_TOPIC, { maxSize: 10_000, keep: (entry) => entry.keep });
+  const infoCache = createReadCache<{ info: UserInfo | undefined; notBefore: number; keep: boolean }>(changes, USERS_TOPIC, { maxSize: 10_000, keep: (entry) => entry.keep });
 
   async function roleGrants(rows: UserRow[]): Promise<Map<number, RoleGrant[]>> {
     const roles = await store.rolesOf(store.db(), rows.map((r) => r.id));
@@ -151,19 +158,34 @@ export function createUserService(deps: UserServiceDeps) {
     }
   }
 
-  /** Roles must exist, and a caller may only grant on tenants its own roles cover (no SUPERUSER unless one). */
-  async function checkGrants(roles: RoleGrant[], caller: UserInfo | null): Promise<void> {
+  /** Roles must exist on their tenants (the state's ACCESSCONTROL-ROLES). */
+  async function checkRolesExist(roles: RoleGrant[]): Promise<void> {
     for (const role of roles) {
       await assertKnownTenant(tenants, role.tenantId);
       const known = await masters.roleNames(stateTenantOf(role.tenantId));
       if (!known.has(role.code)) throw invalid('INVALID_ROLE', `Role "${role.code}" does not exist for tenant ${role.tenantId}`, [role.code]);
-      if (!caller) continue;
-      const covers = caller.roles.some((mine) => tenantCovers(mine.tenantId, role.tenantId));
-      const superuser = caller.roles.some((mine) => mine.code === 'SUPERUSER' && tenantCovers(mine.tenantId, role.tenantId));
-      if (!covers || (role.code === 'SUPERUSER' && !superuser)) {
-        throw new DomainError('forbidden', { code: 'ROLE_GRANT_NOT_ALLOWED', message: `You may not grant ${role.code} on ${role.tenantId}` });
-      }
     }
+  }
+
+  /**
+   * The role-grant policy (MDMS ACCESSCONTROL-ROLES.rolegrants): may `caller` create or change
+   * `target`? A refusal is audited (as a failed role change) and answers 403. No caller: the
+   * platform itself (seeders, the complaint module registering a citizen), which may.
+   */
+  async function authorizeGrant(caller: UserInfo | null, target: GrantTarget, subject: string, origin: Origin): Promise<void> {
+    if (!caller) return;
+    const refused = await grants.refusal(caller, target);
+    if (refused === undefined) return;
+    await audit.append({
+      tenantId: target.tenantId,
+      actorUuid: caller.uuid,
+      action: 'role.changed',
+      subject,
+      outcome: 'failure',
+      details: { refused, roles: target.roles.map((r) => `${r.code}@${r.tenantId}`) },
+      ...origin,
+    });
+    throw new DomainError('forbidden', { code: 'ROLE_GRANT_NOT_ALLOWED', message: `Your roles may not create or change ${refused}` });
   }
 
   function profileOf(input: UserInput, base: Record<string, unknown> = {}): Record<string, unknown> {
@@ -217,6 +239,9 @@ export function createUserService(deps: UserServiceDeps) {
       active: input.active ?? true,
       account_locked: false,
       account_locked_time: null,
+      tokens_not_before: null,
+      login_attempts: 0,
+      login_attempts_since: null,
       created_by: actor,
       last_modified_by: actor,
       created_time: now,
@@ -236,14 +261,15 @@ export function createUserService(deps: UserServiceDeps) {
     return id;
   }
 
-  async function userInfoByUuid(uuid: string): Promise<UserInfo | undefined> {
+  /** The user of a token issued at `issuedAt` (ms): undefined when inactive, or when the token predates the user's not-before. */
+  async function userInfoByUuid(uuid: string, issuedAt: number): Promise<UserInfo | undefined> {
     const entry = await infoCache.get(uuid, async () => {
       const row = await store.findByUuid(store.db(), uuid);
-      if (!row) return { info: undefined, keep: false };
+      if (!row) return { info: undefined, notBefore: 0, keep: false };
       const info = toUserInfo(row, (await roleGrants([row])).get(row.id) ?? []);
-      return { info: row.active ? info : undefined, keep: row.active && !row.account_locked };
+      return { info: row.active ? info : undefined, notBefore: row.tokens_not_before ?? 0, keep: row.active && !row.account_locked };
     });
-    return entry.info;
+    return issuedAt < entry.notBefore ? undefined : entry.info;
   }
 
   function tokenResponse(issued: IssuedTokens, user: ReturnType<typeof toDigitUser>) {
@@ -274,11 +300,17 @@ export function createUserService(deps: UserServiceDeps) {
     throw new LoginRefused(reason);
   }
 
+  async function search(query: UserQuery, page: { pageSize?: number | undefined; pageNumber?: number | undefined }) {
+    const size = page.pageSize ?? 10;
+    const rows = await store.findUsers(store.db(), query, { offset: (page.pageNumber ?? 0) * size, limit: size });
+    return withRoles(rows);
+  }
+
   const authenticator: Authenticator = {
     async authenticate(token) {
       const claims = await tokens.verify(token);
       if (!claims) return undefined;
-      const info = await userInfoByUuid(claims.sub);
+      const info = await userInfoByUuid(claims.sub, claims.iam);
       return info;
     },
   };
@@ -297,7 +329,8 @@ export function createUserService(deps: UserServiceDeps) {
       await validateProfile(input, tenantId);
       const roles = normaliseRoles(input, tenantId);
       if (roles.length === 0) throw invalid('INVALID_USER_FIELD', 'user.roles must list at least one role', ['user.roles']);
-      await checkGrants(roles, caller);
+      await checkRolesExist(roles);
+      await authorizeGrant(caller, { tenantId, type, roles }, 'new user', origin);
       const id = await database.transaction((tx) => insertUser(tx, input, type, tenantId, roles, caller?.uuid ?? null, origin));
       return (await withRoles([(await store.findById(store.db(), id))!]))[0]!;
     },
@@ -326,12 +359,20 @@ export function createUserService(deps: UserServiceDeps) {
       if (onlySelf && caller?.uuid !== existing.uuid) {
         throw new DomainError('forbidden', { code: 'PROFILE_UPDATE_NOT_ALLOWED', message: 'You can update only your own profile' });
       }
+      const before = (await roleGrants([existing])).get(existing.id) ?? [];
+      // The STORED user decides, never the body: its tenant and type must be within the caller's
+      // reach, and the caller must be allowed to grant every role it holds (so a city SUPERUSER
+      // cannot touch a Jalandhar employee or the state administrator's mobile).
+      if (!onlySelf) await authorizeGrant(caller, { tenantId: existing.tenant_id, type: existing.type, roles: before }, existing.uuid, origin);
       await validateProfile({ ...input, password: null }, existing.tenant_id);
+      if (onlySelf) await proveNewContacts(input, existing);
       const roles = input.roles && !onlySelf ? normaliseRoles(input, existing.tenant_id) : undefined;
       if (roles) {
         if (roles.length === 0) throw invalid('INVALID_USER_FIELD', 'user.roles must list at least one role', ['user.roles']);
-        await checkGrants(roles, caller);
+        await checkRolesExist(roles);
+        await authorizeGrant(caller, { tenantId: existing.tenant_id, type: existing.type, roles }, existing.uuid, origin);
       }
+      const active = onlySelf ? existing.active : (input.active ?? existing.active);
       await database.transaction(async (tx) => {
         const runner = store.inTx(tx);
         const changes_ = {
@@ -339,7 +380,9 @@ export function createUserService(deps: UserServiceDeps) {
           mobile_number: input.mobileNumber !== undefined ? input.mobileNumber : existing.mobile_number,
           email_id: input.emailId !== undefined ? input.emailId : existing.email_id,
           profile: profileOf(input, existing.profile),
-          active: onlySelf ? existing.active : (input.active ?? existing.active),
+          active,
+          // A deactivation ends every session: tokens issued before it stay dead if the account returns.
+          ...(existing.active && !active ? { tokens_not_before: clock.now() } : {}),
           last_modified_by: caller?.uuid ?? null,
           last_modified_time: clock.now(),
         };
@@ -351,7 +394,7 @@ export function createUserService(deps: UserServiceDeps) {
           action: roles ? 'role.changed' : 'user.updated',
           subject: existing.uuid,
           outcome: 'success',
-          details: { fields: Object.keys(input).filter((k) => k !== 'password'), ...(roles ? { roles: roles.map((r) => `${r.code}@${r.tenantId}`) } : {}) },
+          details: { fields: Object.keys(input).filter((k) => k !== 'password'), ...(roles ? { before: before.map((r) => `${r.code}@${r.tenantId}`), roles: roles.map((r) => `${r.code}@${r.tenantId}`) } : {}) },
           ...origin,
         });
         await changes.publish(tx, USERS_TOPIC);
@@ -359,10 +402,26 @@ export function createUserService(deps: UserServiceDeps) {
       return (await withRoles([(await store.findById(store.db(), existing.id))!]))[0]!;
     },
 
-    async search(query: UserQuery, page: { pageSize?: number | undefined; pageNumber?: number | undefined }) {
-      const size = page.pageSize ?? 10;
-      const rows = await store.findUsers(store.db(), query, { offset: (page.pageNumber ?? 0) * size, limit: size });
-      return withRoles(rows);
+    search,
+
+    /**
+     * User search for a caller: a citizen finds only their own record; anyone else only users on
+     * the tenants of their scope (a tenantId outside it is 403). Answers are masked by the
+     * DataSecurity policy for the caller's roles; the system scope sees everything in the clear.
+     */
+    async searchAs(scope: Scope, query: UserQuery, page: { pageSize?: number | undefined; pageNumber?: number | undefined }) {
+      if (scope.system) return search(query, page);
+      if (query.tenantId && !inScope(scope, query.tenantId)) throw outOfScope();
+      let scoped: UserQuery;
+      if (scope.citizen) {
+        const self = scope.user?.uuid;
+        const uuids = query.uuids?.length ? query.uuids.filter((u) => u === self) : self ? [self] : [];
+        if (uuids.length === 0) return [];
+        scoped = { ...query, uuids };
+      } else {
+        scoped = { ...query, tenantRoots: scope.tenants };
+      }
+      return redact(scope.user, await search(scoped, page));
     },
 
     async login(request: { username: string; password: string; tenantId: string; userType: string }, origin: Origin) {
@@ -370,13 +429,18 @@ export function createUserService(deps: UserServiceDeps) {
       if (!['CITIZEN', 'EMPLOYEE', 'SYSTEM', 'BUSINESS'].includes(type) || !request.tenantId) throw new LoginRefused('bad request');
       const tenantId = type === 'CITIZEN' ? stateTenantOf(request.tenantId) : request.tenantId;
       const user = await store.findByLogin(store.db(), tenantId, type, request.username);
+      // Every refusal costs one argon2 verification, so timing tells no unknown, inactive or locked account apart.
       if (!user) {
         await verifyPassword(null, request.password);
         throw new LoginRefused('unknown user');
       }
-      if (!user.active) throw new LoginRefused('inactive');
+      if (!user.active) {
+        await verifyPassword(null, request.password);
+        throw new LoginRefused('inactive');
+      }
       if (user.account_locked) {
         if ((user.account_locked_time ?? 0) + lockout.coolDownMs > clock.now()) {
+          await verifyPassword(null, request.password);
           await audit.append({ tenantId: user.tenant_id, actorUuid: null, action: 'user.login.failed', subject: user.uuid, outcome: 'failure', details: { reason: 'locked' }, ...origin });
           throw new LoginRefused('locked');
         }
@@ -387,6 +451,13 @@ export function createUserService(deps: UserServiceDeps) {
           await changes.publish(tx, USERS_TOPIC);
         });
         user.account_locked = false;
+      }
+      // Counted before the check, atomically: of parallel attempts only the first maxFailures are checked.
+      const now = clock.now();
+      const attempts = await store.reserveLoginAttempt(store.db(), user.id, now, now - lockout.windowMs);
+      if (attempts > lockout.maxFailures) {
+        await verifyPassword(null, request.password);
+        return failLogin(user, origin, 'too many attempts');
       }
       const ok =
         (type === 'CITIZEN' && (await otp.consumeForLogin(user.tenant_id, user.mobile_number ?? user.user_name, request.password))) ||
@@ -402,6 +473,7 @@ export function createUserService(deps: UserServiceDeps) {
 
     async refresh(refreshToken: string, origin: Origin) {
       const used = await tokens.useRefreshToken(refreshToken);
+      if (used === 'replayed') throw new LoginRefused('refresh token replayed: its family and the access tokens issued before are revoked');
       if (!used) throw new LoginRefused('bad refresh token');
       const user = await store.findById(store.db(), used.userId);
       if (!user || !user.active || user.account_locked) throw new LoginRefused('user unavailable');
@@ -421,6 +493,8 @@ export function createUserService(deps: UserServiceDeps) {
       const claims = await tokens.verify(token);
       if (!claims) throw new DomainError('unauthenticated', { code: 'InvalidAccessTokenException', message: 'Invalid access token' });
       await tokens.revoke(claims);
+      // The whole session ends: the refresh token that came with this access token, and its successors.
+      if (claims.fam) await tokens.revokeFamily(claims.fam);
       await audit.append({ tenantId: claims.tid, actorUuid: claims.sub, action: 'user.logout', subject: claims.sub, outcome: 'success', ...origin });
     },
 
@@ -482,11 +556,31 @@ export function createUserService(deps: UserServiceDeps) {
     },
   };
 
+  /**
+   * Self-service change of the mobile number or e-mail: the new address must be proven with an OTP
+   * sent to it and validated (`user.otpReference` for the mobile, `user.emailOtpReference` for the
+   * e-mail), so a stolen session cannot move the account's password resets to another phone.
+   */
+  async function proveNewContacts(input: UserInput, existing: UserRow): Promise<void> {
+    const changed = (value: string | null | undefined, stored: string | null) => value !== undefined && value !== stored;
+    if (changed(input.mobileNumber, existing.mobile_number)) {
+      const proven = input.mobileNumber && input.otpReference && (await otp.consumeReference(input.otpReference, input.mobileNumber, ['register']));
+      if (!proven) {
+        throw invalid('INVALID_OTP_REFERENCE', 'Changing your mobile number needs user.otpReference: an OTP sent to the new number (/user-otp/v1/_send, type register) and validated', ['user.otpReference']);
+      }
+    }
+    const emailReference = (input as Record<string, unknown>)['emailOtpReference'];
+    if (changed(input.emailId, existing.email_id)) {
+      const proven = input.emailId && typeof emailReference === 'string' && (await otp.consumeReference(emailReference, input.emailId, ['register']));
+      if (!proven) throw invalid('INVALID_OTP_REFERENCE', 'Changing your e-mail needs user.emailOtpReference: an OTP sent to the new address and validated', ['user.emailOtpReference']);
+    }
+  }
+
   /** Checks an employee as `create` does (tenant, fields, roles that exist), with DIGIT's errors. */
   async function checkEmployee(input: UserInput, tenantId: string): Promise<void> {
     await assertKnownTenant(tenants, tenantId);
     await validateProfile(input, tenantId);
-    await checkGrants(normaliseRoles(input, tenantId), null);
+    await checkRolesExist(normaliseRoles(input, tenantId));
   }
 
   /**
@@ -520,7 +614,9 @@ export function createUserService(deps: UserServiceDeps) {
     if (!meetsPolicy(newPassword)) throw invalid('INVALID_PASSWORD', PASSWORD_POLICY_TEXT);
     const passwordHash = await hashPassword(newPassword);
     await database.transaction(async (tx) => {
-      await store.updateUser(store.inTx(tx), user.id, { password_hash: passwordHash, password_changed_time: clock.now(), last_modified_by: actor, last_modified_time: clock.now() });
+      // Every access token issued before the change stops working (the old password may have leaked).
+      const now = clock.now();
+      await store.updateUser(store.inTx(tx), user.id, { password_hash: passwordHash, password_changed_time: now, tokens_not_before: now, last_modified_by: actor, last_modified_time: now });
       await audit.appendInTx(tx, { tenantId: user.tenant_id, actorUuid: actor, action: 'user.password.changed', subject: user.uuid, outcome: 'success', ...origin });
       await changes.publish(tx, USERS_TOPIC);
     });

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, Tx } from '../../kernel/db.js';
 import type { UserType } from '../../kernel/auth.js';
 
@@ -18,6 +18,11 @@ export type UserRow = {
   active: boolean;
   account_locked: boolean;
   account_locked_time: number | null;
+  /** Access tokens issued before this (epoch ms) are refused; null: none. */
+  tokens_not_before: number | null;
+  /** Login attempts since `login_attempts_since` without a success (see reserveLoginAttempt). */
+  login_attempts: number;
+  login_attempts_since: number | null;
   created_by: string | null;
   last_modified_by: string | null;
   created_time: number;
@@ -71,6 +76,8 @@ export type UserQuery = {
   type?: UserType | undefined;
   active?: boolean | undefined;
   roleCodes?: readonly string[] | undefined;
+  /** Only users on these tenants or below them (a caller's scope); an empty list matches nobody. */
+  tenantRoots?: readonly string[] | undefined;
 };
 
 /** Kysely queries for users, roles, OTPs and tokens; no rules here. */
@@ -99,6 +106,14 @@ export function createUserStore(database: Database) {
       if (query.emailId) q = q.where('users.email_id', '=', query.emailId);
       if (query.type) q = q.where('users.type', '=', query.type);
       if (query.active !== undefined) q = q.where('users.active', '=', database.toBool(query.active));
+      if (query.tenantRoots) {
+        const roots = query.tenantRoots;
+        if (roots.length === 0) return [];
+        // substr, not LIKE: `_` in a tenant code is a LIKE wildcard.
+        q = q.where((eb) =>
+          eb.or(roots.flatMap((root) => [eb('users.tenant_id', '=', root), eb(sql<string>`substr(users.tenant_id, 1, ${root.length + 1})`, '=', `${root}.`)])),
+        );
+      }
       if (query.roleCodes?.length) {
         const codes = query.roleCodes;
         q = q.where(({ exists, selectFrom }) =>
@@ -172,6 +187,25 @@ export function createUserStore(database: Database) {
       await runner.insertInto('user_login_failures').values({ user_id: userId, time, ip }).execute();
     },
 
+    /**
+     * Counts one login attempt before its password is checked, atomically (a single UPDATE …
+     * RETURNING: the row is locked on PostgreSQL, writes are serial on SQLite); answers the attempts
+     * in the window, this one included. A window older than `windowStart` starts over.
+     */
+    async reserveLoginAttempt(runner: Runner, userId: number, now: number, windowStart: number): Promise<number> {
+      const stale = sql<boolean>`login_attempts_since is null or login_attempts_since < ${windowStart}`;
+      const row = await runner
+        .updateTable('users')
+        .set({
+          login_attempts: sql<number>`case when ${stale} then 1 else login_attempts + 1 end`,
+          login_attempts_since: sql<number>`case when ${stale} then ${now} else login_attempts_since end`,
+        } as never)
+        .where('id', '=', userId)
+        .returning('login_attempts')
+        .executeTakeFirst();
+      return Number(row?.login_attempts ?? 0);
+    },
+
     async countLoginFailuresSince(runner: Runner, userId: number, since: number): Promise<number> {
       const row = await runner
         .selectFrom('user_login_failures')
@@ -195,6 +229,7 @@ export function createUserStore(database: Database) {
 
     async clearLoginFailures(runner: Runner, userId: number): Promise<void> {
       await runner.deleteFrom('user_login_failures').where('user_id', '=', userId).execute();
+      await runner.updateTable('users').set({ login_attempts: 0, login_attempts_since: null }).where('id', '=', userId).execute();
     },
   };
 }

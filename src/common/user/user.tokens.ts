@@ -8,7 +8,8 @@ import { newId } from '../../kernel/ids.js';
 import type { UserType } from '../../kernel/auth.js';
 import type { UserStore } from './user.store.js';
 
-export type AccessClaims = { sub: string; jti: string; tid: string; typ: UserType; exp: number };
+/** `iam`: issued-at in milliseconds (checked against the user's not-before); `fam`: the refresh family the token belongs to. */
+export type AccessClaims = { sub: string; jti: string; tid: string; typ: UserType; exp: number; iam: number; fam: string | null };
 
 export type IssuedTokens = {
   accessToken: string;
@@ -20,6 +21,8 @@ export type IssuedTokens = {
 
 const ISSUER = 'plinth';
 const REVOCATIONS = 'user.tokens';
+/** The user module's change topic: the authenticator's user cache (with the not-before) listens to it. */
+const USERS_TOPIC = 'user';
 
 function sha256(value: string): string {
   return createHash('sha256').update(value).digest('hex');
@@ -97,8 +100,9 @@ export function createTokenService(deps: {
       if (!signing) throw new Error('token service not initialised');
       const now = clock.now();
       const exp = Math.floor((now + deps.accessTtlMs) / 1000);
-      const claims: AccessClaims = { sub: user.uuid, jti: newId(), tid: user.tenantId, typ: user.type, exp };
-      const accessToken = await new SignJWT({ tid: claims.tid, typ: claims.typ })
+      const family = familyId ?? newId();
+      const claims: AccessClaims = { sub: user.uuid, jti: newId(), tid: user.tenantId, typ: user.type, exp, iam: now, fam: family };
+      const accessToken = await new SignJWT({ tid: claims.tid, typ: claims.typ, iam: claims.iam, fam: family })
         .setProtectedHeader({ alg: 'EdDSA', kid: signing.kid, typ: 'JWT' })
         .setIssuer(ISSUER)
         .setSubject(claims.sub)
@@ -113,7 +117,7 @@ export function createTokenService(deps: {
         .values({
           id: newId(),
           token_hash: sha256(refreshToken),
-          family_id: familyId ?? newId(),
+          family_id: family,
           user_id: user.id,
           created_time: now,
           expires_time: now + deps.refreshTtlMs,
@@ -137,7 +141,9 @@ export function createTokenService(deps: {
           return undefined;
         }
         if (typeof payload.sub !== 'string' || typeof payload.jti !== 'string' || typeof payload.exp !== 'number') return undefined;
-        claims = { sub: payload.sub, jti: payload.jti, exp: payload.exp, tid: String(payload['tid']), typ: payload['typ'] as UserType };
+        const iam = typeof payload['iam'] === 'number' ? payload['iam'] : (payload.iat ?? 0) * 1000;
+        const fam = typeof payload['fam'] === 'string' ? payload['fam'] : null;
+        claims = { sub: payload.sub, jti: payload.jti, exp: payload.exp, tid: String(payload['tid']), typ: payload['typ'] as UserType, iam, fam };
         verified.set(token, claims);
       }
       if (claims.exp <= nowSeconds || revoked.has(claims.jti)) return undefined;
@@ -161,7 +167,7 @@ export function createTokenService(deps: {
      * Uses a refresh token once: answers the user id and the family to issue the next pair in,
      * or undefined. A token already used is a replay: the whole family is revoked.
      */
-    async useRefreshToken(refreshToken: string): Promise<{ userId: number; familyId: string } | undefined> {
+    async useRefreshToken(refreshToken: string): Promise<{ userId: number; familyId: string } | 'replayed' | undefined> {
       if (refreshToken.length > 512) return undefined;
       const now = clock.now();
       return database.transaction(async (tx) => {
@@ -169,8 +175,12 @@ export function createTokenService(deps: {
         const row = await db.selectFrom('user_refresh_tokens').selectAll().where('token_hash', '=', sha256(refreshToken)).executeTakeFirst();
         if (!row || row.revoked_time !== null || row.expires_time <= now) return undefined;
         if (row.used_time !== null) {
+          // A replay: the token was stolen or copied. The family ends, and so does every access
+          // token of the user issued until now (the thief may hold one).
           await db.updateTable('user_refresh_tokens').set({ revoked_time: now }).where('family_id', '=', row.family_id).execute();
-          return undefined;
+          await db.updateTable('users').set({ tokens_not_before: now }).where('id', '=', row.user_id).execute();
+          await changes.publish(tx, USERS_TOPIC);
+          return 'replayed' as const;
         }
         const claimed = await db
           .updateTable('user_refresh_tokens')
@@ -181,6 +191,11 @@ export function createTokenService(deps: {
         if (Number(claimed.numUpdatedRows) !== 1) return undefined;
         return { userId: Number(row.user_id), familyId: row.family_id };
       });
+    },
+
+    /** Ends one session: every refresh token of the family (logout). */
+    async revokeFamily(familyId: string): Promise<void> {
+      await store.db().updateTable('user_refresh_tokens').set({ revoked_time: clock.now() }).where('family_id', '=', familyId).where('revoked_time', 'is', null).execute();
     },
 
     /** Ends every session of a user (password change, lockout by an administrator). */
