@@ -87,6 +87,8 @@ const splitCsv = (value: string | undefined) => {
 
 export function createComplaintService(deps: ComplaintServiceDeps) {
   const { database, store, clock, outbox, mdms, idgen, workflow, boundary, users, filestore, notification, publicUrl } = deps;
+  // PGR's applications are complaints: only this module moves them, so workflow and complaint agree.
+  const pgr = workflow.service.claimBusinessService(BUSINESS_SERVICE, { owner: MODULE_NAME, via: '/pgr-services/v2/request/_create and _update' });
 
   /** The citizen's e-mail address, read before the transaction (EMAIL is sent only when there is one). */
   async function emailOf(uuid: string): Promise<string | undefined> {
@@ -272,10 +274,10 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
         created_time: now,
         last_modified_time: now,
       };
-      const prepared = await workflow.service.prepareTransition(caller, [processInput(row, wf, documents, null)]);
+      const prepared = await pgr.prepareTransition(caller, [processInput(row, wf, documents, null)]);
       const emailId = await emailOf(citizen.uuid);
       await database.transaction(async (tx) => {
-        const [instance] = await workflow.service.commitTransition(tx, prepared);
+        const [instance] = await pgr.commitTransition(tx, prepared);
         row.application_status = instance?.state.applicationStatus ?? instance?.state.state ?? '';
         row.assignees = (instance?.assignes ?? []).map((u) => u.uuid);
         await store.insert(store.runner(tx), row);
@@ -303,7 +305,7 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
       // rate or reopen it (as DIGIT's PGR marks it back to the citizen).
       const onBehalf = existing.created_by !== existing.account_id;
       const toCitizen = onBehalf && CITIZEN_NEXT_ACTIONS.has(wf.action) && !wf.assignes?.length ? { ...wf, assignes: [existing.account_id] } : wf;
-      const prepared = await workflow.service.prepareTransition(caller, [processInput(existing, toCitizen, documents, rating)]);
+      const prepared = await pgr.prepareTransition(caller, [processInput(existing, toCitizen, documents, rating)]);
       const row: ComplaintRow = {
         ...existing,
         rating: rating ?? existing.rating,
@@ -317,7 +319,7 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
       // DIGIT's ASSIGN and REJECT texts name the employee and the reason (the workflow comment).
       const extra = { emp_name: assigneeName ?? '', reason: wf.comments ?? '' };
       await database.transaction(async (tx) => {
-        const [instance] = await workflow.service.commitTransition(tx, prepared);
+        const [instance] = await pgr.commitTransition(tx, prepared);
         row.application_status = instance?.state.applicationStatus ?? instance?.state.state ?? existing.application_status;
         row.assignees = (instance?.assignes ?? []).map((u) => u.uuid);
         await store.update(store.runner(tx), row);
