@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminAuth, login, post, requestInfo, testPlatform, type TestPlatform } from '../../../test/helpers.js';
 
@@ -20,6 +22,7 @@ let gro: Who;
 let lme: Who;
 let citizenA: Who;
 let citizenB: Who;
+let jalandhar: Who;
 
 async function person(userName: string, type: 'EMPLOYEE' | 'CITIZEN', roles: readonly string[], mobileNumber: string, tenantId = type === 'CITIZEN' ? 'pb' : 'pb.amritsar'): Promise<Who> {
   const created = await post(
@@ -41,8 +44,40 @@ beforeAll(async () => {
   lme = await person('own_lme', 'EMPLOYEE', ['EMPLOYEE', 'PGR_LME'], '9722222222');
   citizenA = await person('9733333333', 'CITIZEN', ['CITIZEN'], '9733333333');
   citizenB = await person('9744444444', 'CITIZEN', ['CITIZEN'], '9744444444');
+  jalandhar = await person('own_jalandhar', 'EMPLOYEE', ['EMPLOYEE', 'GRO', 'PGR_LME'], '9755555555', 'pb.jalandhar');
 });
 afterAll(() => platform.drop());
+
+const jpeg = await sharp({ create: { width: 64, height: 48, channels: 3, background: '#36c' } }).jpeg().toBuffer();
+
+async function upload(auth: Record<string, string>, tag: string): Promise<string> {
+  const boundary = `----plinth${randomBytes(8).toString('hex')}`;
+  const field = (name: string, value: string) => Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`);
+  const payload = Buffer.concat([
+    field('tenantId', 'pb.amritsar'),
+    field('module', 'PGR'),
+    field('tag', tag),
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="photo.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`),
+    jpeg,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  const response = await platform.app.inject({ method: 'POST', url: '/filestore/v1/files', payload, headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, ...auth } });
+  expect(response.statusCode, response.body).toBe(200);
+  return (response.json() as { files: Array<{ fileStoreId: string }> }).files[0]!.fileStoreId;
+}
+
+/** The status of each way to read one file: by id (bytes), url (signed links) and metadata. */
+async function reads(auth: Record<string, string>, fileStoreId: string, tenantId = 'pb.amritsar'): Promise<number[]> {
+  const urls = [`/filestore/v1/files/id?tenantId=${tenantId}&fileStoreId=${fileStoreId}`, `/filestore/v1/files/url?tenantId=${tenantId}&fileStoreIds=${fileStoreId}`, `/filestore/v1/files/metadata?tenantId=${tenantId}&fileStoreId=${fileStoreId}`];
+  return Promise.all(urls.map(async (url) => (await platform.app.inject({ method: 'GET', url, headers: auth })).statusCode));
+}
+
+/** The files a tag lists to the caller, as their ids (the signed links name them). */
+async function tagged(auth: Record<string, string>, tag: string): Promise<string[]> {
+  const response = await platform.app.inject({ method: 'GET', url: `/filestore/v1/files/tag?tenantId=pb.amritsar&tag=${tag}`, headers: auth });
+  expect(response.statusCode, response.body).toBe(200);
+  return (response.json() as { files: Array<{ url: string }> }).files.map((f) => /download\/([0-9a-f-]{36})\?/.exec(f.url)![1]!).sort();
+}
 
 const service = (): Json => ({
   tenantId: 'pb.amritsar',
@@ -103,5 +138,58 @@ describe('the PGR workflow is moved only through pgr-services (finding 7)', () =
     const reopened = await act(citizenA.auth, id, { action: 'REOPEN' });
     expect(reopened.status, JSON.stringify(reopened.body)).toBe(200);
     expect(await statuses(id)).toEqual({ complaint: 'PENDINGFORASSIGNMENT', workflow: 'PENDINGFORASSIGNMENT' });
+  });
+});
+
+describe('files: a citizen reads their own and their complaints\', an employee their cities\' (finding 9)', () => {
+  it('citizen B reads nothing of citizen A\'s upload, by id, url, metadata or tag', async () => {
+    const ofA = await upload(citizenA.auth, 'shared-tag');
+    const ofB = await upload(citizenB.auth, 'shared-tag');
+    expect(await reads(citizenA.auth, ofA)).toEqual([200, 200, 200]);
+    expect(await reads(citizenB.auth, ofA)).toEqual([404, 404, 404]);
+    // Several ids at once: one unreadable id refuses the whole request.
+    const both = await platform.app.inject({ method: 'GET', url: `/filestore/v1/files/url?tenantId=pb.amritsar&fileStoreIds=${ofB},${ofA}`, headers: citizenB.auth });
+    expect(both.statusCode).toBe(404);
+    // At the state, as citizens' roles are: still only their own.
+    expect(await reads(citizenB.auth, ofA, 'pb')).toEqual([404, 404, 404]);
+    expect(await tagged(citizenA.auth, 'shared-tag')).toEqual([ofA]);
+    expect(await tagged(citizenB.auth, 'shared-tag')).toEqual([ofB]);
+    // The city's employees see both; another city's employee neither.
+    expect(await tagged(gro.auth, 'shared-tag')).toEqual([ofA, ofB].sort());
+    expect(await reads(gro.auth, ofA)).toEqual([200, 200, 200]);
+    expect(await reads(jalandhar.auth, ofA, 'pb.jalandhar')).toEqual([404, 404, 404]);
+    expect(await reads(jalandhar.auth, ofA)).toEqual([403, 403, 403]);
+    const foreignTag = await platform.app.inject({ method: 'GET', url: '/filestore/v1/files/tag?tenantId=pb.amritsar&tag=shared-tag', headers: jalandhar.auth });
+    expect(foreignTag.statusCode).toBe(403);
+  });
+
+  it('a complaint\'s citizen reads the files attached to it by employees; others do not', async () => {
+    const photo = await upload(citizenA.auth, 'complaint-files');
+    const filed = await file(citizenA.auth, { action: 'APPLY', verificationDocuments: [{ documentType: 'PHOTO', fileStoreId: photo }] });
+    expect(filed.status, JSON.stringify(filed.body)).toBe(200);
+    const id = idOf(filed.body);
+    expect((await act(gro.auth, id, { action: 'ASSIGN', assignes: [lme.uuid] })).status).toBe(200);
+    const repair = await upload(lme.auth, 'complaint-files');
+    expect(await reads(citizenA.auth, repair)).toEqual([404, 404, 404]);
+    const resolved = await act(lme.auth, id, { action: 'RESOLVE', verificationDocuments: [{ documentType: 'PHOTO', fileStoreId: repair }] });
+    expect(resolved.status, JSON.stringify(resolved.body)).toBe(200);
+
+    expect(await reads(citizenA.auth, repair)).toEqual([200, 200, 200]);
+    expect(await reads(citizenB.auth, repair)).toEqual([404, 404, 404]);
+    expect(await reads(citizenB.auth, photo)).toEqual([404, 404, 404]);
+    expect(await tagged(citizenA.auth, 'complaint-files')).toEqual([photo, repair].sort());
+    expect(await tagged(citizenB.auth, 'complaint-files')).toEqual([]);
+  });
+
+  it('a citizen cannot attach another citizen\'s file to a complaint of theirs to read it', async () => {
+    const ofA = await upload(citizenA.auth, 'attach');
+    const stolen = await file(citizenB.auth, { action: 'APPLY', verificationDocuments: [{ documentType: 'PHOTO', fileStoreId: ofA }] });
+    expect(stolen.status, JSON.stringify(stolen.body)).toBe(400);
+    expect(codes(stolen.body)).toEqual(['INVALID_FILESTOREID']);
+    const mine = await file(citizenB.auth);
+    const onUpdate = await act(citizenB.auth, idOf(mine.body), { action: 'COMMENT', comments: 'see photo', verificationDocuments: [{ fileStoreId: ofA }] });
+    expect(onUpdate.status, JSON.stringify(onUpdate.body)).toBe(400);
+    expect(codes(onUpdate.body)).toEqual(['INVALID_FILESTOREID']);
+    expect(await reads(citizenB.auth, ofA)).toEqual([404, 404, 404]);
   });
 });

@@ -89,6 +89,8 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
   const { database, store, clock, outbox, mdms, idgen, workflow, boundary, users, filestore, notification, publicUrl } = deps;
   // PGR's applications are complaints: only this module moves them, so workflow and complaint agree.
   const pgr = workflow.service.claimBusinessService(BUSINESS_SERVICE, { owner: MODULE_NAME, via: '/pgr-services/v2/request/_create and _update' });
+  // A complaint's files are its citizen's to read, whoever attached them (the LME's photo of the repair).
+  filestore.registerRecordOwner(FILE_MODULE, async (tenantId, referenceId, userUuid) => (await store.byRequestId(store.runner(), tenantId, referenceId))?.account_id === userUuid);
 
   /** The citizen's e-mail address, read before the transaction (EMAIL is sent only when there is one). */
   async function emailOf(uuid: string): Promise<string | undefined> {
@@ -145,12 +147,20 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
     throw invalid('INVALID_BOUNDARY', `service.address.locality.code "${code}" is not a boundary of tenant ${tenantId}`, ['service.address.locality.code']);
   }
 
-  async function assertFiles(tenantId: string, documents: readonly DocumentInput[]): Promise<void> {
+  /**
+   * The files exist in the tenant; a citizen attaches only files they uploaded (or already on this
+   * complaint): attaching would make them readable to the complaint's citizen, so attaching someone
+   * else's file id must not be a way to read it. Refused alike whether the file is missing or not theirs.
+   */
+  async function assertFiles(tenantId: string, documents: readonly DocumentInput[], caller: UserInfo, serviceRequestId?: string): Promise<void> {
     for (const doc of documents) {
+      const refused = () => invalid('INVALID_FILESTOREID', `fileStoreId ${doc.fileStoreId} is not a file of tenant ${tenantId} that you may attach`, ['workflow.verificationDocuments']);
       // Checked before anything is written; `claim` checks again inside the transaction.
-      await filestore.metadata(tenantId, doc.fileStoreId).catch(() => {
-        throw invalid('INVALID_FILESTOREID', `fileStoreId ${doc.fileStoreId} is not a file of tenant ${tenantId}`, ['workflow.verificationDocuments']);
+      const meta = await filestore.metadata(tenantId, doc.fileStoreId).catch(() => {
+        throw refused();
       });
+      const onThis = serviceRequestId !== undefined && meta.owner?.module === FILE_MODULE && meta.owner.referenceId === serviceRequestId;
+      if (caller.type === 'CITIZEN' && meta.createdBy !== caller.uuid && !onThis) throw refused();
     }
   }
 
@@ -242,7 +252,7 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
       const def = await serviceDef(input.tenantId, input.serviceCode);
       await assertLocality(input.tenantId, input.address.locality.code);
       const documents = documentsOf(wf.verificationDocuments);
-      await assertFiles(input.tenantId, documents);
+      await assertFiles(input.tenantId, documents, caller);
       const citizen = await citizenOf(caller, input, origin);
 
       const [serviceRequestId] = await idgen.service.generate([{ idName: ID_NAME, tenantId: input.tenantId }]);
@@ -299,7 +309,7 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
       const rating = wf.action === 'RATE' ? (input.rating ?? wf.rating ?? null) : null;
       if (wf.action === 'RATE' && rating === null) throw invalid('INVALID_RATING', 'service.rating (1 to 5) is required to RATE', ['service.rating']);
       const documents = documentsOf(wf.verificationDocuments);
-      await assertFiles(existing.tenant_id, documents);
+      await assertFiles(existing.tenant_id, documents, caller, existing.service_request_id);
       // The workflow lets a citizen act only on applications they filed or that are marked to them:
       // a complaint filed on their behalf is marked to them when it reaches the states where they
       // rate or reopen it (as DIGIT's PGR marks it back to the citizen).
