@@ -6,7 +6,8 @@ import { adminAuth, login, post, requestInfo, testPlatform, type TestPlatform } 
 /**
  * Issue #14, ownership: the PGR workflow is driven only by pgr-services (finding 7); citizens read
  * only their own files and those attached to complaints of theirs, employees only their cities'
- * (finding 9).
+ * (finding 9); complaints, notifications and in-app events are their citizen's alone, and the
+ * notification log is for operators only (Build 3, finding 13).
  */
 
 type Json = Record<string, unknown>;
@@ -23,6 +24,7 @@ let lme: Who;
 let citizenA: Who;
 let citizenB: Who;
 let jalandhar: Who;
+let operator: Who;
 
 async function person(userName: string, type: 'EMPLOYEE' | 'CITIZEN', roles: readonly string[], mobileNumber: string, tenantId = type === 'CITIZEN' ? 'pb' : 'pb.amritsar'): Promise<Who> {
   const created = await post(
@@ -45,6 +47,7 @@ beforeAll(async () => {
   citizenA = await person('9733333333', 'CITIZEN', ['CITIZEN'], '9733333333');
   citizenB = await person('9744444444', 'CITIZEN', ['CITIZEN'], '9744444444');
   jalandhar = await person('own_jalandhar', 'EMPLOYEE', ['EMPLOYEE', 'GRO', 'PGR_LME'], '9755555555', 'pb.jalandhar');
+  operator = await person('own_operator', 'EMPLOYEE', ['EMPLOYEE', 'NOTIFICATION_ADMIN'], '9766666666');
 });
 afterAll(() => platform.drop());
 
@@ -191,5 +194,65 @@ describe('files: a citizen reads their own and their complaints\', an employee t
     expect(onUpdate.status, JSON.stringify(onUpdate.body)).toBe(400);
     expect(codes(onUpdate.body)).toEqual(['INVALID_FILESTOREID']);
     expect(await reads(citizenB.auth, ofA)).toEqual([404, 404, 404]);
+  });
+});
+
+describe('complaints, notifications and in-app events: a citizen sees and touches only theirs (Build 3)', () => {
+  const events = async (auth: Record<string, string>, query: string) => {
+    const { status, body } = await post(platform, `/egov-user-event/v1/events/_search?tenantId=pb.amritsar&${query}`, { RequestInfo: requestInfo }, auth);
+    return { status, events: ((body['events'] as Json[] | undefined) ?? []) as Json[] };
+  };
+  const notifications = (auth: Record<string, string>, criteria: Json) => post(platform, '/notification/v1/_search', { RequestInfo: requestInfo, criteria }, auth);
+
+  it('citizen B finds, counts and moves nothing of citizen A\'s complaint', async () => {
+    const filed = await file(citizenA.auth);
+    const id = idOf(filed.body);
+    const searched = await post(platform, `${BASE}/_search?tenantId=pb.amritsar&serviceRequestId=${id}`, { RequestInfo: requestInfo }, citizenB.auth);
+    expect(searched.body['ServiceWrappers']).toEqual([]);
+    const byMobile = await post(platform, `${BASE}/_search?tenantId=pb.amritsar&mobileNumber=9733333333`, { RequestInfo: requestInfo }, citizenB.auth);
+    expect(byMobile.body['ServiceWrappers']).toEqual([]);
+    const counted = await post(platform, `${BASE}/_count?tenantId=pb.amritsar&serviceRequestId=${id}`, { RequestInfo: requestInfo }, citizenB.auth);
+    expect(counted.body['count']).toBe(0);
+    const commented = await act(citizenB.auth, id, { action: 'COMMENT', comments: 'mine now' });
+    expect(commented.status).toBe(400);
+    expect(await statuses(id)).toEqual({ complaint: 'PENDINGFORASSIGNMENT', workflow: 'PENDINGFORASSIGNMENT' });
+    // The workflow's own search answers B nothing of it either.
+    const process = await post(platform, `${WF}/process/_search?tenantId=pb.amritsar&businessIds=${id}`, { RequestInfo: requestInfo }, citizenB.auth);
+    expect(process.body['ProcessInstances']).toEqual([]);
+  });
+
+  it('in-app events: B sees none of A\'s, however asked, and may not change them', async () => {
+    const filed = await file(citizenA.auth);
+    const id = idOf(filed.body);
+    for (let i = 0; i < 3; i++) await platform.dispatcher.deliverPending();
+    const mine = await events(citizenA.auth, `referenceIds=${id}`);
+    expect(mine.status).toBe(200);
+    expect(mine.events).toHaveLength(1);
+    const eventId = String(mine.events[0]!['id']);
+    for (const query of [`referenceIds=${id}`, `ids=${eventId}`, `userids=${citizenA.uuid}`, '']) {
+      const theirs = await events(citizenB.auth, query);
+      expect(theirs.status).toBe(200);
+      expect(theirs.events.filter((e) => e['referenceId'] === id)).toEqual([]);
+    }
+    const changed = await post(platform, '/egov-user-event/v1/events/_update', { RequestInfo: requestInfo, events: [{ ...mine.events[0], status: 'INACTIVE' }] }, citizenB.auth);
+    expect(changed.status).toBe(403);
+    expect((await events(citizenA.auth, `ids=${eventId}`)).events[0]).toMatchObject({ status: 'ACTIVE' });
+  });
+
+  it('the notification log is for operators: not citizens, not every employee, not another city', async () => {
+    const filed = await file(citizenA.auth);
+    const id = idOf(filed.body);
+    for (let i = 0; i < 3; i++) await platform.dispatcher.deliverPending();
+    const criteria = { tenantId: 'pb.amritsar', referenceId: id };
+    for (const who of [citizenA, citizenB, gro, lme, jalandhar]) {
+      const refused = await notifications(who.auth, criteria);
+      expect(refused.status, JSON.stringify(refused.body)).toBe(403);
+    }
+    expect((await notifications(jalandhar.auth, { ...criteria, tenantId: 'pb.jalandhar' })).status).toBe(403);
+    expect((await notifications(operator.auth, { ...criteria, tenantId: 'pb.jalandhar' })).status).toBe(403);
+    const read = await notifications(operator.auth, criteria);
+    expect(read.status, JSON.stringify(read.body)).toBe(200);
+    expect((read.body['messages'] as Json[]).map((m) => m['channel']).sort()).toEqual(['IN_APP', 'SMS']);
+    expect((await notifications(admin, criteria)).status).toBe(200);
   });
 });
