@@ -195,12 +195,21 @@ describe('loadConfig', () => {
   });
 
   it('refuses a public INTERNAL_HOST: the internal port trusts its callers', () => {
-    for (const host of ['0.0.0.0', '8.8.8.8', '172.32.0.1', 'example.org']) {
+    for (const host of ['0.0.0.0', '8.8.8.8', '172.32.0.1', '169.254.1.1', '::', 'fe80::1', '2001:db8::1', '::ffff:8.8.8.8']) {
       expect(() => loadConfig({ INTERNAL_HOST: host })).toThrow(/INTERNAL_HOST: must be a loopback or private address/);
     }
-    for (const host of ['127.0.0.1', '::1', 'localhost', '192.168.1.2', '172.16.0.1', '10.1.2.3', 'fd00::1']) {
+    // Names are refused, however private they look: only the parsed address counts, not its text.
+    for (const host of ['localhost', 'example.org', '10.example.org', '127.0.0.1.nip.io', '192.168.1.2:80']) {
+      expect(() => loadConfig({ INTERNAL_HOST: host })).toThrow(/INTERNAL_HOST: must be an IP address \(not a name\)/);
+    }
+    for (const host of ['127.0.0.1', '127.8.9.10', '::1', '192.168.1.2', '172.16.0.1', '172.31.255.255', '10.1.2.3', 'fd00::1', 'fc12:3456::7']) {
       expect(loadConfig({ INTERNAL_HOST: host }).internalHost).toBe(host);
     }
+  });
+
+  it('refuses INTERNAL_PORT without PLINTH_INTERNAL_SECRET: a bare uuid must never be trusted', () => {
+    expect(() => loadConfig({ INTERNAL_PORT: '9090' })).toThrow(/PLINTH_INTERNAL_SECRET: must be set when INTERNAL_PORT is/);
+    expect(loadConfig({ INTERNAL_PORT: '9090', PLINTH_INTERNAL_SECRET: 's3cret' }).internalSecret).toBe('s3cret');
   });
 
   it('refuses a master key that is not 32 bytes of base64', () => {

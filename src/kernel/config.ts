@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -33,9 +34,9 @@ export type Config = {
   /** The built web apps (`npm run build:web` writes `web/dist`); served at `/citizen/` and `/employee/` when present. */
   readonly webDir: string;
   readonly internalPort: number | undefined;
-  /** Loopback or a private address: the internal listener trusts the userInfo it is sent. */
+  /** An IP literal in a loopback or private range: the internal listener trusts the userInfo it is sent. */
   readonly internalHost: string;
-  /** When set, internal callers must send it in `x-plinth-internal-secret`. */
+  /** Required with `internalPort`: internal callers must send it in `x-plinth-internal-secret`. */
   readonly internalSecret: string | undefined;
   readonly logLevel: LogLevel;
   readonly role: ProcessRole;
@@ -159,18 +160,27 @@ function timeZone(env: Env, name: string, fallback: string): string {
   return raw;
 }
 
-/** Loopback, RFC 1918 or unique-local addresses only: never a public interface. */
+/** Loopback, RFC 1918 and unique-local ranges: the only places the internal listener may bind. */
+const PRIVATE_RANGES = new BlockList();
+PRIVATE_RANGES.addSubnet('127.0.0.0', 8, 'ipv4');
+PRIVATE_RANGES.addSubnet('10.0.0.0', 8, 'ipv4');
+PRIVATE_RANGES.addSubnet('172.16.0.0', 12, 'ipv4');
+PRIVATE_RANGES.addSubnet('192.168.0.0', 16, 'ipv4');
+PRIVATE_RANGES.addAddress('::1', 'ipv6');
+PRIVATE_RANGES.addSubnet('fc00::', 7, 'ipv6');
+
+/**
+ * An IP literal inside a loopback or private range, checked by parsing the address (never by
+ * its text: `10.example.org` or `127.0.0.1.nip.io` are names that resolve anywhere). Names,
+ * `localhost` included, are refused: what they resolve to is not ours to decide.
+ */
 function privateHost(env: Env, name: string, fallback: string): string {
   const raw = nonEmpty(env, name) ?? fallback;
-  const ok =
-    raw === 'localhost' ||
-    raw === '::1' ||
-    /^127\./.test(raw) ||
-    /^10\./.test(raw) ||
-    /^192\.168\./.test(raw) ||
-    /^172\.(1[6-9]|2\d|3[01])\./.test(raw) ||
-    /^f[cd][0-9a-f]{2}:/i.test(raw);
-  if (!ok) throw new ConfigError(name, `must be a loopback or private address (the internal port trusts its callers), got "${raw}"`);
+  const family = isIP(raw);
+  if (family === 0) throw new ConfigError(name, `must be an IP address (not a name) in a loopback or private range, got "${raw}"`);
+  if (!PRIVATE_RANGES.check(raw, family === 4 ? 'ipv4' : 'ipv6')) {
+    throw new ConfigError(name, `must be a loopback or private address (the internal port trusts its callers), got "${raw}"`);
+  }
   return raw;
 }
 
@@ -284,6 +294,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     mailFrom: nonEmpty(env, 'PLINTH_MAIL_FROM'),
     masterKeyFile: ((file) => (file === undefined ? undefined : path.resolve(file)))(nonEmpty(env, 'PLINTH_MASTER_KEY_FILE')),
   };
+  if (config.internalPort !== undefined && config.internalSecret === undefined) {
+    throw new ConfigError('PLINTH_INTERNAL_SECRET', 'must be set when INTERNAL_PORT is: internal callers prove themselves with it');
+  }
   if (config.smsProvider === 'http' && config.smsUrl === undefined) {
     throw new ConfigError('PLINTH_SMS_URL', 'must be set when PLINTH_SMS_PROVIDER is http');
   }
