@@ -44,6 +44,7 @@ describe('loadConfig', () => {
       masterKeyFile: undefined,
       agencyId: 'plinth',
       publicUrl: 'http://localhost:8080',
+      shortenerAllowedUrls: [],
       eventStream: 'PLINTH_EVENTS',
       filestoreMaxBytes: 5 * 1024 * 1024,
       filestoreLinkMinutes: 15,
@@ -89,6 +90,7 @@ describe('loadConfig', () => {
       PLINTH_AGENCY_ID: 'pb.health',
       PLINTH_EVENT_STREAM: 'HEALTH_EVENTS',
       PLINTH_PUBLIC_URL: 'https://services.pb.gov.in/',
+      PLINTH_SHORTENER_ALLOWED_URLS: 'https://pb.gov.in/, https://forms.pb.gov.in:8443/apply/',
       PLINTH_FILESTORE_MAX_BYTES: '1048576',
       PLINTH_FILESTORE_LINK_MINUTES: '5',
       PLINTH_FILESTORE_ORPHAN_HOURS: '48',
@@ -129,6 +131,7 @@ describe('loadConfig', () => {
       masterKeyFile: '/run/secrets/plinth-master.key',
       agencyId: 'pb.health',
       publicUrl: 'https://services.pb.gov.in',
+      shortenerAllowedUrls: ['https://pb.gov.in', 'https://forms.pb.gov.in:8443/apply'],
       eventStream: 'HEALTH_EVENTS',
       filestoreMaxBytes: 1048576,
       filestoreLinkMinutes: 5,
@@ -204,6 +207,12 @@ describe('loadConfig', () => {
     }
     for (const host of ['127.0.0.1', '127.8.9.10', '::1', '192.168.1.2', '172.16.0.1', '172.31.255.255', '10.1.2.3', 'fd00::1', 'fc12:3456::7']) {
       expect(loadConfig({ INTERNAL_HOST: host }).internalHost).toBe(host);
+    }
+  });
+
+  it('refuses shortener URL prefixes that are not plain http(s) URLs', () => {
+    for (const bad of ['pb.gov.in', 'ftp://pb.gov.in', 'https://pb.gov.in/?next=x', 'https://user:pw@pb.gov.in', 'https://pb.gov.in/#top', 'https://pb.gov.in,']) {
+      expect(() => loadConfig({ PLINTH_SHORTENER_ALLOWED_URLS: bad })).toThrow(/PLINTH_SHORTENER_ALLOWED_URLS/);
     }
   });
 

@@ -72,6 +72,11 @@ export type Config = {
    * the base of the links it hands out, such as short URLs in SMS.
    */
   readonly publicUrl: string;
+  /**
+   * Besides PLINTH_PUBLIC_URL, the only places `/eus/shortener` makes links to
+   * (PLINTH_SHORTENER_ALLOWED_URLS, comma-separated http(s) URL prefixes; default none).
+   */
+  readonly shortenerAllowedUrls: readonly string[];
   /** Largest file the file store accepts (PLINTH_FILESTORE_MAX_BYTES, default 5 MiB). */
   readonly filestoreMaxBytes: number;
   /** Lifetime of a signed download link (PLINTH_FILESTORE_LINK_MINUTES, default 15). */
@@ -184,6 +189,31 @@ function privateHost(env: Env, name: string, fallback: string): string {
   return raw;
 }
 
+/**
+ * Comma-separated http(s) URL prefixes (`https://pb.gov.in/citizen`): no credentials, query or
+ * fragment, since a prefix that carried them could never match as the operator meant.
+ */
+function urlPrefixes(env: Env, name: string): string[] {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return [];
+  return raw.split(',').map((entry) => {
+    const text = entry.trim();
+    let parsed: URL;
+    try {
+      parsed = new URL(text);
+    } catch {
+      throw new ConfigError(name, `must be comma-separated http(s) URLs, got "${text}"`);
+    }
+    if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.hostname === '') {
+      throw new ConfigError(name, `must be comma-separated http(s) URLs, got "${text}"`);
+    }
+    if (parsed.username || parsed.password || parsed.search || parsed.hash || text.includes('?') || text.includes('#')) {
+      throw new ConfigError(name, `takes URL prefixes without credentials, query or fragment, got "${text}"`);
+    }
+    return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
+  });
+}
+
 /** Base64 of exactly 32 bytes (AES-256). */
 function masterKey(env: Env, name: string): string | undefined {
   const raw = nonEmpty(env, name);
@@ -284,6 +314,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     agencyId: agencyId(env, 'PLINTH_AGENCY_ID', 'plinth'),
     // No trailing slash, so `${publicUrl}/eus/…` never doubles it.
     publicUrl: (url(env, 'PLINTH_PUBLIC_URL', ['http:', 'https:']) ?? 'http://localhost:8080').replace(/\/+$/, ''),
+    shortenerAllowedUrls: urlPrefixes(env, 'PLINTH_SHORTENER_ALLOWED_URLS'),
     filestoreMaxBytes: positiveInt(env, 'PLINTH_FILESTORE_MAX_BYTES', 5 * 1024 * 1024),
     filestoreLinkMinutes: positiveInt(env, 'PLINTH_FILESTORE_LINK_MINUTES', 15),
     filestoreOrphanHours: positiveInt(env, 'PLINTH_FILESTORE_ORPHAN_HOURS', 24),

@@ -27,7 +27,7 @@ const request = (over: Partial<NotifyRequest> = {}): NotifyRequest => ({
   templateKey: KEY,
   localizationModule: MODULE,
   params: { id: 'PG-PGR-2026-01-01-000001', complaint_type: 'Streetlight not working' },
-  links: { download_link: 'https://services.pb.gov.in/digit-ui/citizen/pgr/complaints/PG-PGR-2026-01-01-000001' },
+  links: { download_link: 'http://localhost:8080/citizen/complaints/PG-PGR-2026-01-01-000001' },
   recipients: [{ userUuid, locale: 'hi_IN' }],
   channels: ['SMS', 'EMAIL', 'IN_APP'],
   module: 'pgr',
