@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
@@ -6,7 +7,7 @@ import { Type } from 'typebox';
 import { installAuth, type UserInfo } from './kernel/auth.js';
 import { createChangeFeed, type ChangeFeed } from './kernel/changes.js';
 import { systemClock, type Clock } from './kernel/clock.js';
-import type { Config } from './kernel/config.js';
+import { ConfigError, type Config } from './kernel/config.js';
 import { connectDatabase, type Database } from './kernel/db.js';
 import { DomainError } from './kernel/errors.js';
 import { createDispatcher, createOutbox, eventMigrations, type Dispatcher, type DispatcherOptions } from './kernel/events.js';
@@ -149,7 +150,18 @@ function userMasters(mdms: MdmsApi): UserMasters {
 }
 
 /** Opens the database, migrates it, wires the modules and the HTTP app(s); listens nowhere yet. */
+/** The internal caller's secret, compared in constant time; no secret configured trusts nobody. */
+function internalSecretMatches(sent: unknown, expected: string | undefined): boolean {
+  if (expected === undefined || typeof sent !== 'string') return false;
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(sent), digest(expected));
+}
+
 export async function createPlatform(config: Config, options: PlatformOptions = {}): Promise<Platform> {
+  // loadConfig refuses this too; checked again for configurations built in code.
+  if (config.internalPort !== undefined && config.internalSecret === undefined) {
+    throw new ConfigError('PLINTH_INTERNAL_SECRET', 'must be set when INTERNAL_PORT is: internal callers prove themselves with it');
+  }
   const clock = options.clock ?? systemClock;
   const database = await connectDatabase(config);
   try {
@@ -323,7 +335,8 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
 
     /** Internal listener: the claimed user must exist; its roles come from our records, not the claim. */
     async function trustedUser(request: FastifyRequest, claimed: Record<string, unknown>): Promise<UserInfo | undefined> {
-      if (config.internalSecret && request.headers['x-plinth-internal-secret'] !== config.internalSecret) return undefined;
+      // Never a bare uuid: without the shared secret nothing is trusted.
+      if (!internalSecretMatches(request.headers['x-plinth-internal-secret'], config.internalSecret)) return undefined;
       const uuid = claimed['uuid'];
       if (typeof uuid !== 'string') return undefined;
       const [user] = await users.api.service.search({ uuids: [uuid], active: true }, { pageSize: 1 });

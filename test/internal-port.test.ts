@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminAuth, post, testPlatform, type TestPlatform } from './helpers.js';
+import { createPlatform } from '../src/platform.js';
+import { adminAuth, post, testDatabase, testPlatform, type TestPlatform } from './helpers.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -35,10 +36,24 @@ describe('the internal listener for existing DIGIT modules', () => {
     expect((await create('internal', 'pb', claim, { 'x-plinth-internal-secret': 'shared-secret' })).statusCode).toBe(403);
   });
 
-  it('refuses without the secret, for an unknown user, and on the public port', async () => {
+  it('refuses without the secret, with a wrong one, for an unknown user, and on the public port', async () => {
     const claim = { uuid: clerk['uuid'] };
     expect((await create('internal', 'pb.amritsar', claim)).statusCode).toBe(401);
+    expect((await create('internal', 'pb.amritsar', claim, { 'x-plinth-internal-secret': 'shared-secreT' })).statusCode).toBe(401);
+    expect((await create('internal', 'pb.amritsar', claim, { 'x-plinth-internal-secret': '' })).statusCode).toBe(401);
     expect((await create('internal', 'pb.amritsar', { uuid: '00000000-0000-4000-8000-000000000000' }, { 'x-plinth-internal-secret': 'shared-secret' })).statusCode).toBe(401);
     expect((await create('public', 'pb.amritsar', claim, { 'x-plinth-internal-secret': 'shared-secret' })).statusCode).toBe(401);
+  });
+});
+
+describe('starting the internal listener', () => {
+  it('is refused without PLINTH_INTERNAL_SECRET, before anything is opened', async () => {
+    // A configuration built in code (not through loadConfig) is refused too.
+    const db = await testDatabase({ internalPort: 0, internalSecret: undefined });
+    try {
+      await expect(createPlatform(db.config)).rejects.toThrow(/PLINTH_INTERNAL_SECRET: must be set when INTERNAL_PORT is/);
+    } finally {
+      await db.drop();
+    }
   });
 });

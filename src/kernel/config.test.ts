@@ -44,6 +44,7 @@ describe('loadConfig', () => {
       masterKeyFile: undefined,
       agencyId: 'plinth',
       publicUrl: 'http://localhost:8080',
+      shortenerAllowedUrls: [],
       eventStream: 'PLINTH_EVENTS',
       filestoreMaxBytes: 5 * 1024 * 1024,
       filestoreLinkMinutes: 15,
@@ -89,6 +90,7 @@ describe('loadConfig', () => {
       PLINTH_AGENCY_ID: 'pb.health',
       PLINTH_EVENT_STREAM: 'HEALTH_EVENTS',
       PLINTH_PUBLIC_URL: 'https://services.pb.gov.in/',
+      PLINTH_SHORTENER_ALLOWED_URLS: 'https://pb.gov.in/, https://forms.pb.gov.in:8443/apply/',
       PLINTH_FILESTORE_MAX_BYTES: '1048576',
       PLINTH_FILESTORE_LINK_MINUTES: '5',
       PLINTH_FILESTORE_ORPHAN_HOURS: '48',
@@ -129,6 +131,7 @@ describe('loadConfig', () => {
       masterKeyFile: '/run/secrets/plinth-master.key',
       agencyId: 'pb.health',
       publicUrl: 'https://services.pb.gov.in',
+      shortenerAllowedUrls: ['https://pb.gov.in', 'https://forms.pb.gov.in:8443/apply'],
       eventStream: 'HEALTH_EVENTS',
       filestoreMaxBytes: 1048576,
       filestoreLinkMinutes: 5,
@@ -195,12 +198,27 @@ describe('loadConfig', () => {
   });
 
   it('refuses a public INTERNAL_HOST: the internal port trusts its callers', () => {
-    for (const host of ['0.0.0.0', '8.8.8.8', '172.32.0.1', 'example.org']) {
+    for (const host of ['0.0.0.0', '8.8.8.8', '172.32.0.1', '169.254.1.1', '::', 'fe80::1', '2001:db8::1', '::ffff:8.8.8.8']) {
       expect(() => loadConfig({ INTERNAL_HOST: host })).toThrow(/INTERNAL_HOST: must be a loopback or private address/);
     }
-    for (const host of ['127.0.0.1', '::1', 'localhost', '192.168.1.2', '172.16.0.1', '10.1.2.3', 'fd00::1']) {
+    // Names are refused, however private they look: only the parsed address counts, not its text.
+    for (const host of ['localhost', 'example.org', '10.example.org', '127.0.0.1.nip.io', '192.168.1.2:80']) {
+      expect(() => loadConfig({ INTERNAL_HOST: host })).toThrow(/INTERNAL_HOST: must be an IP address \(not a name\)/);
+    }
+    for (const host of ['127.0.0.1', '127.8.9.10', '::1', '192.168.1.2', '172.16.0.1', '172.31.255.255', '10.1.2.3', 'fd00::1', 'fc12:3456::7']) {
       expect(loadConfig({ INTERNAL_HOST: host }).internalHost).toBe(host);
     }
+  });
+
+  it('refuses shortener URL prefixes that are not plain http(s) URLs', () => {
+    for (const bad of ['pb.gov.in', 'ftp://pb.gov.in', 'https://pb.gov.in/?next=x', 'https://user:pw@pb.gov.in', 'https://pb.gov.in/#top', 'https://pb.gov.in,']) {
+      expect(() => loadConfig({ PLINTH_SHORTENER_ALLOWED_URLS: bad })).toThrow(/PLINTH_SHORTENER_ALLOWED_URLS/);
+    }
+  });
+
+  it('refuses INTERNAL_PORT without PLINTH_INTERNAL_SECRET: a bare uuid must never be trusted', () => {
+    expect(() => loadConfig({ INTERNAL_PORT: '9090' })).toThrow(/PLINTH_INTERNAL_SECRET: must be set when INTERNAL_PORT is/);
+    expect(loadConfig({ INTERNAL_PORT: '9090', PLINTH_INTERNAL_SECRET: 's3cret' }).internalSecret).toBe('s3cret');
   });
 
   it('refuses a master key that is not 32 bytes of base64', () => {

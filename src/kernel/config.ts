@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import path from 'node:path';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -33,9 +34,9 @@ export type Config = {
   /** The built web apps (`npm run build:web` writes `web/dist`); served at `/citizen/` and `/employee/` when present. */
   readonly webDir: string;
   readonly internalPort: number | undefined;
-  /** Loopback or a private address: the internal listener trusts the userInfo it is sent. */
+  /** An IP literal in a loopback or private range: the internal listener trusts the userInfo it is sent. */
   readonly internalHost: string;
-  /** When set, internal callers must send it in `x-plinth-internal-secret`. */
+  /** Required with `internalPort`: internal callers must send it in `x-plinth-internal-secret`. */
   readonly internalSecret: string | undefined;
   readonly logLevel: LogLevel;
   readonly role: ProcessRole;
@@ -71,6 +72,11 @@ export type Config = {
    * the base of the links it hands out, such as short URLs in SMS.
    */
   readonly publicUrl: string;
+  /**
+   * Besides PLINTH_PUBLIC_URL, the only places `/eus/shortener` makes links to
+   * (PLINTH_SHORTENER_ALLOWED_URLS, comma-separated http(s) URL prefixes; default none).
+   */
+  readonly shortenerAllowedUrls: readonly string[];
   /** Largest file the file store accepts (PLINTH_FILESTORE_MAX_BYTES, default 5 MiB). */
   readonly filestoreMaxBytes: number;
   /** Lifetime of a signed download link (PLINTH_FILESTORE_LINK_MINUTES, default 15). */
@@ -159,19 +165,53 @@ function timeZone(env: Env, name: string, fallback: string): string {
   return raw;
 }
 
-/** Loopback, RFC 1918 or unique-local addresses only: never a public interface. */
+/** Loopback, RFC 1918 and unique-local ranges: the only places the internal listener may bind. */
+const PRIVATE_RANGES = new BlockList();
+PRIVATE_RANGES.addSubnet('127.0.0.0', 8, 'ipv4');
+PRIVATE_RANGES.addSubnet('10.0.0.0', 8, 'ipv4');
+PRIVATE_RANGES.addSubnet('172.16.0.0', 12, 'ipv4');
+PRIVATE_RANGES.addSubnet('192.168.0.0', 16, 'ipv4');
+PRIVATE_RANGES.addAddress('::1', 'ipv6');
+PRIVATE_RANGES.addSubnet('fc00::', 7, 'ipv6');
+
+/**
+ * An IP literal inside a loopback or private range, checked by parsing the address (never by
+ * its text: `10.example.org` or `127.0.0.1.nip.io` are names that resolve anywhere). Names,
+ * `localhost` included, are refused: what they resolve to is not ours to decide.
+ */
 function privateHost(env: Env, name: string, fallback: string): string {
   const raw = nonEmpty(env, name) ?? fallback;
-  const ok =
-    raw === 'localhost' ||
-    raw === '::1' ||
-    /^127\./.test(raw) ||
-    /^10\./.test(raw) ||
-    /^192\.168\./.test(raw) ||
-    /^172\.(1[6-9]|2\d|3[01])\./.test(raw) ||
-    /^f[cd][0-9a-f]{2}:/i.test(raw);
-  if (!ok) throw new ConfigError(name, `must be a loopback or private address (the internal port trusts its callers), got "${raw}"`);
+  const family = isIP(raw);
+  if (family === 0) throw new ConfigError(name, `must be an IP address (not a name) in a loopback or private range, got "${raw}"`);
+  if (!PRIVATE_RANGES.check(raw, family === 4 ? 'ipv4' : 'ipv6')) {
+    throw new ConfigError(name, `must be a loopback or private address (the internal port trusts its callers), got "${raw}"`);
+  }
   return raw;
+}
+
+/**
+ * Comma-separated http(s) URL prefixes (`https://pb.gov.in/citizen`): no credentials, query or
+ * fragment, since a prefix that carried them could never match as the operator meant.
+ */
+function urlPrefixes(env: Env, name: string): string[] {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return [];
+  return raw.split(',').map((entry) => {
+    const text = entry.trim();
+    let parsed: URL;
+    try {
+      parsed = new URL(text);
+    } catch {
+      throw new ConfigError(name, `must be comma-separated http(s) URLs, got "${text}"`);
+    }
+    if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.hostname === '') {
+      throw new ConfigError(name, `must be comma-separated http(s) URLs, got "${text}"`);
+    }
+    if (parsed.username || parsed.password || parsed.search || parsed.hash || text.includes('?') || text.includes('#')) {
+      throw new ConfigError(name, `takes URL prefixes without credentials, query or fragment, got "${text}"`);
+    }
+    return `${parsed.origin}${parsed.pathname.replace(/\/+$/, '')}`;
+  });
 }
 
 /** Base64 of exactly 32 bytes (AES-256). */
@@ -274,6 +314,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     agencyId: agencyId(env, 'PLINTH_AGENCY_ID', 'plinth'),
     // No trailing slash, so `${publicUrl}/eus/…` never doubles it.
     publicUrl: (url(env, 'PLINTH_PUBLIC_URL', ['http:', 'https:']) ?? 'http://localhost:8080').replace(/\/+$/, ''),
+    shortenerAllowedUrls: urlPrefixes(env, 'PLINTH_SHORTENER_ALLOWED_URLS'),
     filestoreMaxBytes: positiveInt(env, 'PLINTH_FILESTORE_MAX_BYTES', 5 * 1024 * 1024),
     filestoreLinkMinutes: positiveInt(env, 'PLINTH_FILESTORE_LINK_MINUTES', 15),
     filestoreOrphanHours: positiveInt(env, 'PLINTH_FILESTORE_ORPHAN_HOURS', 24),
@@ -284,6 +325,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     mailFrom: nonEmpty(env, 'PLINTH_MAIL_FROM'),
     masterKeyFile: ((file) => (file === undefined ? undefined : path.resolve(file)))(nonEmpty(env, 'PLINTH_MASTER_KEY_FILE')),
   };
+  if (config.internalPort !== undefined && config.internalSecret === undefined) {
+    throw new ConfigError('PLINTH_INTERNAL_SECRET', 'must be set when INTERNAL_PORT is: internal callers prove themselves with it');
+  }
   if (config.smsProvider === 'http' && config.smsUrl === undefined) {
     throw new ConfigError('PLINTH_SMS_URL', 'must be set when PLINTH_SMS_PROVIDER is http');
   }

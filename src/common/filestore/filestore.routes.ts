@@ -2,6 +2,7 @@ import multipart from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Authorizer } from '../../kernel/auth.js';
+import { scopeFor, type Scope } from '../../kernel/scope.js';
 import { DomainError, invalid } from '../../kernel/errors.js';
 import type { HttpApp } from '../../kernel/http.js';
 import type { FileRow } from './filestore.store.js';
@@ -63,6 +64,20 @@ async function readUpload(request: FastifyRequest, maxBytes: number) {
   return { files, fields };
 }
 
+/**
+ * The caller's scope for this route: the tenants of the roles that allow it, each with its
+ * sub-tenants; a citizen is also limited to what is theirs. Computed here from the access
+ * mapping, the same rule as the kernel's Scope contract.
+ */
+async function scopeOf(request: FastifyRequest, authorizer: Authorizer): Promise<Scope> {
+  const user = request.userInfo;
+  if (!user) throw new DomainError('unauthenticated', { code: 'CustomException', message: 'Authentication required: send a valid access token' });
+  const path = request.url.split('?', 1)[0] ?? request.url;
+  const tenants: string[] = [];
+  for (const role of user.roles) if (await authorizer.isAuthorized([role], path, [role.tenantId])) tenants.push(role.tenantId);
+  return scopeFor(user, tenants);
+}
+
 /** `publicUrl` is the links' base: never the request's Host header, which a caller controls. */
 export function filestoreRoutes(service: FilestoreService, authorizer: Authorizer, publicUrl: string) {
   return (root: HttpApp) => {
@@ -93,25 +108,25 @@ export function filestoreRoutes(service: FilestoreService, authorizer: Authorize
       const { tenantId, fileStoreIds } = request.query as { tenantId: string; fileStoreIds: string };
       const ids = [...new Set(fileStoreIds.split(',').map((s) => s.trim()).filter(Boolean))];
       if (ids.length === 0 || ids.length > MAX_IDS) throw invalid('INVALID_REQUEST', `fileStoreIds takes 1 to ${MAX_IDS} ids`);
-      const links = await service.urls(tenantId, ids, publicUrl);
+      const links = await service.urls(tenantId, ids, publicUrl, undefined, await scopeOf(request, authorizer));
       // DIGIT's shape: the list, plus each id as a key of its url.
       return { fileStoreIds: links, ...Object.fromEntries(links.map((l) => [l.id, l.url])) };
     });
 
     root.get(`${BASE}/id`, { schema: { tags, summary: 'Download a file', querystring: IdQuery } }, async (request, reply) => {
       const { tenantId, fileStoreId } = request.query as { tenantId: string; fileStoreId: string };
-      const { stream, row } = await service.open(tenantId, fileStoreId);
+      const { stream, row } = await service.open(tenantId, fileStoreId, await scopeOf(request, authorizer));
       return send(reply, row, row.content_type, stream, 'attachment');
     });
 
     root.get(`${BASE}/tag`, { schema: { tags, summary: 'Links to the files of a tag', querystring: TagQuery } }, async (request) => {
       const { tenantId, tag } = request.query as { tenantId: string; tag: string };
-      return { files: await service.byTag(tenantId, tag, publicUrl) };
+      return { files: await service.byTag(tenantId, tag, publicUrl, await scopeOf(request, authorizer)) };
     });
 
     root.get(`${BASE}/metadata`, { schema: { tags, summary: "A file's metadata", querystring: IdQuery } }, async (request) => {
       const { tenantId, fileStoreId } = request.query as { tenantId: string; fileStoreId: string };
-      return service.metadata(tenantId, fileStoreId);
+      return service.metadata(tenantId, fileStoreId, await scopeOf(request, authorizer));
     });
 
     root.get(

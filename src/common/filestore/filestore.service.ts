@@ -6,6 +6,7 @@ import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
 import { DomainError, invalid } from '../../kernel/errors.js';
 import { newId } from '../../kernel/ids.js';
+import { inScope, SYSTEM_SCOPE, type Scope } from '../../kernel/scope.js';
 import { tenantCovers } from '../../kernel/tenancy.js';
 import type { BlobStore } from './filestore.blob.js';
 import { checkFileType, isImage, type FileKind } from './filestore.detect.js';
@@ -44,6 +45,9 @@ export type FileMetadata = {
 
 export type FileLink = { id: string; tenantId: string; url: string };
 
+/** Whether `userUuid` owns the record `referenceId` of tenant `tenantId` (e.g. a complaint of theirs). */
+export type RecordOwnerCheck = (tenantId: string, referenceId: string, userUuid: string) => Promise<boolean>;
+
 const TENANT = /^[A-Za-z0-9]+(\.[A-Za-z0-9_-]+)*$/;
 /** Blob names in links: an id, optionally with a thumbnail variant. */
 const NAME = /^([0-9a-f-]{36})(?:_(large|medium|small))?$/;
@@ -79,10 +83,33 @@ export function createFilestoreService(deps: {
   const variantsOf = (row: FileRow) => (Array.isArray(row.variants) ? (row.variants as string[]).filter((v): v is Variant => v in THUMBNAILS) : []);
   const blobKey = (row: Pick<FileRow, 'storage_key'>, variant?: Variant) => (variant ? `${row.storage_key}_${variant}` : row.storage_key);
 
-  /** Files of these ids the tenant may see (its own or its cities'); refuses unknown ones. */
-  async function visible(tenantId: string, ids: readonly string[], tx?: Tx): Promise<FileRow[]> {
+  /** Per owner module (the `module` of a claim, e.g. PGR): who owns its records. */
+  const recordOwners = new Map<string, RecordOwnerCheck>();
+
+  /**
+   * Whether the caller may read the file: its STORED tenant must be inside the scope; a citizen
+   * reads only files they uploaded or that are attached to a record of theirs (a complaint they
+   * filed), as the owning module answers.
+   */
+  async function mayRead(scope: Scope, row: FileRow): Promise<boolean> {
+    if (!inScope(scope, row.tenant_id)) return false;
+    if (!scope.citizen) return true;
+    const uuid = scope.user?.uuid;
+    if (!uuid) return false;
+    if (row.created_by === uuid) return true;
+    if (row.owner_module === null || row.owner_reference_id === null) return false;
+    const owns = recordOwners.get(row.owner_module);
+    return owns ? owns(row.tenant_id, row.owner_reference_id, uuid) : false;
+  }
+
+  /**
+   * Files of these ids the tenant may see (its own or its cities') and the scope may read; refuses
+   * unknown and unreadable ones alike (404), so a caller learns nothing of others' files.
+   */
+  async function visible(tenantId: string, ids: readonly string[], tx?: Tx, scope: Scope = SYSTEM_SCOPE): Promise<FileRow[]> {
     const rows = await store.byIds([...new Set(ids)], tx);
-    const byId = new Map(rows.filter((r) => tenantCovers(tenantId, r.tenant_id)).map((r) => [r.id, r]));
+    const byId = new Map<string, FileRow>();
+    for (const row of rows) if (tenantCovers(tenantId, row.tenant_id) && (await mayRead(scope, row))) byId.set(row.id, row);
     const missing = ids.find((id) => !byId.has(id));
     if (missing !== undefined) throw notFound(missing);
     return ids.map((id) => byId.get(id)!);
@@ -114,6 +141,12 @@ export function createFilestoreService(deps: {
 
   return {
     settings,
+
+    /** Declares who owns the records of `module`, so their citizens read the files attached to them. */
+    registerRecordOwner(module: string, check: RecordOwnerCheck): void {
+      if (recordOwners.has(module)) throw new Error(`filestore: the owner of ${module} records is already registered`);
+      recordOwners.set(module, check);
+    },
 
     async upload(request: UploadRequest, createdBy: string | null): Promise<Array<{ fileStoreId: string; tenantId: string }>> {
       const { tenantId } = request;
@@ -177,20 +210,22 @@ export function createFilestoreService(deps: {
     },
 
     /** Signed, expiring links; `now` is the signing time (tests sign in the past). */
-    async urls(tenantId: string, ids: readonly string[], base: string, now = clock.now()): Promise<FileLink[]> {
-      const rows = await visible(tenantId, ids);
+    async urls(tenantId: string, ids: readonly string[], base: string, now = clock.now(), scope: Scope = SYSTEM_SCOPE): Promise<FileLink[]> {
+      const rows = await visible(tenantId, ids, undefined, scope);
       const expires = now + settings.linkTtlMs;
       return Promise.all(rows.map(async (row) => ({ id: row.id, tenantId: row.tenant_id, url: await urlOf(row, base, expires) })));
     },
 
-    async byTag(tenantId: string, tag: string, base: string): Promise<Array<{ url: string; contentType: string }>> {
+    /** The files of a tag the scope may read (a citizen: theirs and their records'), oldest first. */
+    async byTag(tenantId: string, tag: string, base: string, scope: Scope): Promise<Array<{ url: string; contentType: string }>> {
       const expires = clock.now() + settings.linkTtlMs;
-      const rows = await store.byTag(tenantId, tag, 500);
+      const rows: FileRow[] = [];
+      for (const row of await store.byTag(tenantId, tag, 500)) if (await mayRead(scope, row)) rows.push(row);
       return Promise.all(rows.map(async (row) => ({ url: await urlOf(row, base, expires), contentType: row.content_type })));
     },
 
-    async metadata(tenantId: string, id: string): Promise<FileMetadata> {
-      const [row] = await visible(tenantId, [id]);
+    async metadata(tenantId: string, id: string, scope: Scope = SYSTEM_SCOPE): Promise<FileMetadata> {
+      const [row] = await visible(tenantId, [id], undefined, scope);
       return {
         fileStoreId: row!.id,
         tenantId: row!.tenant_id,
@@ -207,8 +242,8 @@ export function createFilestoreService(deps: {
     },
 
     /** The file's bytes for an authenticated caller of the tenant. */
-    async open(tenantId: string, id: string): Promise<{ stream: Readable; row: FileRow }> {
-      const [row] = await visible(tenantId, [id]);
+    async open(tenantId: string, id: string, scope: Scope): Promise<{ stream: Readable; row: FileRow }> {
+      const [row] = await visible(tenantId, [id], undefined, scope);
       return { stream: await blobs.read(blobKey(row!)), row: row! };
     },
 

@@ -5,12 +5,12 @@ import type { AccessApi } from '../access/index.js';
 import type { FilestoreS3Config } from '../../kernel/config.js';
 import { diskBlobStore, type BlobStore } from './filestore.blob.js';
 import { filestoreRoutes } from './filestore.routes.js';
-import { createFilestoreService, type FileLink, type FileMetadata, type FileOwner } from './filestore.service.js';
+import { createFilestoreService, type FileLink, type FileMetadata, type FileOwner, type RecordOwnerCheck } from './filestore.service.js';
 import { createFilestoreStore } from './filestore.store.js';
 import { init } from './migrations/0001_init.js';
 
 export type { BlobStore } from './filestore.blob.js';
-export type { FileLink, FileMetadata, FileOwner } from './filestore.service.js';
+export type { FileLink, FileMetadata, FileOwner, RecordOwnerCheck } from './filestore.service.js';
 
 export type FilestoreApi = {
   /**
@@ -20,6 +20,11 @@ export type FilestoreApi = {
    */
   claim(tenantId: string, fileStoreIds: readonly string[], owner: FileOwner, tx?: Tx): Promise<void>;
   metadata(tenantId: string, fileStoreId: string): Promise<FileMetadata>;
+  /**
+   * Declares who owns the records files are claimed for under `module` (e.g. PGR → the complaint's
+   * citizen): a citizen reads the files attached to records of theirs, besides their own uploads.
+   */
+  registerRecordOwner(module: string, check: RecordOwnerCheck): void;
   /** Signed download links under `baseUrl` (default PLINTH_PUBLIC_URL), signed at `now` (default: the clock). */
   urls(tenantId: string, fileStoreIds: readonly string[], baseUrl?: string, now?: number): Promise<FileLink[]>;
   /** Deletes unclaimed files older than the allowed age as of `now`; answers how many. */
@@ -62,6 +67,7 @@ export const filestoreModule = defineModule<FilestoreApi, { access: AccessApi }>
       api: {
         claim: (tenantId, ids, owner, tx) => service.claim(tenantId, ids, owner, null, tx),
         metadata: (tenantId, id) => service.metadata(tenantId, id),
+        registerRecordOwner: (module, check) => service.registerRecordOwner(module, check),
         urls: (tenantId, ids, baseUrl = config.publicUrl, now) => service.urls(tenantId, ids, baseUrl, now),
         cleanup: (now) => service.cleanup(now),
       },

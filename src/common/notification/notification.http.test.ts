@@ -27,7 +27,7 @@ const request = (over: Partial<NotifyRequest> = {}): NotifyRequest => ({
   templateKey: KEY,
   localizationModule: MODULE,
   params: { id: 'PG-PGR-2026-01-01-000001', complaint_type: 'Streetlight not working' },
-  links: { download_link: 'https://services.pb.gov.in/digit-ui/citizen/pgr/complaints/PG-PGR-2026-01-01-000001' },
+  links: { download_link: 'http://localhost:8080/citizen/complaints/PG-PGR-2026-01-01-000001' },
   recipients: [{ userUuid, locale: 'hi_IN' }],
   channels: ['SMS', 'EMAIL', 'IN_APP'],
   module: 'pgr',
@@ -209,10 +209,13 @@ describe('notifications', () => {
     expect(dead[0]!.last_error).toContain('PLINTH_TEST_NO_SUCH_SMS_MESSAGE');
   });
 
-  it('lets employees search and refuses citizens and bad criteria', async () => {
+  it('lets operators search, not every employee, and refuses bad criteria', async () => {
     const employee = await employeeAuth(platform, admin, 'notify-employee', ['EMPLOYEE']);
-    const ok = await search({ tenantId: 'pb.amritsar', channel: 'SMS', status: 'sent' }, employee);
+    expect((await search({ tenantId: 'pb.amritsar', channel: 'SMS', status: 'sent' }, employee)).status).toBe(403);
+    const operator = await employeeAuth(platform, admin, 'notify-operator', ['EMPLOYEE', 'NOTIFICATION_ADMIN']);
+    const ok = await search({ tenantId: 'pb.amritsar', channel: 'SMS', status: 'sent' }, operator);
     expect(ok.status).toBe(200);
+    expect((await search({ tenantId: 'pb.jalandhar', channel: 'SMS' }, operator)).status).toBe(403);
     expect((ok.body['messages'] as Json[]).every((m) => m['channel'] === 'SMS' && m['status'] === 'sent')).toBe(true);
     expect((await search({ tenantId: 'pb.amritsar', channel: 'PIGEON' })).status).toBe(400);
     expect((await search({})).status).toBe(400);

@@ -6,7 +6,7 @@ let admin: Record<string, string>;
 let now = Date.now();
 
 beforeAll(async () => {
-  platform = await testPlatform({ clock: { now: () => now }, config: { publicUrl: 'https://services.pb.gov.in' } });
+  platform = await testPlatform({ clock: { now: () => now }, config: { publicUrl: 'https://services.pb.gov.in', shortenerAllowedUrls: ['https://example.org'] } });
   admin = await adminAuth(platform);
 });
 afterAll(async () => platform?.drop());
@@ -57,6 +57,17 @@ describe('egov-url-shortening over HTTP', () => {
       const response = await post(platform, '/eus/shortener', body, admin);
       expect(response.status, JSON.stringify(body)).toBe(400);
       expect(isDigitError(response.body)).toBe(true);
+    }
+  });
+
+  it('refuses links outside PLINTH_PUBLIC_URL and PLINTH_SHORTENER_ALLOWED_URLS for every caller (no open redirect)', async () => {
+    const employee = await employeeAuth(platform, admin, 'shorturl-redirector', ['EMPLOYEE']);
+    for (const auth of [employee, admin]) {
+      for (const url of ['https://evil.example/login', 'https://services.pb.gov.in.evil.example/', 'http://services.pb.gov.in/citizen']) {
+        const response = await post(platform, '/eus/shortener', { RequestInfo: requestInfo, url }, auth);
+        expect(response.status, url).toBe(400);
+        expect(response.body['Errors']).toEqual([expect.objectContaining({ code: 'URL_SHORTENING_INVALID_URL' })]);
+      }
     }
   });
 

@@ -33,15 +33,34 @@ describe('short url service', () => {
   it('retries on an id collision and answers the link under the public URL', async () => {
     const store = memoryStore();
     const drawn = ['AAAAAAAAA', 'AAAAAAAAA', 'BBBBBBBBB'];
-    const service = createShortUrlService({ store, clock: { now: () => 1000 }, publicUrl: 'https://pb.gov.in', newId: () => drawn.shift()! });
+    const service = createShortUrlService({ store, clock: { now: () => 1000 }, publicUrl: 'https://pb.gov.in', allowedUrls: ['https://example.org'], newId: () => drawn.shift()! });
     expect(await service.shorten('https://example.org/one')).toBe('https://pb.gov.in/eus/AAAAAAAAA');
     expect(await service.shorten('https://example.org/two')).toBe('https://pb.gov.in/eus/BBBBBBBBB');
     expect(store.rows.get('AAAAAAAAA')?.url).toBe('https://example.org/one');
     expect(await service.resolve('BBBBBBBBB')).toBe('https://example.org/two');
   });
 
+  it('shortens only links under the public URL or an allowed prefix', async () => {
+    const service = createShortUrlService({ store: memoryStore(), clock: { now: () => 1000 }, publicUrl: 'https://services.pb.gov.in', allowedUrls: ['https://pb.gov.in/forms'] });
+    for (const ok of ['https://services.pb.gov.in/citizen/x?y=1', 'https://services.pb.gov.in', 'https://pb.gov.in/forms', 'https://pb.gov.in/forms/birth#top']) {
+      await expect(service.shorten(ok), ok).resolves.toMatch(/^https:\/\/services\.pb\.gov\.in\/eus\//);
+    }
+    for (const bad of [
+      'https://evil.example/phish',
+      'http://services.pb.gov.in/citizen',
+      'https://services.pb.gov.in.evil.example/x',
+      'https://services.pb.gov.in:8443/x',
+      'https://pb.gov.in/formsx',
+      'https://pb.gov.in/',
+      'https://evil.example/https://services.pb.gov.in',
+      'https://services.pb.gov.in@evil.example/',
+    ]) {
+      await expect(service.shorten(bad), bad).rejects.toMatchObject({ code: 'URL_SHORTENING_INVALID_URL' });
+    }
+  });
+
   it('gives the same long URL a new id each time, as DIGIT does', async () => {
-    const service = createShortUrlService({ store: memoryStore(), clock: { now: () => 1000 }, publicUrl: 'http://h' });
+    const service = createShortUrlService({ store: memoryStore(), clock: { now: () => 1000 }, publicUrl: 'http://h', allowedUrls: ['https://example.org'] });
     const a = await service.shorten('https://example.org/x');
     const b = await service.shorten('https://example.org/x');
     expect(a).not.toBe(b);
@@ -49,7 +68,7 @@ describe('short url service', () => {
 
   it('resolves only inside the validity window', async () => {
     let now = 1000;
-    const service = createShortUrlService({ store: memoryStore(), clock: { now: () => now }, publicUrl: 'http://h', newId: () => 'WINDOW123' });
+    const service = createShortUrlService({ store: memoryStore(), clock: { now: () => now }, publicUrl: 'http://h', allowedUrls: ['https://example.org'], newId: () => 'WINDOW123' });
     await service.shorten('https://example.org/w', { validFrom: 2000, validTill: 3000 });
     expect(await service.resolve('WINDOW123')).toBeUndefined();
     now = 2500;
@@ -59,7 +78,7 @@ describe('short url service', () => {
   });
 
   it('refuses a window that ends before it starts and ignores malformed ids', async () => {
-    const service = createShortUrlService({ store: memoryStore(), clock: { now: () => 1000 }, publicUrl: 'http://h' });
+    const service = createShortUrlService({ store: memoryStore(), clock: { now: () => 1000 }, publicUrl: 'http://h', allowedUrls: ['https://example.org'] });
     await expect(service.shorten('https://example.org', { validFrom: 5, validTill: 4 })).rejects.toThrow(/validTill/);
     expect(await service.resolve('../etc')).toBeUndefined();
     expect(await service.resolve('nope')).toBeUndefined();

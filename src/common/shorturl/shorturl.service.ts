@@ -45,14 +45,35 @@ export function checkLongUrl(url: string): string {
   return url;
 }
 
-export function createShortUrlService(deps: { store: ShortUrlStore; clock: Clock; publicUrl: string; newId?: () => string }) {
+/** A URL prefix as configured: same origin, and the path equal to or below the prefix's path. */
+function underPrefix(url: URL, prefix: string): boolean {
+  const base = new URL(prefix);
+  if (url.origin !== base.origin) return false;
+  const path = base.pathname.replace(/\/+$/, '');
+  return path === '' || url.pathname === path || url.pathname.startsWith(`${path}/`);
+}
+
+/**
+ * Short links lead only into this deployment (PLINTH_PUBLIC_URL) or the places the operator
+ * allowed (PLINTH_SHORTENER_ALLOWED_URLS): a link under the government's own domain must not
+ * redirect a citizen to anyone's site, whoever asked for it.
+ */
+export function checkDestination(url: string, allowed: readonly string[]): void {
+  const parsed = new URL(url);
+  if (allowed.some((prefix) => underPrefix(parsed, prefix))) return;
+  throw invalid('URL_SHORTENING_INVALID_URL', `Only links to ${allowed.join(', ')} can be shortened`, ['url']);
+}
+
+export function createShortUrlService(deps: { store: ShortUrlStore; clock: Clock; publicUrl: string; allowedUrls?: readonly string[]; newId?: () => string }) {
   const { store, clock, publicUrl } = deps;
   const newId = deps.newId ?? randomId;
+  const destinations = [publicUrl, ...(deps.allowedUrls ?? [])];
 
   return {
     /** Stores the link and answers the short URL (`<PLINTH_PUBLIC_URL>/eus/<id>`); each call makes a new id, as DIGIT does. */
     async shorten(url: string, options: ShortenOptions = {}): Promise<string> {
       checkLongUrl(url);
+      checkDestination(url, destinations);
       const { validFrom, validTill } = options;
       for (const [name, value] of [['validFrom', validFrom], ['validTill', validTill]] as const) {
         if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) throw invalid('URL_SHORTENING_INVALID_DATE', `${name} must be epoch milliseconds`, [name]);

@@ -8,8 +8,9 @@ import { seedWorkflows } from './workflow.seed.js';
 import { createWorkflowService, type WorkflowService } from './workflow.service.js';
 import { createWorkflowStore } from './workflow.store.js';
 
-export type { PreparedTransition, ProcessCriteria, TransitionEvent, TransitionOptions, WorkflowCaller, WorkflowService } from './workflow.service.js';
+export type { OwnedWorkflow, PreparedTransition, ProcessCriteria, TransitionEvent, TransitionOptions, WorkflowCaller, WorkflowService } from './workflow.service.js';
 export type { CompiledWorkflow } from './workflow.definition.js';
+export type { OwnerOfService } from './workflow.ownership.js';
 export { ESCALATED_EVENT, TRANSITIONED_EVENT } from './workflow.service.js';
 export type { EscalationResult, EscalationService } from './workflow.escalation.js';
 export { AUTO_ESCALATE_ROLE } from './workflow.escalation.js';

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../kernel/clock.js';
-import { DomainError } from '../../kernel/errors.js';
+import { DomainError, invalid } from '../../kernel/errors.js';
 import { stateTenantOf, tenantCovers } from '../../kernel/tenancy.js';
 import type { MdmsService } from '../mdms/index.js';
 import type { WorkflowCaller, WorkflowService } from './workflow.service.js';
@@ -96,6 +96,12 @@ export function createEscalationService({ service, mdms, clock, logger }: Escala
   }
 
   async function run(caller: WorkflowCaller, businessService: string, dryRun: boolean): Promise<EscalationResult[]> {
+    // An owned business service (PGR) is moved only by its module, which keeps its record in step;
+    // escalating it here would leave the two disagreeing. Its module escalates it, or nobody does.
+    const owned = service.ownerOf(businessService);
+    if (owned) {
+      throw invalid('BUSINESSSERVICE_OWNED', `${businessService} applications are moved only through ${owned.owner}; the workflow service does not escalate them`, [businessService]);
+    }
     const done: EscalationResult[] = [];
     for (const { state, tenants } of await tenantsFor(caller)) {
       for (const escalation of await configs(state, businessService)) {
@@ -162,7 +168,13 @@ export function createEscalationService({ service, mdms, clock, logger }: Escala
             .filter((r) => (r['active'] === true || r['active'] === 'true') && typeof r['businessService'] === 'string')
             .map((r) => r['businessService'] as string),
         );
-        for (const code of [...codes].sort()) done.push(...(await run(system, code, false)));
+        for (const code of [...codes].sort()) {
+          if (service.ownerOf(code)) {
+            logger.warn({ businessService: code, owner: service.ownerOf(code)?.owner }, 'active auto-escalation records for a business service another module owns are not run');
+            continue;
+          }
+          done.push(...(await run(system, code, false)));
+        }
       }
       return done;
     },

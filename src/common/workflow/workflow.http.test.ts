@@ -78,8 +78,14 @@ async function person(
   };
 }
 
+/**
+ * PGR itself is owned by the complaint module (only pgr-services moves it), so these tests drive a
+ * copy of the seeded PGR definition under another code that no module owns.
+ */
+const WF = 'PGRWF';
+
 function instance(businessId: string, action: string, extra: Json = {}): Json {
-  return { tenantId: 'pb.amritsar', businessService: 'PGR', businessId, action, ...extra };
+  return { tenantId: 'pb.amritsar', businessService: WF, businessId, action, ...extra };
 }
 
 async function transition(platform: TestPlatform, who: Person, instances: Json[]) {
@@ -125,6 +131,10 @@ beforeAll(async () => {
   lme = await person(platform, clock, admin, 'lme.amritsar', ['PGR_LME', 'EMPLOYEE']);
   otherLme = await person(platform, clock, admin, 'lme2.amritsar', ['PGR_LME', 'EMPLOYEE']);
   jalandharLme = await person(platform, clock, admin, 'lme.jalandhar', ['PGR_LME', 'EMPLOYEE'], { tenantId: 'pb.jalandhar' });
+  const copy = JSON.parse(await fs.readFile('seed/workflow/PGR.json', 'utf8')) as Json;
+  copy['BusinessServices'][0]['businessService'] = WF;
+  // Through the service as the seed loads it (over HTTP, Ajv's coercion would turn the null SLAs into 0).
+  await platform.workflow.service.createBusinessServices(copy['BusinessServices'], null);
 });
 afterAll(async () => {
   await platform?.drop();
@@ -166,6 +176,31 @@ describe('the seeded PGR workflow', () => {
   it('loads again without changes (idempotent seed)', async () => {
     const report = await platform.seed('seed');
     expect(report['workflow']).toEqual({ created: 0, updated: 0, unchanged: 1 });
+  });
+});
+
+describe('a business service owned by a module (PGR, owned by pgr-services)', () => {
+  it('is not moved through _transition by anyone: no squatting a future complaint id, no REOPEN behind the complaint', async () => {
+    for (const [who, action] of [
+      [citizen, 'APPLY'],
+      [gro, 'REOPEN'],
+    ] as const) {
+      const refused = await transition(platform, who, [instance('PB-PGR-2026-01-01-000002', action, { businessService: 'PGR' })]);
+      expect(refused.status, JSON.stringify(refused.body)).toBe(400);
+      expect(codes(refused.body)).toEqual(['BUSINESSSERVICE_OWNED']);
+    }
+    // Not even the state administrator, nor mixed with an unowned application in one request.
+    const mixed = await post(
+      platform,
+      `${BASE}/process/_transition`,
+      { RequestInfo: requestInfo, ProcessInstances: [instance('PB-PGR-2026-01-01-000003', 'APPLY', { businessService: 'PGR' }), instance('WF-OWN-0001', 'APPLY')] },
+      await admin(),
+    );
+    expect(codes(mixed.body)).toEqual(['BUSINESSSERVICE_OWNED']);
+    expect((await query(platform, await admin(), '/process/_count', { tenantId: 'pb.amritsar', businessIds: 'PB-PGR-2026-01-01-000002,PB-PGR-2026-01-01-000003,WF-OWN-0001' })).body).toBe(0);
+    // Nor escalated by the workflow service behind the complaint's back.
+    const system = { uuid: null, type: 'SYSTEM' as const, tenantId: 'pb', roles: [{ code: 'AUTO_ESCALATE', tenantId: 'pb' }] };
+    await expect(platform.workflow.escalation.escalate(system, 'PGR')).rejects.toMatchObject({ code: 'BUSINESSSERVICE_OWNED' });
   });
 });
 
@@ -235,10 +270,10 @@ describe('a complaint from APPLY to RATE', () => {
     expect((await query(platform, headers, '/process/_count', { tenantId: 'pb.amritsar', assignee: lme.uuid })).body).toBe(1);
     expect((await query(platform, headers, '/process/_count', { tenantId: 'pb.amritsar', assignee: otherLme.uuid })).body).toBe(0);
     expect((await query(platform, headers, '/process/_count', { tenantId: 'pb.amritsar', businessIds: id, history: true })).body).toBe(2);
-    const counts = await query(platform, citizen, '/process/_statuscount', { tenantId: 'pb.amritsar', businessService: 'PGR' });
-    expect(counts.body).toEqual([expect.objectContaining({ count: 1, applicationstatus: 'PENDINGATLME', businessservice: 'PGR' })]);
+    const counts = await query(platform, citizen, '/process/_statuscount', { tenantId: 'pb.amritsar', businessService: WF });
+    expect(counts.body).toEqual([expect.objectContaining({ count: 1, applicationstatus: 'PENDINGATLME', businessservice: WF })]);
     // Another citizen sees none of it.
-    expect((await query(platform, otherCitizen, '/process/_statuscount', { tenantId: 'pb.amritsar', businessService: 'PGR' })).body).toEqual([]);
+    expect((await query(platform, otherCitizen, '/process/_statuscount', { tenantId: 'pb.amritsar', businessService: WF })).body).toEqual([]);
     expect((await query(platform, otherCitizen, '/process/_search', { tenantId: 'pb.amritsar', businessIds: id })).body).toMatchObject({ totalCount: 0 });
   });
 
@@ -300,14 +335,14 @@ describe('a complaint reopened after resolution', () => {
     const groInbox = await inbox(gro);
     expect((groInbox.body as Json)['totalCount']).toBe(1);
     expect(only(groInbox.body)['businessId']).toBe(id);
-    const counts = await query(platform, citizen, '/process/_statuscount', { tenantId: 'pb.amritsar', businessService: 'PGR' });
+    const counts = await query(platform, citizen, '/process/_statuscount', { tenantId: 'pb.amritsar', businessService: WF });
     expect(counts.body).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ count: 1, applicationstatus: 'CLOSEDAFTERRESOLUTION' }),
         expect.objectContaining({ count: 1, applicationstatus: 'PENDINGFORASSIGNMENT' }),
       ]),
     );
-    expect((await query(platform, await admin(), '/process/_count', { tenantId: 'pb.amritsar', businessService: 'PGR', status: pi['state']['uuid'] })).body).toBe(1);
+    expect((await query(platform, await admin(), '/process/_count', { tenantId: 'pb.amritsar', businessService: WF, status: pi['state']['uuid'] })).body).toBe(1);
   });
 });
 
@@ -478,27 +513,27 @@ describe('the nearing-SLA count', () => {
   it('counts applications touched within the slot, and stops counting them once it has passed', async () => {
     const id = 'PB-PGR-2026-0030';
     expect((await transition(platform, citizen, [instance(id, 'APPLY')])).status).toBe(200);
-    const nearing = async () => (await query(platform, await admin(), '/process/_nearingslacount', { tenantId: 'pb.amritsar', businessService: 'PGR', businessIds: id })).body;
+    const nearing = async () => (await query(platform, await admin(), '/process/_nearingslacount', { tenantId: 'pb.amritsar', businessService: WF, businessIds: id })).body;
     expect(await nearing()).toBe(1);
     clock.advance(LIMIT - 1000);
     expect(await nearing()).toBe(1);
     clock.advance(2000);
     expect(await nearing()).toBe(0);
     // The GRO's inbox flavour (no filters) answers too.
-    expect(typeof (await query(platform, gro, '/process/_nearingslacount', { tenantId: 'pb.amritsar', businessService: 'PGR' })).body).toBe('number');
+    expect(typeof (await query(platform, gro, '/process/_nearingslacount', { tenantId: 'pb.amritsar', businessService: WF })).body).toBe('number');
   });
 
   it('_statuscount reads its criteria from the body as well', async () => {
-    const fromQuery = await query(platform, citizen, '/process/_statuscount', { tenantId: 'pb.amritsar', businessService: 'PGR' });
+    const fromQuery = await query(platform, citizen, '/process/_statuscount', { tenantId: 'pb.amritsar', businessService: WF });
     const fromBody = await post(
       platform,
       `${BASE}/process/_statuscount`,
-      { RequestInfo: requestInfo, ProcessInstanceSearchCriteria: { tenantId: 'pb.amritsar', businessService: 'PGR' } },
+      { RequestInfo: requestInfo, ProcessInstanceSearchCriteria: { tenantId: 'pb.amritsar', businessService: WF } },
       await citizen.headers(),
     );
     expect(fromBody.status).toBe(200);
     expect(fromBody.body).toEqual(fromQuery.body);
-    const noTenant = await post(platform, `${BASE}/process/_statuscount`, { RequestInfo: requestInfo, ProcessInstanceSearchCriteria: { businessService: 'PGR' } }, await citizen.headers());
+    const noTenant = await post(platform, `${BASE}/process/_statuscount`, { RequestInfo: requestInfo, ProcessInstanceSearchCriteria: { businessService: WF } }, await citizen.headers());
     expect(noTenant.status).toBe(400);
   });
 });

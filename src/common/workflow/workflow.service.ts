@@ -11,6 +11,7 @@ import { newId } from '../../kernel/ids.js';
 import { assertKnownTenant, stateTenantOf } from '../../kernel/tenancy.js';
 import type { MdmsService } from '../mdms/index.js';
 import type { UserService } from '../user/index.js';
+import { createOwnership, type OwnerOfService } from './workflow.ownership.js';
 import { buildBusinessService, compileWorkflow, intersects, rolesAt, type CompiledWorkflow } from './workflow.definition.js';
 import type {
   Action,
@@ -100,6 +101,13 @@ export type PreparedDefinitions = {
   readonly inputs: readonly BusinessServiceInput[];
   readonly errors: readonly ErrorDetail[];
   readonly roles: ReadonlyMap<string, ReadonlySet<string>>;
+};
+
+/** The owner's handle on its business service: the only way to move its applications. */
+export type OwnedWorkflow = {
+  readonly businessService: string;
+  prepareTransition(caller: WorkflowCaller, inputs: readonly ProcessInstanceInput[], options?: TransitionOptions): Promise<PreparedTransition>;
+  commitTransition(tx: Tx, prepared: PreparedTransition): Promise<ProcessInstance[]>;
 };
 
 /** A transition checked and ready to write; see `prepareTransition`. */
@@ -353,6 +361,27 @@ export function createWorkflowService({ database, store, clock, outbox, changes,
   }
 
   // -------------------------------------------------------------------------------------------
+  // Ownership (see workflow.ownership.ts)
+
+  const ownership = createOwnership();
+
+  function claimBusinessService(businessService: string, claim: OwnerOfService): OwnedWorkflow {
+    ownership.claim(businessService, claim);
+    const mine = (inputs: readonly ProcessInstanceInput[]) => {
+      const other = inputs.find((i) => i.businessService !== businessService);
+      if (other) throw new Error(`${claim.owner} owns workflow ${businessService}, not ${other.businessService}`);
+    };
+    return {
+      businessService,
+      prepareTransition(caller, inputs, options) {
+        mine(inputs);
+        return prepareTransition(caller, inputs, options, claim.owner);
+      },
+      commitTransition,
+    };
+  }
+
+  // -------------------------------------------------------------------------------------------
   // Transitions
 
   function toUser(user: DigitUser | undefined, uuid: string): User {
@@ -549,8 +578,9 @@ export function createWorkflowService({ database, store, clock, outbox, changes,
    * DIGIT's checks, the people involved, and the rows to write. Reads other modules, so it runs
    * outside any transaction; `commitTransition` then writes only if nobody moved the applications.
    */
-  async function prepareTransition(caller: WorkflowCaller, inputs: readonly ProcessInstanceInput[], options: TransitionOptions = {}): Promise<PreparedTransition> {
-    const errors: ErrorDetail[] = [];
+  async function prepareTransition(caller: WorkflowCaller, inputs: readonly ProcessInstanceInput[], options: TransitionOptions = {}, owner?: string): Promise<PreparedTransition> {
+    const errors: ErrorDetail[] = ownership.refusals(inputs, owner);
+    if (errors.length > 0) throw new DomainError('invalid', errors);
     const seen = new Set<string>();
     for (const input of inputs) {
       if (seen.has(keyOf(input))) {
@@ -631,9 +661,9 @@ export function createWorkflowService({ database, store, clock, outbox, changes,
     );
   }
 
-  async function transition(caller: WorkflowCaller, inputs: readonly ProcessInstanceInput[], options: TransitionOptions = {}): Promise<ProcessInstance[]> {
+  async function transition(caller: WorkflowCaller, inputs: readonly ProcessInstanceInput[], options: TransitionOptions = {}, owner?: string): Promise<ProcessInstance[]> {
     if (inputs.length === 0) return [];
-    const prepared = await prepareTransition(caller, inputs, options);
+    const prepared = await prepareTransition(caller, inputs, options, owner);
     try {
       return await database.transaction((tx) => commitTransition(tx, prepared));
     } catch (error) {
@@ -856,9 +886,18 @@ export function createWorkflowService({ database, store, clock, outbox, changes,
         : await applicable(criteria.tenantId);
       return found.map((w) => forTenant(w.definition, criteria.tenantId));
     },
-    transition,
+    /** Moves applications of business services no module owns (see `claimBusinessService`). */
+    transition: (caller: WorkflowCaller, inputs: readonly ProcessInstanceInput[], options: TransitionOptions = {}) => transition(caller, inputs, options),
+    /**
+     * Declares that `businessService`'s applications are records of the claiming module: from now on
+     * only the answered handle moves them; `transition` and `prepareTransition` refuse them for
+     * everyone. A module claims at creation, before any request is served.
+     */
+    claimBusinessService,
+    /** The module owning a business service's applications, if any. */
+    ownerOf: ownership.ownerOf,
     /** For a module that writes its own records with the transition: prepare first, then commit in its transaction. */
-    prepareTransition,
+    prepareTransition: (caller: WorkflowCaller, inputs: readonly ProcessInstanceInput[], options: TransitionOptions = {}) => prepareTransition(caller, inputs, options),
     commitTransition,
     search,
     count,

@@ -87,6 +87,10 @@ const splitCsv = (value: string | undefined) => {
 
 export function createComplaintService(deps: ComplaintServiceDeps) {
   const { database, store, clock, outbox, mdms, idgen, workflow, boundary, users, filestore, notification, publicUrl } = deps;
+  // PGR's applications are complaints: only this module moves them, so workflow and complaint agree.
+  const pgr = workflow.service.claimBusinessService(BUSINESS_SERVICE, { owner: MODULE_NAME, via: '/pgr-services/v2/request/_create and _update' });
+  // A complaint's files are its citizen's to read, whoever attached them (the LME's photo of the repair).
+  filestore.registerRecordOwner(FILE_MODULE, async (tenantId, referenceId, userUuid) => (await store.byRequestId(store.runner(), tenantId, referenceId))?.account_id === userUuid);
 
   /** The citizen's e-mail address, read before the transaction (EMAIL is sent only when there is one). */
   async function emailOf(uuid: string): Promise<string | undefined> {
@@ -143,12 +147,20 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
     throw invalid('INVALID_BOUNDARY', `service.address.locality.code "${code}" is not a boundary of tenant ${tenantId}`, ['service.address.locality.code']);
   }
 
-  async function assertFiles(tenantId: string, documents: readonly DocumentInput[]): Promise<void> {
+  /**
+   * The files exist in the tenant; a citizen attaches only files they uploaded (or already on this
+   * complaint): attaching would make them readable to the complaint's citizen, so attaching someone
+   * else's file id must not be a way to read it. Refused alike whether the file is missing or not theirs.
+   */
+  async function assertFiles(tenantId: string, documents: readonly DocumentInput[], caller: UserInfo, serviceRequestId?: string): Promise<void> {
     for (const doc of documents) {
+      const refused = () => invalid('INVALID_FILESTOREID', `fileStoreId ${doc.fileStoreId} is not a file of tenant ${tenantId} that you may attach`, ['workflow.verificationDocuments']);
       // Checked before anything is written; `claim` checks again inside the transaction.
-      await filestore.metadata(tenantId, doc.fileStoreId).catch(() => {
-        throw invalid('INVALID_FILESTOREID', `fileStoreId ${doc.fileStoreId} is not a file of tenant ${tenantId}`, ['workflow.verificationDocuments']);
+      const meta = await filestore.metadata(tenantId, doc.fileStoreId).catch(() => {
+        throw refused();
       });
+      const onThis = serviceRequestId !== undefined && meta.owner?.module === FILE_MODULE && meta.owner.referenceId === serviceRequestId;
+      if (caller.type === 'CITIZEN' && meta.createdBy !== caller.uuid && !onThis) throw refused();
     }
   }
 
@@ -240,7 +252,7 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
       const def = await serviceDef(input.tenantId, input.serviceCode);
       await assertLocality(input.tenantId, input.address.locality.code);
       const documents = documentsOf(wf.verificationDocuments);
-      await assertFiles(input.tenantId, documents);
+      await assertFiles(input.tenantId, documents, caller);
       const citizen = await citizenOf(caller, input, origin);
 
       const [serviceRequestId] = await idgen.service.generate([{ idName: ID_NAME, tenantId: input.tenantId }]);
@@ -272,10 +284,10 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
         created_time: now,
         last_modified_time: now,
       };
-      const prepared = await workflow.service.prepareTransition(caller, [processInput(row, wf, documents, null)]);
+      const prepared = await pgr.prepareTransition(caller, [processInput(row, wf, documents, null)]);
       const emailId = await emailOf(citizen.uuid);
       await database.transaction(async (tx) => {
-        const [instance] = await workflow.service.commitTransition(tx, prepared);
+        const [instance] = await pgr.commitTransition(tx, prepared);
         row.application_status = instance?.state.applicationStatus ?? instance?.state.state ?? '';
         row.assignees = (instance?.assignes ?? []).map((u) => u.uuid);
         await store.insert(store.runner(tx), row);
@@ -297,13 +309,13 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
       const rating = wf.action === 'RATE' ? (input.rating ?? wf.rating ?? null) : null;
       if (wf.action === 'RATE' && rating === null) throw invalid('INVALID_RATING', 'service.rating (1 to 5) is required to RATE', ['service.rating']);
       const documents = documentsOf(wf.verificationDocuments);
-      await assertFiles(existing.tenant_id, documents);
+      await assertFiles(existing.tenant_id, documents, caller, existing.service_request_id);
       // The workflow lets a citizen act only on applications they filed or that are marked to them:
       // a complaint filed on their behalf is marked to them when it reaches the states where they
       // rate or reopen it (as DIGIT's PGR marks it back to the citizen).
       const onBehalf = existing.created_by !== existing.account_id;
       const toCitizen = onBehalf && CITIZEN_NEXT_ACTIONS.has(wf.action) && !wf.assignes?.length ? { ...wf, assignes: [existing.account_id] } : wf;
-      const prepared = await workflow.service.prepareTransition(caller, [processInput(existing, toCitizen, documents, rating)]);
+      const prepared = await pgr.prepareTransition(caller, [processInput(existing, toCitizen, documents, rating)]);
       const row: ComplaintRow = {
         ...existing,
         rating: rating ?? existing.rating,
@@ -317,7 +329,7 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
       // DIGIT's ASSIGN and REJECT texts name the employee and the reason (the workflow comment).
       const extra = { emp_name: assigneeName ?? '', reason: wf.comments ?? '' };
       await database.transaction(async (tx) => {
-        const [instance] = await workflow.service.commitTransition(tx, prepared);
+        const [instance] = await pgr.commitTransition(tx, prepared);
         row.application_status = instance?.state.applicationStatus ?? instance?.state.state ?? existing.application_status;
         row.assignees = (instance?.assignes ?? []).map((u) => u.uuid);
         await store.update(store.runner(tx), row);
