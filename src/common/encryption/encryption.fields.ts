@@ -26,6 +26,11 @@ export type PersonalFieldSpec<Row> = {
 };
 
 export type PersonalFields<Row> = {
+  /**
+   * Loads the state's keys. Call it before a transaction that seals or opens: on SQLite the one
+   * connection is the transaction's, so loading (or creating) keys inside it would wait on itself.
+   */
+  ready(tenantId: string): Promise<void>;
   /** A copy of `row` with its personal fields encrypted and its blind indexes set. */
   seal(tenantId: string, row: Row): Promise<Row & Record<string, unknown>>;
   sealWith(keys: TenantKeys, row: Row): Row & Record<string, unknown>;
@@ -71,6 +76,9 @@ export function personalFields<Row extends Record<string, unknown>>(service: Enc
   }
 
   return {
+    ready: async (tenantId) => {
+      await service.forTenant(tenantId);
+    },
     seal: async (tenantId, row) => sealWith(await service.forTenant(tenantId), row),
     sealWith,
     open: async (tenantId, row) => openWith(await service.forTenant(tenantId), row),
