@@ -248,6 +248,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       shortUrl: shortUrl.api,
       userEvent: userEvent.api,
       users: users.api,
+      encryption: encryption.api,
     });
     const hrms = hrmsModule.create(context, { users: users.api, tenants: mdms.api.service.tenants });
     const dedup = dedupModule.create(context, { encryption: encryption.api, mdms: mdms.api });
@@ -265,6 +266,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       boundary: boundary.api,
       idgen: idgen.api,
       individual: individual.api,
+      encryption: encryption.api,
     });
     const complaint = complaintModule.create(context, {
       mdms: mdms.api,
@@ -274,6 +276,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       users: users.api,
       filestore: filestore.api,
       notification: notification.api,
+      encryption: encryption.api,
     });
     const task = taskModule.create(context, { mdms: mdms.api, idgen: idgen.api, individual: individual.api });
     const immunization = immunizationModule.create(context, { mdms: mdms.api, individual: individual.api, task: task.api });
@@ -284,6 +287,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       audit: audit.api,
       mdms: mdms.api,
       worker: options.subscriptionWorker,
+      encryption: encryption.api,
     });
     // In dependency order: seeding and start follow it, stopping reverses it.
     const instances: Array<[string, ModuleInstance<unknown>]> = [

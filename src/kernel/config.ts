@@ -68,6 +68,11 @@ export type Config = {
    */
   readonly agencyId: string;
   /**
+   * Days the exchange keeps the payloads of messages it sent and received (PLINTH_EXCHANGE_PAYLOAD_RETENTION_DAYS,
+   * default 30); after that only the evidence stays (digests, signatures, receipts).
+   */
+  readonly exchangePayloadRetentionDays: number;
+  /**
    * Where citizens reach this deployment (PLINTH_PUBLIC_URL, default `http://localhost:8080`):
    * the base of the links it hands out, such as short URLs in SMS.
    */
@@ -312,6 +317,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     timeZone: timeZone(env, 'PLINTH_TIME_ZONE', 'Asia/Kolkata'),
     masterKey: masterKey(env, 'PLINTH_MASTER_KEY'),
     agencyId: agencyId(env, 'PLINTH_AGENCY_ID', 'plinth'),
+    exchangePayloadRetentionDays: positiveInt(env, 'PLINTH_EXCHANGE_PAYLOAD_RETENTION_DAYS', 30),
     // No trailing slash, so `${publicUrl}/eus/…` never doubles it.
     publicUrl: (url(env, 'PLINTH_PUBLIC_URL', ['http:', 'https:']) ?? 'http://localhost:8080').replace(/\/+$/, ''),
     shortenerAllowedUrls: urlPrefixes(env, 'PLINTH_SHORTENER_ALLOWED_URLS'),

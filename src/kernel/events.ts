@@ -27,7 +27,55 @@ export type EventInput<T = unknown> = {
   subject: string;
   tenantId: string;
   data: T;
+  /**
+   * Top-level keys of `data` that carry personal data: written to the outbox (and JetStream) as one
+   * ciphertext under the tenant's key (`data.$sealed`) and opened again before any handler sees the
+   * event. Appending with `sealed` fails when no sealer is registered: never PII in clear.
+   */
+  sealed?: readonly string[];
 };
+
+/** Encrypts and decrypts sealed event data; the encryption module registers one per database. */
+export type EventSealer = {
+  seal(tenantId: string, plaintext: string): Promise<string>;
+  open(tenantId: string, ciphertext: string): Promise<string>;
+};
+
+/** Where sealed event fields go inside `data`. */
+export const SEALED_KEY = '$sealed';
+
+const sealers = new WeakMap<Database, EventSealer>();
+
+/** Installs the sealer of a database's outbox (the encryption module does, at create). */
+export function registerEventSealer(database: Database, sealer: EventSealer): void {
+  sealers.set(database, sealer);
+}
+
+async function sealData(database: Database, input: EventInput): Promise<unknown> {
+  const fields = input.sealed ?? [];
+  const data = input.data;
+  if (fields.length === 0 || data === null || typeof data !== 'object' || Array.isArray(data)) return data;
+  const sealer = sealers.get(database);
+  if (!sealer) throw new Error(`event ${input.type} carries personal data but no event sealer is registered`);
+  const open: Record<string, unknown> = {};
+  const rest: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
+    if (fields.includes(key)) open[key] = value;
+    else rest[key] = value;
+  }
+  return { ...rest, [SEALED_KEY]: await sealer.seal(input.tenantId, JSON.stringify(open)) };
+}
+
+/** The event as its producer appended it: sealed fields decrypted and put back (other events as they are). */
+export async function openEvent(database: Database, event: CloudEvent): Promise<CloudEvent> {
+  const data = event.data as Record<string, unknown> | null;
+  if (data === null || typeof data !== 'object' || typeof data[SEALED_KEY] !== 'string') return event;
+  const sealer = sealers.get(database);
+  if (!sealer) throw new Error(`event ${event.id} holds sealed data but no event sealer is registered`);
+  const { [SEALED_KEY]: sealed, ...rest } = data;
+  const opened = JSON.parse(await sealer.open(event.tenantid, sealed as string)) as Record<string, unknown>;
+  return { ...event, data: { ...rest, ...opened } };
+}
 
 /**
  * An in-process consumer of events. Stable `name`: what it handled is recorded per subscriber, so
@@ -308,7 +356,8 @@ export function createOutbox(database: Database, clock: Clock, onAppend: () => v
     async append(tx, input) {
       const now = clock.now();
       const event = eventOf(input, now);
-      await (tx.kysely as unknown as Kysely<OutboxTables>).insertInto('plinth_outbox').values(rowOf(event, now)).execute();
+      const stored = await sealData(database, input);
+      await (tx.kysely as unknown as Kysely<OutboxTables>).insertInto('plinth_outbox').values(rowOf({ ...event, data: stored }, now)).execute();
       tx.afterCommit(onAppend);
       return event;
     },
@@ -317,11 +366,12 @@ export function createOutbox(database: Database, clock: Clock, onAppend: () => v
       if (inputs.length === 0) return [];
       const now = clock.now();
       const events = inputs.map((input) => eventOf(input, now));
+      const stored = await Promise.all(inputs.map((input) => sealData(database, input)));
       const db = tx.kysely as unknown as Kysely<OutboxTables>;
       for (let i = 0; i < events.length; i += APPEND_CHUNK) {
         await db
           .insertInto('plinth_outbox')
-          .values(events.slice(i, i + APPEND_CHUNK).map((event) => rowOf(event, now)))
+          .values(events.slice(i, i + APPEND_CHUNK).map((event, j) => rowOf({ ...event, data: stored[i + j] }, now)))
           .execute();
       }
       tx.afterCommit(onAppend);
@@ -391,6 +441,8 @@ export async function handleOnce(
   known?: 'not-handled',
 ): Promise<boolean> {
   const db = outboxDb(database);
+  // Opened here, outside any transaction (keys may have to be loaded): handlers of both buses see the data as appended.
+  event = await openEvent(database, event);
   if (subscriber.inTransaction) {
     return database.transaction(async (tx) => {
       const trx = tx.kysely as unknown as Kysely<OutboxTables>;

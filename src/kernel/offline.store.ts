@@ -47,13 +47,14 @@ type Generic = { offline_table: Keyed };
  */
 export function versionedTable<Row extends Keyed, Stored, Db extends object = object>(
   table: string,
-  codec: { read(stored: Stored): Row; write(row: Row): Stored },
+  // Async allowed: a registry that encrypts personal columns needs the tenant's keys.
+  codec: { read(stored: Stored): Row | Promise<Row>; write(row: Row): Stored | Promise<Stored> },
   what: (id: string) => string,
 ) {
   // The registries' runners are typed with their own tables; these queries need only the Keyed columns of `table`.
   const on = (db: Db) => db as unknown as Kysely<Generic>;
   const name = table as 'offline_table';
-  const read = (rows: readonly Keyed[]) => rows.map((row) => codec.read(row as unknown as Stored));
+  const read = (rows: readonly Keyed[]) => Promise.all(rows.map((row) => codec.read(row as unknown as Stored)));
   return {
     async byId(db: Db, tenantId: string, ids: readonly string[]): Promise<Row[]> {
       return inChunks(ids, async (part) =>
@@ -72,13 +73,13 @@ export function versionedTable<Row extends Keyed, Stored, Db extends object = ob
     async insert(db: Db, row: Row): Promise<void> {
       await on(db)
         .insertInto(name)
-        .values(codec.write(row) as unknown as Keyed)
+        .values((await codec.write(row)) as unknown as Keyed)
         .execute();
     },
 
     /** Writes `row` over the version before it (`row_version - 1`); refuses if another writer got there first. */
     async update(db: Db, row: Row): Promise<void> {
-      const { tenant_id, id, ...rest } = codec.write(row) as unknown as Keyed;
+      const { tenant_id, id, ...rest } = (await codec.write(row)) as unknown as Keyed;
       const result = await on(db)
         .updateTable(name)
         .set(rest)

@@ -1,3 +1,4 @@
+import { registerEventSealer } from '../../kernel/events.js';
 import { defineModule } from '../../kernel/module.js';
 import type { AuditApi } from '../audit/index.js';
 import { encryptionRoutes } from './encryption.routes.js';
@@ -10,6 +11,8 @@ export type { EncryptionApi, EncryptionService, ReencryptionJob, TenantKeys } fr
 export type { KeyRotatedData } from './encryption.service.js';
 export { KEY_ROTATED } from './encryption.service.js';
 export { isCipherText } from './encryption.keys.js';
+export { personalFields, sealStoredRows } from './encryption.fields.js';
+export type { PersonalFields, PersonalFieldSpec, StoredRowsSpec } from './encryption.fields.js';
 
 /**
  * DIGIT's egov-enc-service: per-tenant data keys wrapped by a master key, blind indexes, signing.
@@ -29,6 +32,11 @@ export const encryptionModule = defineModule<EncryptionApi, { audit: AuditApi }>
       logger,
       audit: audit.log,
       master: { masterKey: config.masterKey, masterKeyFile: config.masterKeyFile, dataDir: config.dataDir },
+    });
+    // Outbox events that carry personal data (EventInput.sealed) are stored under the tenant's key.
+    registerEventSealer(database, {
+      seal: async (tenantId, plaintext) => (await service.forTenant(tenantId)).encrypt(plaintext),
+      open: async (tenantId, ciphertext) => (await service.forTenant(tenantId)).decrypt(ciphertext),
     });
     dispatcher.subscribe({
       name: 'encryption.reencrypt',

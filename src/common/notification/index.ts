@@ -4,6 +4,7 @@ import type { LocalizationApi } from '../localization/index.js';
 import type { ShortUrlApi } from '../shorturl/index.js';
 import type { UserEventApi } from '../userevent/index.js';
 import type { UserApi } from '../user/index.js';
+import type { EncryptionApi } from '../encryption/index.js';
 import { httpSmsProvider, logSmsProvider, smtpSender, type LogSmsProvider, type SmsProvider } from './notification.channels.js';
 import { init } from './migrations/0001_init.js';
 import { notificationRoutes } from './notification.routes.js';
@@ -27,7 +28,7 @@ export type NotificationApi = {
   readonly sms: SmsProvider | LogSmsProvider;
 };
 
-export type NotificationDeps = { localization: LocalizationApi; shortUrl: ShortUrlApi; userEvent: UserEventApi; users: UserApi };
+export type NotificationDeps = { localization: LocalizationApi; shortUrl: ShortUrlApi; userEvent: UserEventApi; users: UserApi; encryption: EncryptionApi };
 
 /** SMS, email and in-app messages from localized templates, sent from the outbox. */
 export const notificationModule = defineModule<NotificationApi, NotificationDeps>({
@@ -37,12 +38,17 @@ export const notificationModule = defineModule<NotificationApi, NotificationDeps
     const sms = config.smsProvider === 'http' && config.smsUrl ? httpSmsProvider(config.smsUrl) : logSmsProvider(logger);
     const email = config.smtpUrl && config.mailFrom ? smtpSender(config.smtpUrl, config.mailFrom) : undefined;
     if (!email) logger.info('e-mail notifications are off: set PLINTH_SMTP_URL and PLINTH_MAIL_FROM to send them');
-    const service = createNotificationService({ database, outbox, clock, logger, ...deps, sms, email });
+    const service = createNotificationService({ database, outbox, clock, logger, ...deps, encryption: deps.encryption.service, sms, email });
     // Plain subscriber: sending is not a database write; each message guards itself (notification_message).
     dispatcher.subscribe({ name: 'notification.send', types: [NOTIFICATION_REQUESTED], handle: (event) => service.deliver(event) });
     return {
       api: { notify: (tx, request) => service.notify(tx, request), search: (criteria) => service.search(criteria), sms },
       routes: notificationRoutes(service),
+      // Messages stored before addresses and texts were encrypted are encrypted now (idempotent).
+      async start() {
+        const sealed = await service.sealStored();
+        if (sealed > 0) logger.info({ rows: sealed }, 'notifications: personal fields of earlier messages encrypted');
+      },
       async stop() {
         email?.close();
       },

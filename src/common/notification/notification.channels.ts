@@ -11,12 +11,18 @@ export type LogSmsProvider = SmsProvider & { sent(): readonly SmsMessage[]; clea
 
 const LOG_KEEP = 1000;
 
+/** `******3210`: enough for a developer to tell numbers apart, not enough to call one. */
+export function maskMobile(mobile: string): string {
+  return mobile.length <= 4 ? '*'.repeat(mobile.length) : `${'*'.repeat(mobile.length - 4)}${mobile.slice(-4)}`;
+}
+
 export function logSmsProvider(logger: FastifyBaseLogger): LogSmsProvider {
   let kept: SmsMessage[] = [];
   return {
     name: 'log',
     async send(message) {
-      logger.info({ mobileNumber: message.mobileNumber, tenantId: message.tenantId, sms: message.message }, 'SMS (log provider: configure PLINTH_SMS_PROVIDER=http to send)');
+      // The number masked (personal data stays out of the log); the text is what development reads (OTPs).
+      logger.info({ mobileNumber: maskMobile(message.mobileNumber), tenantId: message.tenantId, sms: message.message }, 'SMS (log provider: configure PLINTH_SMS_PROVIDER=http to send)');
       kept.push(message);
       // Bounded: a long-running development server must not grow without end.
       if (kept.length > LOG_KEEP) kept = kept.slice(-LOG_KEEP);

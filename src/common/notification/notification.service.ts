@@ -9,6 +9,7 @@ import type { LocalizationApi } from '../localization/index.js';
 import type { ShortUrlApi } from '../shorturl/index.js';
 import type { EventInput, UserEventApi } from '../userevent/index.js';
 import type { UserApi } from '../user/index.js';
+import { personalFields, sealStoredRows, type EncryptionService, type PersonalFieldSpec } from '../encryption/index.js';
 import type { EmailSender, SmsProvider } from './notification.channels.js';
 import { CHANNELS, chooseLocale, headline, recipientKey, render, type Channel, type Recipient } from './notification.render.js';
 
@@ -95,6 +96,16 @@ export type MessageSearch = {
   offset?: number | undefined;
 };
 
+/**
+ * What a message stores encrypted: its address (mobile, e-mail), what it said, and the provider's
+ * error (which may quote the address). The recipient column keeps `user:<uuid>` in clear (an id, not
+ * personal data) and a blind index in place of a mobile number or e-mail (`mobile#<index>`).
+ */
+const MESSAGE_PII: PersonalFieldSpec<MessageRow> = { name: 'notification', text: ['address', 'subject', 'body', 'last_error'] };
+
+/** The parts of a queued message's event that are personal: sealed in the outbox (and JetStream). */
+const SEALED_EVENT_FIELDS = ['recipient', 'params'] as const;
+
 const MAX = { key: 256, text: 1000, recipients: 100 };
 
 function check(request: NotifyRequest): ErrorDetail[] {
@@ -128,18 +139,35 @@ export type NotificationServiceDeps = {
   userEvent: UserEventApi;
   users: UserApi;
   sms: SmsProvider;
+  encryption: EncryptionService;
   /** Undefined when PLINTH_SMTP_URL or PLINTH_MAIL_FROM is unset: e-mails are skipped with a log line. */
   email: EmailSender | undefined;
 };
 
 export function createNotificationService(deps: NotificationServiceDeps) {
-  const { database, outbox, clock, logger, localization, shortUrl, userEvent, users, sms, email } = deps;
+  const { database, outbox, clock, logger, localization, shortUrl, userEvent, users, sms, email, encryption } = deps;
   const db = () => database.kysely.withTables<Tables>() as unknown as Kysely<Tables>;
+  const pii = personalFields(encryption, MESSAGE_PII);
+
+  /** The stored (and event-subject) form of a recipient: no mobile number or e-mail in clear. */
+  async function storedRecipient(tenantId: string, recipient: Recipient): Promise<string> {
+    const key = recipientKey(recipient);
+    if (key.startsWith('user:')) return key;
+    const kind = key.slice(0, key.indexOf(':'));
+    return `${kind}#${await pii.blindIndex(tenantId, 'recipient', key)}`;
+  }
+
+  /** Encrypts the personal columns among `fields` (the others pass as they are). */
+  async function sealed<F extends Partial<MessageRow>>(tenantId: string, fields: F): Promise<F> {
+    return (await pii.seal(tenantId, fields as MessageRow)) as unknown as F;
+  }
 
   /** Writes one outbox event per (recipient, channel) in the caller's transaction. */
   async function notify(tx: Tx, request: NotifyRequest): Promise<number> {
     const errors = check(request);
     if (errors.length > 0) throw new DomainError('invalid', errors);
+    const keys = new Map<Recipient, string>();
+    for (const recipient of request.recipients) keys.set(recipient, await storedRecipient(request.tenantId, recipient));
     const inputs = request.recipients.flatMap((recipient) =>
       [...new Set(request.channels)].map((channel) => {
         const data: NotificationRequested = {
@@ -156,7 +184,14 @@ export function createNotificationService(deps: NotificationServiceDeps) {
           channel,
         };
         // Subject per message: a failing message holds back only its own redeliveries, not the tenant's.
-        return { type: NOTIFICATION_REQUESTED, source: SOURCE, subject: `${request.idempotencyKey}/${channel}/${recipientKey(recipient)}`, tenantId: request.tenantId, data };
+        return {
+          type: NOTIFICATION_REQUESTED,
+          source: SOURCE,
+          subject: `${request.idempotencyKey}/${channel}/${keys.get(recipient)}`,
+          tenantId: request.tenantId,
+          data,
+          sealed: SEALED_EVENT_FIELDS,
+        };
       }),
     );
     await outbox.appendMany(tx, inputs);
@@ -174,8 +209,8 @@ export function createNotificationService(deps: NotificationServiceDeps) {
     return user as ({ mobileNumber?: string | null; emailId?: string | null; locale?: unknown } & Record<string, unknown>) | undefined;
   }
 
-  async function mark(id: string, status: MessageStatus, fields: Partial<MessageRow> = {}): Promise<void> {
-    await db().updateTable('notification_message').set({ status, ...fields }).where('id', '=', id).execute();
+  async function mark(tenantId: string, id: string, status: MessageStatus, fields: Partial<MessageRow> = {}): Promise<void> {
+    await db().updateTable('notification_message').set({ status, ...(await sealed(tenantId, fields)) }).where('id', '=', id).execute();
   }
 
   /**
@@ -187,7 +222,7 @@ export function createNotificationService(deps: NotificationServiceDeps) {
   async function deliver(event: CloudEvent): Promise<void> {
     const data = event.data as NotificationRequested;
     const { channel, recipient } = data;
-    const key = { idempotency_key: data.idempotencyKey, channel, recipient: recipientKey(recipient) };
+    const key = { idempotency_key: data.idempotencyKey, channel, recipient: await storedRecipient(data.tenantId, recipient) };
     const existing = await db().selectFrom('notification_message').selectAll().where('idempotency_key', '=', key.idempotency_key).where('channel', '=', channel).where('recipient', '=', key.recipient).executeTakeFirst();
     if (existing && (existing.status === 'sent' || existing.status === 'skipped')) return;
 
@@ -213,17 +248,17 @@ export function createNotificationService(deps: NotificationServiceDeps) {
     const id = existing?.id ?? newId();
     const now = clock.now();
     const fields = { locale, address, subject, body, last_error: null };
-    if (existing) await mark(id, 'sending', { ...fields, attempts: existing.attempts + 1 });
+    if (existing) await mark(data.tenantId, id, 'sending', { ...fields, attempts: existing.attempts + 1 });
     else {
       await db()
         .insertInto('notification_message')
-        .values({ id, ...key, tenant_id: data.tenantId, module: data.module, reference_id: data.referenceId, template_key: data.templateKey, ...fields, status: 'sending', attempts: 1, created_time: now, sent_time: null })
+        .values({ id, ...key, tenant_id: data.tenantId, module: data.module, reference_id: data.referenceId, template_key: data.templateKey, ...(await sealed(data.tenantId, fields)), status: 'sending', attempts: 1, created_time: now, sent_time: null })
         .execute();
     }
 
     const skip = async (reason: string) => {
       logger.info({ channel, referenceId: data.referenceId, templateKey: data.templateKey, reason }, 'notification skipped');
-      await mark(id, 'skipped', { last_error: reason });
+      await mark(data.tenantId, id, 'skipped', { last_error: reason });
     };
     try {
       if (!address) return await skip(channel === 'IN_APP' ? 'no user to address' : `the recipient has no ${channel === 'SMS' ? 'mobile number' : 'e-mail address'}`);
@@ -246,10 +281,10 @@ export function createNotificationService(deps: NotificationServiceDeps) {
         await userEvent.create([inApp], { uuid: null });
       }
     } catch (error) {
-      await mark(id, 'failed', { last_error: error instanceof Error ? error.message.slice(0, 1000) : String(error).slice(0, 1000) });
+      await mark(data.tenantId, id, 'failed', { last_error: error instanceof Error ? error.message.slice(0, 1000) : String(error).slice(0, 1000) });
       throw error;
     }
-    await mark(id, 'sent', { sent_time: clock.now() });
+    await mark(data.tenantId, id, 'sent', { sent_time: clock.now() });
   }
 
   async function search(criteria: MessageSearch): Promise<{ messages: SentMessage[]; totalCount: number }> {
@@ -259,7 +294,8 @@ export function createNotificationService(deps: NotificationServiceDeps) {
     if (criteria.status) q = q.where('status', '=', criteria.status);
     if (criteria.module) q = q.where('module', '=', criteria.module);
     const total = await q.select(sql<number>`count(*)`.as('n')).executeTakeFirst();
-    const rows = await q.selectAll().orderBy('created_time', 'desc').orderBy('id').limit(criteria.limit ?? 100).offset(criteria.offset ?? 0).execute();
+    const stored = await q.selectAll().orderBy('created_time', 'desc').orderBy('id').limit(criteria.limit ?? 100).offset(criteria.offset ?? 0).execute();
+    const rows = await Promise.all(stored.map((r) => pii.open(r.tenant_id, r)));
     return {
       totalCount: Number(total?.n ?? 0),
       messages: rows.map((r) => ({
@@ -283,7 +319,28 @@ export function createNotificationService(deps: NotificationServiceDeps) {
     };
   }
 
-  return { notify, deliver, search };
+  /**
+   * Encrypts messages stored before their personal fields were (run at start, idempotent): the
+   * columns, then recipient keys that named a mobile number or e-mail.
+   */
+  async function sealStored(): Promise<number> {
+    const columns = await sealStoredRows(database, encryption, { table: 'notification_message', id: 'id', tenant: 'tenant_id', read: (raw) => raw as MessageRow, fields: pii, spec: MESSAGE_PII });
+    const plain = await db()
+      .selectFrom('notification_message')
+      .select(['id', 'tenant_id', 'recipient'])
+      .where((eb) => eb.or([eb('recipient', 'like', 'mobile:%'), eb('recipient', 'like', 'email:%')]))
+      .execute();
+    for (const row of plain) {
+      const at = row.recipient.indexOf(':');
+      const kind = row.recipient.slice(0, at);
+      const value = row.recipient.slice(at + 1);
+      const recipient: Recipient = kind === 'mobile' ? { mobileNumber: value } : { emailId: value };
+      await db().updateTable('notification_message').set({ recipient: await storedRecipient(row.tenant_id, recipient) }).where('id', '=', row.id).where('recipient', '=', row.recipient).execute();
+    }
+    return columns + plain.length;
+  }
+
+  return { notify, deliver, search, sealStored };
 }
 
 export type NotificationService = ReturnType<typeof createNotificationService>;

@@ -11,7 +11,7 @@ import type { MdmsApi } from '../../common/mdms/index.js';
 import type { ProcessInstance, WorkflowApi } from '../../common/workflow/index.js';
 import { Service } from './complaint.schema.js';
 import type { ComplaintService } from './complaint.service.js';
-import { createComplaintStore, type Runner } from './complaint.store.js';
+import type { Runner } from './complaint.store.js';
 
 /**
  * DIGIT's inbox v2 (`/inbox/v2/_search`) for PGR: the complaints an employee can move on now, most
@@ -104,7 +104,8 @@ const listOf = (value: readonly string[] | string | null | undefined): string[] 
 };
 
 export function createComplaintInbox({ database, clock, mdms, workflow, service }: InboxDeps) {
-  const store = createComplaintStore(database);
+  // Reads ids and filter columns only (the complaints themselves come decrypted from the service).
+  const store = { runner: (): Runner => database.kysely.withTables() as unknown as Runner };
 
   async function slaOf(tenantId: string, businessServiceSla: number | null): Promise<Sla> {
     const state = stateTenantOf(tenantId);

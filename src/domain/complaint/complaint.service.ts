@@ -286,6 +286,7 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
       };
       const prepared = await pgr.prepareTransition(caller, [processInput(row, wf, documents, null)]);
       const emailId = await emailOf(citizen.uuid);
+      await store.ready(row.tenant_id);
       await database.transaction(async (tx) => {
         const [instance] = await pgr.commitTransition(tx, prepared);
         row.application_status = instance?.state.applicationStatus ?? instance?.state.state ?? '';
@@ -328,6 +329,7 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
       const assigneeName = await nameOf(wf.assignes?.[0]);
       // DIGIT's ASSIGN and REJECT texts name the employee and the reason (the workflow comment).
       const extra = { emp_name: assigneeName ?? '', reason: wf.comments ?? '' };
+      await store.ready(row.tenant_id);
       await database.transaction(async (tx) => {
         const [instance] = await pgr.commitTransition(tx, prepared);
         row.application_status = instance?.state.applicationStatus ?? instance?.state.state ?? existing.application_status;

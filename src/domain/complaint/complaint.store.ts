@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, Tx } from '../../kernel/db.js';
+import { personalFields, sealStoredRows, type EncryptionService, type PersonalFieldSpec } from '../../common/encryption/index.js';
 
 /** A complaint row as the service sees it: json decoded, booleans as booleans, times as numbers. */
 export type ComplaintRow = {
@@ -27,7 +28,19 @@ export type ComplaintRow = {
   last_modified_time: number;
 };
 
-type Stored = { [K in keyof ComplaintRow]: ComplaintRow[K] extends boolean ? unknown : ComplaintRow[K] extends string | number | null ? ComplaintRow[K] : unknown };
+/**
+ * The citizen's personal data, encrypted at rest under the state's key: name, mobile, the address
+ * (door, street, landmark, geolocation…) and what they wrote (description, additional details).
+ * Filters (tenant, locality, status, type) stay in clear; the mobile is searched by blind index.
+ */
+export const COMPLAINT_PII: PersonalFieldSpec<ComplaintRow> = {
+  name: 'complaint',
+  text: ['citizen_name', 'citizen_mobile', 'description'],
+  json: ['address', 'additional_detail'],
+  indexes: { citizen_mobile_bidx: (row) => row.citizen_mobile },
+};
+
+type Stored = { citizen_mobile_bidx?: string | null } & { [K in keyof ComplaintRow]: ComplaintRow[K] extends boolean ? unknown : ComplaintRow[K] extends string | number | null ? ComplaintRow[K] : unknown };
 type Tables = { pgr_service: Stored };
 export type Runner = Kysely<Tables>;
 
@@ -45,37 +58,47 @@ export type ComplaintFilter = {
 };
 
 /** Kysely queries for complaints; no rules here (see the service). */
-export function createComplaintStore(database: Database) {
+export function createComplaintStore(database: Database, encryption: EncryptionService) {
+  const pii = personalFields(encryption, COMPLAINT_PII);
   const json = (value: unknown) => (value === null || value === undefined ? null : database.toJson(value));
   const fromJson = (value: unknown): unknown => (value === null || value === undefined ? null : database.fromJson(value));
 
-  const read = (row: Stored): ComplaintRow => ({
-    ...row,
-    address: (fromJson(row.address) ?? {}) as Record<string, unknown>,
-    documents: (fromJson(row.documents) ?? []) as unknown[],
-    additional_detail: fromJson(row.additional_detail),
-    assignees: (fromJson(row.assignees) ?? []) as string[],
-    active: database.fromBool(row.active),
-    rating: row.rating === null ? null : Number(row.rating),
-    created_time: Number(row.created_time),
-    last_modified_time: Number(row.last_modified_time),
-  });
-  const write = (row: ComplaintRow): Stored => ({
-    ...row,
-    address: json(row.address),
-    documents: json(row.documents),
-    additional_detail: json(row.additional_detail),
-    assignees: json(row.assignees),
-    active: database.toBool(row.active),
-  });
-
-  function query(db: Runner, filter: ComplaintFilter) {
+  const decode = (row: Stored): ComplaintRow => {
+    const { citizen_mobile_bidx: _index, ...rest } = row;
+    return {
+      ...rest,
+      address: fromJson(row.address) as Record<string, unknown>,
+      documents: (fromJson(row.documents) ?? []) as unknown[],
+      additional_detail: fromJson(row.additional_detail),
+      assignees: (fromJson(row.assignees) ?? []) as string[],
+      active: database.fromBool(row.active),
+      rating: row.rating === null ? null : Number(row.rating),
+      created_time: Number(row.created_time),
+      last_modified_time: Number(row.last_modified_time),
+    };
+  };
+  const read = async (row: Stored): Promise<ComplaintRow> => {
+    const open = await pii.open(row.tenant_id, decode(row));
+    return { ...open, address: (open.address ?? {}) as Record<string, unknown> };
+  };
+  const write = async (plain: ComplaintRow): Promise<Stored> => {
+    const row = await pii.seal(plain.tenant_id, plain);
+    return {
+      ...(row as ComplaintRow & { citizen_mobile_bidx: string | null }),
+      address: json(row.address),
+      documents: json(row.documents),
+      additional_detail: json(row.additional_detail),
+      assignees: json(row.assignees),
+      active: database.toBool(row.active),
+    };
+  };
+  function query(db: Runner, filter: ComplaintFilter & { mobileBidx?: string | undefined }) {
     const list = (values: readonly string[]) => (values.length > 0 ? [...values] : ['']);
     let q = db.selectFrom('pgr_service').where('tenant_id', '=', filter.tenantId);
     if (filter.accountId !== undefined) q = q.where('account_id', '=', filter.accountId);
     if (filter.serviceRequestIds) q = q.where('service_request_id', 'in', list(filter.serviceRequestIds));
     if (filter.ids) q = q.where('id', 'in', list(filter.ids));
-    if (filter.mobileNumber !== undefined) q = q.where('citizen_mobile', '=', filter.mobileNumber);
+    if (filter.mobileBidx !== undefined) q = q.where('citizen_mobile_bidx', '=', filter.mobileBidx);
     if (filter.statuses) q = q.where('application_status', 'in', list(filter.statuses));
     if (filter.serviceCodes) q = q.where('service_code', 'in', list(filter.serviceCodes));
     if (filter.localities) q = q.where('locality_code', 'in', list(filter.localities));
@@ -84,15 +107,23 @@ export function createComplaintStore(database: Database) {
     return q;
   }
 
+  /** Exact search on the mobile number compares blind indexes. */
+  const indexed = async (filter: ComplaintFilter) =>
+    filter.mobileNumber === undefined ? filter : { ...filter, mobileBidx: await pii.blindIndex(filter.tenantId, 'citizen_mobile_bidx', filter.mobileNumber) };
+
   return {
+    /** Loads the tenant's keys; call before a transaction that writes complaints (see PersonalFields.ready). */
+    ready: (tenantId: string) => pii.ready(tenantId),
+    /** Encrypts the complaints written before their citizen fields were encrypted (run at start). */
+    sealStored: () => sealStoredRows(database, encryption, { table: 'pgr_service', id: 'id', tenant: 'tenant_id', read: (raw) => decode(raw as Stored), fields: pii, spec: COMPLAINT_PII }),
     runner(tx?: Tx): Runner {
       return (tx ? tx.kysely : database.kysely).withTables<Tables>() as unknown as Runner;
     },
     async insert(db: Runner, row: ComplaintRow): Promise<void> {
-      await db.insertInto('pgr_service').values(write(row)).execute();
+      await db.insertInto('pgr_service').values(await write(row)).execute();
     },
     async update(db: Runner, row: ComplaintRow): Promise<void> {
-      const { id, ...rest } = write(row);
+      const { id, ...rest } = await write(row);
       await db.updateTable('pgr_service').set(rest).where('id', '=', id).execute();
     },
     async byRequestId(db: Runner, tenantId: string, serviceRequestId: string): Promise<ComplaintRow | undefined> {
@@ -100,11 +131,11 @@ export function createComplaintStore(database: Database) {
       return row && read(row);
     },
     async search(db: Runner, filter: ComplaintFilter, page: { offset: number; limit: number; order: 'asc' | 'desc' }): Promise<ComplaintRow[]> {
-      const rows = await query(db, filter).selectAll().orderBy('created_time', page.order).orderBy('id', page.order).limit(page.limit).offset(page.offset).execute();
-      return rows.map(read);
+      const rows = await query(db, await indexed(filter)).selectAll().orderBy('created_time', page.order).orderBy('id', page.order).limit(page.limit).offset(page.offset).execute();
+      return Promise.all(rows.map(read));
     },
     async count(db: Runner, filter: ComplaintFilter): Promise<number> {
-      const found = await query(db, filter)
+      const found = await query(db, await indexed(filter))
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .executeTakeFirstOrThrow();
       return Number(found.n);

@@ -1,5 +1,6 @@
 import { defineModule } from '../../kernel/module.js';
 import type { BoundaryApi } from '../../common/boundary/index.js';
+import type { EncryptionApi } from '../../common/encryption/index.js';
 import type { FilestoreApi } from '../../common/filestore/index.js';
 import type { IdgenApi } from '../../common/idgen/index.js';
 import type { MdmsApi } from '../../common/mdms/index.js';
@@ -12,6 +13,7 @@ import { dashboardRoutes } from './complaint.dashboard.js';
 import { createComplaintService } from './complaint.service.js';
 import { createComplaintStore } from './complaint.store.js';
 import { init } from './migrations/0001_init.js';
+import { citizenEncrypted } from './migrations/0002_citizen_encrypted.js';
 import type { ServiceWrapper } from './complaint.schema.js';
 
 export type { ServiceWrapper } from './complaint.schema.js';
@@ -31,17 +33,24 @@ export type ComplaintDeps = {
   users: UserApi;
   filestore: FilestoreApi;
   notification: NotificationApi;
+  encryption: EncryptionApi;
 };
 
 /** DIGIT's PGR: citizen complaints driven by the PGR workflow. */
 export const complaintModule = defineModule<ComplaintApi, ComplaintDeps>({
   name: 'complaint',
-  migrations: [init],
-  create({ config, database, clock, outbox }, deps) {
-    const service = createComplaintService({ database, store: createComplaintStore(database), clock, outbox, publicUrl: config.publicUrl, ...deps });
+  migrations: [init, citizenEncrypted],
+  create({ config, database, clock, outbox, logger }, deps) {
+    const store = createComplaintStore(database, deps.encryption.service);
+    const service = createComplaintService({ database, store, clock, outbox, publicUrl: config.publicUrl, ...deps });
     return {
       api: { get: (tenantId, serviceRequestId) => service.get(tenantId, serviceRequestId) },
       routes: (app) => [complaintRoutes(service), dashboardRoutes({ database, ...deps }), complaintInboxRoutes({ database, clock, ...deps, service })].forEach((register) => register(app)),
+      // Complaints written before the citizen fields were encrypted are encrypted now (idempotent).
+      async start() {
+        const sealed = await store.sealStored();
+        if (sealed > 0) logger.info({ rows: sealed }, 'complaints: citizen fields of earlier rows encrypted');
+      },
     };
   },
 });

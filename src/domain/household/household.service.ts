@@ -149,6 +149,11 @@ export function createHouseholdService({
   const announce = (tx: Tx, type: string, row: HouseholdRow) =>
     outbox.append(tx, { type, source: SOURCE, subject: row.id, tenantId: row.tenant_id, data: eventData(row) });
 
+  /** Addresses are sealed inside the batch transactions: the tenants' keys are loaded before them. */
+  async function keysReady(records: readonly { record: { tenantId: string } }[]): Promise<void> {
+    for (const tenantId of new Set(records.map((r) => r.record.tenantId))) await store.ready(tenantId);
+  }
+
   return {
     /**
      * DIGIT's bulk create, answered per record. A create re-sent with a stored clientReferenceId
@@ -157,6 +162,7 @@ export function createHouseholdService({
     async create(records: readonly unknown[], actor: Actor): Promise<BulkResult<Household>> {
       const { parsed, refused } = parseBatch<HouseholdInput>(HouseholdInput, records);
       const checked = await checkRecords(withClientReference(parsed, refused), refused);
+      await keysReady(checked);
       const accepted = await createEach(checked, {
         database,
         clock,
@@ -181,7 +187,9 @@ export function createHouseholdService({
       const named = namedOnce(parsed, refused, { entity: 'household', verb: 'update' }, (record) =>
         record.isDeleted === true ? { code: 'IS_DELETED_TRUE', message: 'isDeleted cannot be true on update: use _delete' } : undefined,
       );
-      const accepted = await changeEach(await checkRecords(named, refused), refused, {
+      const checkedNamed = await checkRecords(named, refused);
+      await keysReady(checkedNamed);
+      const accepted = await changeEach(checkedNamed, refused, {
         ...changes,
         deleted: 'refuse',
         async change(tx, record, current, now) {
@@ -208,7 +216,9 @@ export function createHouseholdService({
     async remove(records: readonly unknown[], actor: Actor): Promise<BulkResult<Household>> {
       const { parsed, refused } = parseBatch<HouseholdRef>(HouseholdRef, records);
       const named = namedOnce(parsed, refused, { entity: 'household', verb: 'delete' });
-      const accepted = await changeEach(await knownTenants(tenants, named, refused), refused, {
+      const known = await knownTenants(tenants, named, refused);
+      await keysReady(known);
+      const accepted = await changeEach(known, refused, {
         ...changes,
         deleted: 'answer',
         async change(tx, _record, current, now) {

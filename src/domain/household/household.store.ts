@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, Tx } from '../../kernel/db.js';
 import { inChunks, versionedTable } from '../../kernel/offline.store.js';
+import { personalFields, sealStoredRows, type EncryptionService, type PersonalFieldSpec } from '../../common/encryption/index.js';
 
 /** Rows as the services see them: json decoded, booleans as booleans, times as numbers. */
 export type HouseholdRow = {
@@ -99,13 +100,18 @@ export type MemberFilter = {
 /** Downsync position: after this (sync_time, id). */
 export type SyncCursor = { syncTime: number; id: string };
 
+/** A household's address (door, street, landmark, coordinates…) is stored encrypted; its locality code stays in clear for downsync. */
+export const HOUSEHOLD_PII: PersonalFieldSpec<HouseholdRow> = { name: 'household', json: ['address'] };
+
 /** Kysely queries for households, members and relationships; no rules here (see the services). */
-export function createHouseholdStore(database: Database) {
+export function createHouseholdStore(database: Database, encryption: EncryptionService) {
+  const pii = personalFields(encryption, HOUSEHOLD_PII);
   const json = (value: unknown) => (value === null || value === undefined ? null : database.toJson(value));
   const fromJson = (value: unknown) => (value === null || value === undefined ? null : database.fromJson(value));
   const bool = (value: boolean) => database.toBool(value);
 
-  const readHousehold = (row: Stored<HouseholdRow>): HouseholdRow => ({
+  const readHousehold = (row: Stored<HouseholdRow>): Promise<HouseholdRow> => pii.open(row.tenant_id, decodeHousehold(row));
+  const decodeHousehold = (row: Stored<HouseholdRow>): HouseholdRow => ({
     ...row,
     address: fromJson(row.address),
     additional_fields: fromJson(row.additional_fields),
@@ -136,7 +142,11 @@ export function createHouseholdStore(database: Database) {
     created_time: Number(row.created_time),
     last_modified_time: Number(row.last_modified_time),
   });
-  const writeHousehold = (row: HouseholdRow): Stored<HouseholdRow> => ({
+  const writeHousehold = async (plain: HouseholdRow): Promise<Stored<HouseholdRow>> => {
+    const row = await pii.seal(plain.tenant_id, plain);
+    return encodeHousehold(row);
+  };
+  const encodeHousehold = (row: HouseholdRow): Stored<HouseholdRow> => ({
     ...row,
     address: json(row.address),
     additional_fields: json(row.additional_fields),
@@ -202,6 +212,11 @@ export function createHouseholdStore(database: Database) {
   }
 
   return {
+    /** Loads the tenant's keys; call before a transaction that writes households (see PersonalFields.ready). */
+    ready: (tenantId: string) => pii.ready(tenantId),
+    /** Encrypts the addresses of households written before addresses were encrypted (run at start). */
+    sealStored: () =>
+      sealStoredRows(database, encryption, { table: 'household', id: 'id', tenant: 'tenant_id', read: (raw) => decodeHousehold(raw as Stored<HouseholdRow>), fields: pii, spec: HOUSEHOLD_PII }),
     runner(tx?: Tx): Runner {
       return (tx ? tx.kysely : database.kysely).withTables<Tables>() as unknown as Runner;
     },
@@ -239,7 +254,7 @@ export function createHouseholdStore(database: Database) {
         .limit(page.limit)
         .offset(page.offset)
         .execute();
-      return { total: Number(count.n), rows: rows.map(readHousehold) };
+      return { total: Number(count.n), rows: await Promise.all(rows.map(readHousehold)) };
     },
 
     /** A locality's households by (sync_time, id): after `cursor` when given, else from `offset`. */
@@ -267,7 +282,7 @@ export function createHouseholdStore(database: Database) {
       }
       query = query.orderBy('sync_time').orderBy('id').limit(page.limit);
       if (!cursor) query = query.offset(page.offset);
-      return { total: Number(count.n), rows: (await query.execute()).map(readHousehold) };
+      return { total: Number(count.n), rows: await Promise.all((await query.execute()).map(readHousehold)) };
     },
 
     // ---- members

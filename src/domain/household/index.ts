@@ -1,5 +1,6 @@
 import { defineModule } from '../../kernel/module.js';
 import type { BoundaryApi } from '../../common/boundary/index.js';
+import type { EncryptionApi } from '../../common/encryption/index.js';
 import type { IdgenApi } from '../../common/idgen/index.js';
 import type { MdmsApi } from '../../common/mdms/index.js';
 import type { IndividualApi } from '../individual/index.js';
@@ -19,7 +20,7 @@ export type HouseholdApi = {
   waiting(tenantId: string, clientReferenceIds?: readonly string[]): Promise<WaitingLink[]>;
 };
 
-export type HouseholdDeps = { mdms: MdmsApi; boundary: BoundaryApi; idgen: IdgenApi; individual: IndividualApi };
+export type HouseholdDeps = { mdms: MdmsApi; boundary: BoundaryApi; idgen: IdgenApi; individual: IndividualApi; encryption: EncryptionApi };
 
 /** Subscriber name: delivery is recorded per name, so renaming it would re-run old events. */
 const INDIVIDUAL_LINKER = 'household.link-arrived-individuals';
@@ -28,8 +29,8 @@ const INDIVIDUAL_LINKER = 'household.link-arrived-individuals';
 export const householdModule = defineModule<HouseholdApi, HouseholdDeps>({
   name: 'household',
   migrations: [init],
-  create({ database, clock, outbox, dispatcher }, { mdms, boundary, idgen, individual }) {
-    const store = createHouseholdStore(database);
+  create({ database, clock, outbox, dispatcher, logger }, { mdms, boundary, idgen, individual, encryption }) {
+    const store = createHouseholdStore(database, encryption.service);
     const tenants = mdms.service.tenants;
     const members = createMemberService({ database, store, clock, outbox, tenants, individual: individual.lookup });
     const households = createHouseholdService({
@@ -57,6 +58,11 @@ export const householdModule = defineModule<HouseholdApi, HouseholdDeps>({
         },
       },
       routes: householdRoutes(households, members, downsync),
+      // Households stored before addresses were encrypted are encrypted now (idempotent).
+      async start() {
+        const sealed = await store.sealStored();
+        if (sealed > 0) logger.info({ rows: sealed }, 'households: addresses of earlier rows encrypted');
+      },
     };
   },
 });

@@ -17,6 +17,7 @@ import {
 import { agent, GARBLED_BODY, startReceiver, type Agent, type Receiver } from '../../../test/fixtures/receiver.js';
 import { createSubscriptionService, type SubscriptionService } from './subscriptions.service.js';
 import { createSubscriptionStore } from './subscriptions.store.js';
+import { DAY_MS, deliveryPayloads } from './delivery.payloads.js';
 
 /**
  * The worker against a fake TrustApi (jose Ed25519 keys of both agencies), on the platform's
@@ -49,6 +50,7 @@ function fakeTrust(me: Agent, peer: Agent): TrustApi {
     removeRetiredKey: unused,
     agencies: { create: unused, update: unused, search: unused },
     searchInbox: unused,
+    purgePayloads: async () => 0,
   } as TrustApi;
 }
 
@@ -60,6 +62,8 @@ function worker(overrides: Partial<DeliveryWorkerOptions> = {}): DeliveryWorker 
     trust: fakeTrust(registry, health),
     logger: platform.app.log,
     options: { ...defaultWorkerOptions, backoff: () => 0, background: false, concurrency: 4, ...overrides },
+    payloads: deliveryPayloads(platform.database, platform.encryption.service),
+    retentionMs: 30 * DAY_MS,
   });
   workers.push(created);
   return created;
@@ -89,6 +93,7 @@ beforeAll(async () => {
     tenants: platform.mdms.service.tenants,
     individuals: platform.individual.lookup,
     onQueued: () => undefined,
+    payloads: deliveryPayloads(platform.database, platform.encryption.service),
   });
 });
 afterAll(async () => {
@@ -271,5 +276,74 @@ describe('reading answers', () => {
     expect(printable('\u001b[31mred\u0000\r\n\tok\u200b ')).toBe('[31mred ok');
     expect(printable('😀'.repeat(600), 1000)).toBe('😀'.repeat(600));
     expect(Array.from(printable('😀'.repeat(1200)))).toHaveLength(1000);
+  });
+});
+
+describe('payload retention (PLINTH_EXCHANGE_PAYLOAD_RETENTION_DAYS)', () => {
+  it('stores the message encrypted, keeps it for the retention, then purges it and keeps the evidence', async () => {
+    const p = await subscribe('/retention');
+    let now = Date.now();
+    const clock = { now: () => now };
+    const payloads = deliveryPayloads(platform.database, platform.encryption.service);
+    const store = createSubscriptionStore(platform.database);
+    const timed = createSubscriptionService({
+      database: platform.database,
+      store,
+      clock,
+      tenants: platform.mdms.service.tenants,
+      individuals: platform.individual.lookup,
+      onQueued: () => undefined,
+      payloads,
+    });
+    const w = createDeliveryWorker({
+      database: platform.database,
+      store,
+      clock,
+      trust: fakeTrust(registry, health),
+      logger: platform.app.log,
+      options: { ...defaultWorkerOptions, backoff: () => 0, background: false },
+      payloads,
+      retentionMs: 30 * DAY_MS,
+    });
+    workers.push(w);
+    const marker = `retained-${newId()}`;
+    await timed.fanOut({ ...event('s-retention', 77), data: { n: 77, note: marker } });
+    expect(await w.deliverPending()).toBeGreaterThanOrEqual(1);
+    const raw = async () => {
+      const row = await platform.database.kysely
+        .withTables<{ exchange_delivery: { subscription_id: string; message: unknown; receipt: string | null; sent_digests: unknown } }>()
+        .selectFrom('exchange_delivery')
+        .select(['message', 'receipt', 'sent_digests'])
+        .where('subscription_id', '=', p.id)
+        .executeTakeFirstOrThrow();
+      return { message: JSON.stringify(row.message), receipt: row.receipt, digests: platform.database.fromJson<string[]>(row.sent_digests) };
+    };
+    // At rest: a ciphertext, not the message (the projected field `n` is what travels).
+    const stored = await raw();
+    expect(stored.message).not.toContain('"n":77');
+    expect(stored.message).toMatch(/pb:data:\d+\|/);
+    const shown = async () => (await timed.searchDeliveries({ tenantId: 'pb', subscriptionId: p.id })).deliveries[0]!;
+    expect((await shown()).event).toMatchObject({ data: { n: 77 } });
+
+    // One day short of the retention: kept.
+    now += 29 * DAY_MS;
+    expect(await w.purge()).toBe(0);
+    expect((await shown()).event).toMatchObject({ data: { n: 77 } });
+
+    // Past it: the payload goes, the evidence (digests of what was signed, the receipt) stays.
+    now += 2 * DAY_MS;
+    expect(await w.purge()).toBeGreaterThanOrEqual(1);
+    const purged = await raw();
+    expect(purged.message).toBe(platform.database.dialect === 'postgres' ? 'null' : '"null"');
+    expect(purged.receipt).toEqual(stored.receipt);
+    expect(purged.receipt).toBeTruthy();
+    expect(purged.digests).toEqual(stored.digests);
+    expect(purged.digests.length).toBeGreaterThan(0);
+    const after = await shown();
+    expect(after.event).toBeNull();
+    expect(after.status).toBe('DELIVERED');
+    // A replay has nothing to send again for a purged delivery.
+    const replayed = await timed.replay('pb', p.id, 0);
+    expect(replayed.deliveries).toHaveLength(0);
   });
 });

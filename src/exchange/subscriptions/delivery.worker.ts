@@ -6,6 +6,7 @@ import { newId } from '../../kernel/ids.js';
 import { createPassLoop } from '../../kernel/loop.js';
 import type { TrustApi } from '../trust/index.js';
 import { exponentialBackoff, type Backoff } from './subscriptions.rules.js';
+import type { DeliveryPayloads } from './delivery.payloads.js';
 import type { EventMessage } from './subscriptions.service.js';
 import type { DeliveryRow, DueDelivery, SubscriptionStore } from './subscriptions.store.js';
 
@@ -45,6 +46,8 @@ export type DeliveryWorker = {
   kick(): void;
   /** Sends what is due now, until nothing more is; answers how many were delivered. */
   deliverPending(): Promise<number>;
+  /** Purges the payloads past their retention now (the pass loop does it hourly); answers how many. */
+  purge(): Promise<number>;
   start(): void;
   stop(): Promise<void>;
 };
@@ -56,7 +59,13 @@ export type DeliveryWorkerDeps = {
   trust: TrustApi;
   logger: FastifyBaseLogger;
   options: DeliveryWorkerOptions;
+  payloads: DeliveryPayloads;
+  /** Payloads of finished deliveries older than this are purged (PLINTH_EXCHANGE_PAYLOAD_RETENTION_DAYS). */
+  retentionMs: number;
 };
+
+/** How often the worker looks for payloads past their retention. */
+export const PURGE_EVERY_MS = 60 * 60_000;
 
 type Outcome =
   | { ok: true; statusCode: number; receipt: string; receiptStatus: string }
@@ -124,11 +133,23 @@ function errorOfBody(text: string): string {
  * then DEAD. Rows are claimed with a lease, so several processes can run workers side by side.
  */
 export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
-  const { database, store, clock, trust, logger, options } = deps;
+  const { database, store, clock, trust, logger, options, payloads } = deps;
   const owner = newId();
+  let purgedAt: number | undefined;
+
+  /** Purges the payloads past their retention; runs from the pass loop at most once every PURGE_EVERY_MS. */
+  async function purge(): Promise<number> {
+    purgedAt = clock.now();
+    const before = purgedAt - deps.retentionMs;
+    // What this agency sent, then what it received (the trust module's inbox).
+    const purged = (await payloads.purge(before)) + (await trust.purgePayloads(before));
+    if (purged > 0) logger.info({ purged, retentionDays: deps.retentionMs / 86_400_000 }, 'exchange: payloads past their retention purged');
+    return purged;
+  }
 
   async function send(row: DueDelivery, digests: string[]): Promise<Outcome> {
-    const message = database.fromJson<EventMessage>(row.message);
+    const message = await payloads.open<EventMessage>(row.tenant_id, row.message);
+    if (message === null) return { ok: false, statusCode: null, error: 'PAYLOAD_PURGED: the message is past its retention; only its evidence is kept' };
     const iat = Math.floor(clock.now() / 1000);
     let jws: string;
     try {
@@ -224,6 +245,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   }
 
   async function pass(): Promise<number> {
+    if (purgedAt === undefined || clock.now() - purgedAt >= PURGE_EVERY_MS) await purge();
     // Heads of their groups only, due and unleased: a later delivery of a subject waits behind its head.
     const heads = await store.dueHeads(options.batchSize, clock.now());
     let delivered = 0;
@@ -253,6 +275,7 @@ export function createDeliveryWorker(deps: DeliveryWorkerDeps): DeliveryWorker {
   return {
     kick: loop.kick,
     deliverPending: loop.run,
+    purge,
     start() {
       if (options.background) loop.start();
     },

@@ -1,5 +1,7 @@
 import { defineModule } from '../../kernel/module.js';
 import type { AuditApi } from '../../common/audit/index.js';
+import type { EncryptionApi } from '../../common/encryption/index.js';
+import { DAY_MS, deliveryPayloads } from './delivery.payloads.js';
 import type { MdmsApi } from '../../common/mdms/index.js';
 import type { IndividualApi } from '../../domain/individual/index.js';
 import type { TrustApi } from '../trust/index.js';
@@ -21,6 +23,8 @@ export type SubscriptionsApi = {
   readonly service: SubscriptionService;
   /** Sends every delivery that is due now (the worker does this on its own; tests and tools call it). */
   deliverPending(): Promise<number>;
+  /** Purges sent payloads past PLINTH_EXCHANGE_PAYLOAD_RETENTION_DAYS now (the worker does it hourly); answers how many. */
+  purgePayloads(): Promise<number>;
 };
 
 export type SubscriptionsDeps = {
@@ -28,6 +32,7 @@ export type SubscriptionsDeps = {
   individual: IndividualApi;
   audit: AuditApi;
   mdms: MdmsApi;
+  encryption: EncryptionApi;
   /** The delivery worker's timings (tests shorten the backoff and lengthen the poll). */
   worker?: Partial<DeliveryWorkerOptions> | undefined;
 };
@@ -39,8 +44,9 @@ export const FANOUT_SUBSCRIBER = 'exchange.subscriptions';
 export const exchangeSubscriptionsModule = defineModule<SubscriptionsApi, SubscriptionsDeps>({
   name: 'exchange-subscriptions',
   migrations: [init, deliveryHeads],
-  create({ config, database, clock, dispatcher, logger }, { trust, individual, mdms, worker: workerOptions }) {
+  create({ config, database, clock, dispatcher, logger }, { trust, individual, mdms, encryption, worker: workerOptions }) {
     const store = createSubscriptionStore(database);
+    const payloads = deliveryPayloads(database, encryption.service);
     const worker = createDeliveryWorker({
       database,
       store,
@@ -48,6 +54,8 @@ export const exchangeSubscriptionsModule = defineModule<SubscriptionsApi, Subscr
       trust,
       logger,
       options: { ...defaultWorkerOptions, ...workerOptions },
+      payloads,
+      retentionMs: config.exchangePayloadRetentionDays * DAY_MS,
     });
     const service = createSubscriptionService({
       database,
@@ -56,6 +64,7 @@ export const exchangeSubscriptionsModule = defineModule<SubscriptionsApi, Subscr
       tenants: mdms.service.tenants,
       individuals: individual.lookup,
       onQueued: () => worker.kick(),
+      payloads,
     });
     // Plain subscriber: the fan-out reads (and decrypts) outside any transaction, then inserts in
     // its own short one; a redelivered event inserts nothing new.
@@ -67,7 +76,7 @@ export const exchangeSubscriptionsModule = defineModule<SubscriptionsApi, Subscr
       },
     });
     return {
-      api: { service, deliverPending: () => worker.deliverPending() },
+      api: { service, deliverPending: () => worker.deliverPending(), purgePayloads: () => worker.purge() },
       routes: subscriptionRoutes(service),
       async start() {
         // API-only processes take requests; workers send.

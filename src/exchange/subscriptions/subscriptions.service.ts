@@ -17,6 +17,7 @@ import type {
   SubscriptionStatus,
   SubscriptionUpdateInput,
 } from './subscriptions.schema.js';
+import type { DeliveryPayloads } from './delivery.payloads.js';
 import type { DeliveryRow, SubscriptionRow, SubscriptionStore } from './subscriptions.store.js';
 
 export type Actor = { uuid: string | null };
@@ -32,6 +33,8 @@ export type SubscriptionServiceDeps = {
   individuals: IndividualLookup;
   /** Called after deliveries were queued (the worker sends them soon). */
   onQueued: () => void;
+  /** Messages are stored encrypted and purged after the retention. */
+  payloads: DeliveryPayloads;
 };
 
 const AGENCY_ID = /^[a-z0-9][a-z0-9.-]{0,63}$/;
@@ -100,7 +103,7 @@ function unsentState(now: number, emptyList: unknown) {
 }
 
 export function createSubscriptionService(deps: SubscriptionServiceDeps) {
-  const { database, store, clock, tenants, individuals, onQueued } = deps;
+  const { database, store, clock, tenants, individuals, onQueued, payloads } = deps;
 
   const decode = <T>(value: unknown): T => database.fromJson<T>(value);
   const unsent = (now: number) => unsentState(now, database.toJson([]));
@@ -139,7 +142,8 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
     receiptStatus: row.receipt_status,
     deliveredTime: row.delivered_time,
     createdTime: row.created_time,
-    event: decode<unknown>(row.message),
+    // The message is encrypted: the callers open it (searchDeliveries) or know it (replay).
+    event: null,
   });
 
   /** Checks everything a subscription says; every problem is named at once. */
@@ -318,7 +322,7 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
         event_subject: event.subject,
         event_time: Number.isFinite(eventTime) ? eventTime : now,
         tenant_id: event.tenantid,
-        message: database.toJson(message),
+        message: await payloads.seal(event.tenantid, message),
         ...unsent(now),
       });
     }
@@ -343,7 +347,7 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
       },
       { offset: criteria.offset ?? 0, limit: criteria.limit ?? 100 },
     );
-    return { total, deliveries: rows.map(toDelivery) };
+    return { total, deliveries: await Promise.all(rows.map(async (r) => ({ ...toDelivery(r), event: await payloads.open(r.tenant_id, r.message) }))) };
   }
 
   /**
@@ -356,6 +360,8 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
     const replayId = newId();
     const now = clock.now();
     const messages = new Map<string, EventMessage>();
+    // The events' tenants are covered by the subscription's: their keys are loaded before the transaction.
+    for (const t of decode<string[]>(subscription.tenant_ids)) await payloads.ready(t);
     const rows = await database.transaction(async (tx) => {
       const db = store.runner(tx);
       const originals = await store.originalsSince(db, subscription.id, fromTime);
@@ -364,19 +370,16 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
           'fromTime',
         ]);
       }
-      const fresh: DeliveryRow[] = originals.map((o) => {
-        const stored = decode<EventMessage>(o.message);
+      const fresh: DeliveryRow[] = [];
+      for (const o of originals) {
+        const stored = await payloads.open<EventMessage>(o.tenant_id, o.message);
+        // Past the retention the payload is gone (only the evidence stays): nothing to send again.
+        if (stored === null) continue;
         const message = { ...stored, data: project(stored.data, fields) };
         const id = newId();
         messages.set(id, message);
-        return {
-          ...o,
-          id,
-          origin: replayId,
-          message: database.toJson(message),
-          ...unsent(now),
-        };
-      });
+        fresh.push({ ...o, id, origin: replayId, message: await payloads.seal(o.tenant_id, message), ...unsent(now) });
+      }
       for (let i = 0; i < fresh.length; i += 200) await store.insertDeliveries(db, fresh.slice(i, i + 200));
       return fresh;
     });

@@ -9,6 +9,8 @@ import { trustRoutes } from './trust.routes.js';
 import { createTrustStore } from './trust.store.js';
 import { init } from './migrations/0001_init.js';
 import { jwksSetTime } from './migrations/0002_jwks_set_time.js';
+import { inboxPayload } from './migrations/0003_inbox_payload.js';
+import { personalFields } from '../../common/encryption/index.js';
 
 export type { ExchangeJwsType, Jwks, PublicJwk } from './trust.jws.js';
 export type { Agency, AgencyCriteria, AgencyInput, AgencyUpdate } from './trust.registry.js';
@@ -46,6 +48,8 @@ export type TrustApi = {
   };
   /** Received messages or refusals, for operators and tests. */
   searchInbox(criteria: InboxSearch): Promise<{ messages: InboxMessage[]; refusals: Refusal[] }>;
+  /** Purges the payloads of messages received before `before` (the subscriptions worker runs it with the retention); answers how many. */
+  purgePayloads(before: number): Promise<number>;
 };
 
 export type TrustDeps = {
@@ -63,7 +67,7 @@ export type TrustDeps = {
  */
 export const exchangeTrustModule = defineModule<TrustApi, TrustDeps>({
   name: 'exchange-trust',
-  migrations: [init, jwksSetTime],
+  migrations: [init, jwksSetTime, inboxPayload],
   create({ config, database, clock, outbox, changes, logger }, { audit, encryption, fetchJwks }) {
     const store = createTrustStore(database);
     const keys = createKeyRing({
@@ -80,7 +84,8 @@ export const exchangeTrustModule = defineModule<TrustApi, TrustDeps>({
     const sign = async (payload: Record<string, unknown>, typ: ExchangeJwsType) =>
       signJws(payload, typ, await keys.current(), config.agencyId, clock.now());
     const verify = (jws: string, typ: ExchangeJwsType) => verifyJws(jws, typ, config.agencyId, registry.resolveKey, clock.now());
-    const receiver = createReceiver({ database, store, outbox, clock, logger, verify, sign });
+    const payloads = personalFields<{ payload: string | null }>(encryption.service, { name: 'exchange.inbox', text: ['payload'] });
+    const receiver = createReceiver({ database, store, outbox, clock, logger, verify, sign, payloads });
     return {
       api: {
         agencyId: config.agencyId,
@@ -91,12 +96,15 @@ export const exchangeTrustModule = defineModule<TrustApi, TrustDeps>({
         removeRetiredKey: (kid) => keys.removeRetired(kid),
         agencies: { create: registry.create, update: registry.update, search: registry.search },
         searchInbox: (criteria) => receiver.search(criteria),
+        purgePayloads: (before) => receiver.purgePayloads(before),
       },
       routes: trustRoutes(keys, registry, receiver),
       // The first key is made at start (or on first use), so the JWKS is there before anyone asks.
       start: async () => {
         await keys.current();
         await receiver.pruneRefusals();
+        const sealed = await receiver.sealStored();
+        if (sealed > 0) logger.info({ rows: sealed }, 'exchange: payloads of earlier received messages encrypted');
       },
     };
   },

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompactSign, compactVerify, createLocalJWKSet, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { adminAuth, isDigitError, login, post, requestInfo, testPlatform, type TestPlatform } from '../../../test/helpers.js';
 import { RECEIVED_EVENT } from './index.js';
+import { openEvent, SEALED_KEY, type CloudEvent } from '../../kernel/events.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -237,11 +238,29 @@ describe('receiving', () => {
     const events = await handovers(sent['jti']);
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ subject: sent['event']['subject'], tenant_id: 'pb.amritsar' });
-    expect(events[0]!['data']).toMatchObject({ messageId: sent['jti'], sender: SENDER, subscriptionId: 'sub-1', event: sent['event'] });
+    // At rest the received event (people's data) is sealed; the handlers get it opened.
+    expect(events[0]!['data']).toMatchObject({ messageId: sent['jti'], sender: SENDER, subscriptionId: 'sub-1' });
+    expect(events[0]!['data']['event']).toBeUndefined();
+    expect(String(events[0]!['data'][SEALED_KEY])).toMatch(/^pb:data:\d+\|/);
+    const opened = await openEvent(platform.database, { id: 'x', tenantid: events[0]!['tenant_id'], data: events[0]!['data'] } as unknown as CloudEvent);
+    expect(opened.data).toMatchObject({ messageId: sent['jti'], event: sent['event'] });
 
     const inbox = await platform.exchangeTrust.searchInbox({ messageId: sent['jti'] });
     expect(inbox.messages).toHaveLength(1);
     expect(inbox.messages[0]).toMatchObject({ sender: SENDER, jws, receipt: response.body['receipt'], eventType: 'plinth.individual.created.v1' });
+    // Stored: the detached JWS in clear (evidence), the payload encrypted.
+    const [stored] = (
+      await sql<{ jws: string; payload: string | null }>`select jws, payload from exchange_inbox where message_id = ${sent['jti']}`.execute(platform.database.kysely)
+    ).rows;
+    const [header, body, signature] = jws.split('.');
+    expect(stored!.jws).toBe(`${header}..${signature}`);
+    expect(stored!.payload).toMatch(/^pb:data:\d+\|/);
+    expect(stored!.payload).not.toContain(body!.slice(0, 40));
+
+    // Past the retention the payload goes; digest, receipt and detached signature stay.
+    expect(await platform.exchangeTrust.purgePayloads(Date.now() + 1)).toBeGreaterThanOrEqual(1);
+    const purged = await platform.exchangeTrust.searchInbox({ messageId: sent['jti'] });
+    expect(purged.messages[0]).toMatchObject({ jws: `${header}..${signature}`, receipt: response.body['receipt'], digest: inbox.messages[0]!.digest });
   });
 
   it('answers the same message again DUPLICATE with the first receipt and no second hand-over, also when re-signed', async () => {

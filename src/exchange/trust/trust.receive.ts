@@ -7,6 +7,13 @@ import { newId } from '../../kernel/ids.js';
 import { isTenantIdSyntax } from '../../kernel/tenancy.js';
 import { canonicalJson, digestOf, malformedMessage, peek, type ExchangeJwsType, type Verified } from './trust.jws.js';
 import type { InboxCriteria, InboxRow, TrustStore } from './trust.store.js';
+import type { PersonalFields } from '../../common/encryption/index.js';
+
+/** `<header>.<payload>.<signature>` → the detached JWS and the payload. */
+export function splitJws(jws: string): { detached: string; payload: string } {
+  const [header = '', payload = '', signature = ''] = jws.split('.');
+  return { detached: `${header}..${signature}`, payload };
+}
 
 /** The hand-over of an accepted message to this agency's handlers (docs/exchange.md). */
 export const RECEIVED_EVENT = 'plinth.exchange.received.v1';
@@ -57,6 +64,10 @@ export type Receiver = {
   receive(jws: string | undefined, raw: string, remoteAddress: string | null): Promise<ReceiveResult>;
   /** Deletes refusals past their retention (age, then row cap); also run on every insert (age) and every so often (cap). */
   pruneRefusals(): Promise<number>;
+  /** Drops the payloads of messages received before `before` (epoch ms); answers how many. */
+  purgePayloads(before: number): Promise<number>;
+  /** Splits and encrypts inbox rows stored before payloads were encrypted; answers how many. */
+  sealStored(): Promise<number>;
   /** For operators: accepted messages (RECEIVED) or refusals (REFUSED), newest first. */
   search(criteria: InboxSearch): Promise<{ messages: InboxMessage[]; refusals: Refusal[] }>;
 };
@@ -106,6 +117,8 @@ export type ReceiverDeps = {
   sign(payload: Record<string, unknown>, typ: ExchangeJwsType): Promise<string>;
   /** How long and how many refusals are kept; defaults: REFUSAL_RETENTION. */
   readonly refusalRetention?: Partial<RefusalRetention> | undefined;
+  /** The received payload is stored encrypted under the event tenant's key (common/encryption). */
+  readonly payloads: PersonalFields<{ payload: string | null }>;
 };
 
 /**
@@ -263,6 +276,10 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
     };
     const receipt = await deps.sign(claims, 'plinth-receipt+jws');
     const data: ReceivedData = { messageId, sender, subscriptionId: subscriptionId ?? null, receivedTime: now, event };
+    const parts = splitJws(jws);
+    // Loaded before the transaction (the hand-over and the payload are sealed inside it).
+    await deps.payloads.ready(event.tenantid);
+    const sealedPayload = (await deps.payloads.seal(event.tenantid, { payload: parts.payload })).payload;
     const accepted = await database
       .transaction(async (tx) => {
         const handover = await outbox.append(tx, {
@@ -271,6 +288,8 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
           subject: event.subject ?? event.id,
           tenantId: event.tenantid,
           data,
+          // The received event names people: sealed in the outbox, opened for this agency's handlers.
+          sealed: ['event'],
         });
         const inserted = await store.insertInbox(tx, {
           id: newId(),
@@ -283,7 +302,8 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
           tenant_id: event.tenantid,
           digest,
           content_digest: contentDigest,
-          jws,
+          jws: parts.detached,
+          payload: sealedPayload,
           receipt,
           handover_event_id: handover.id,
           received_time: now,
@@ -338,8 +358,35 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
     logger.warn({ code: error.code, sender: iss, messageId: jti, remoteAddress }, 'exchange message refused');
   }
 
+  /** Drops the payloads of messages received before `before`; the evidence (digests, detached JWS, receipt) stays. */
+  async function purgePayloads(before: number): Promise<number> {
+    const purged = await store.purgeInboxPayloads(before);
+    if (purged > 0) logger.info({ purged }, 'exchange: payloads of received messages past their retention purged');
+    return purged;
+  }
+
+  /** Splits and encrypts inbox rows received before payloads were encrypted (run at start, idempotent). */
+  async function sealStored(): Promise<number> {
+    let done = 0;
+    let after = '';
+    for (;;) {
+      const rows = await store.unsplitInbox(after, 200);
+      if (rows.length === 0) return done;
+      after = rows[rows.length - 1]!.id;
+      for (const r of rows) {
+        const parts = splitJws(r.jws);
+        if (parts.payload === '') continue;
+        const sealed = (await deps.payloads.seal(r.tenant_id, { payload: parts.payload })).payload!;
+        await store.splitInbox(r.id, r.jws, parts.detached, sealed);
+        done++;
+      }
+    }
+  }
+
   return {
     pruneRefusals,
+    purgePayloads,
+    sealStored,
     async receive(jws, raw, remoteAddress) {
       const seen: { sender?: string } = {};
       try {
@@ -383,9 +430,17 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
         };
       }
       const rows = await store.searchInbox(query);
+      // The whole JWS while its payload is kept; the detached JWS (evidence only) once purged.
+      const jwsOf = async (r: InboxRow) => {
+        if (r.payload === null) return r.jws;
+        const { payload } = await deps.payloads.open(r.tenant_id, { payload: r.payload });
+        const [header, , signature] = r.jws.split('.');
+        return `${header}.${payload}.${signature}`;
+      };
+      const whole = await Promise.all(rows.map(jwsOf));
       return {
         refusals: [],
-        messages: rows.map((r) => ({
+        messages: rows.map((r, i) => ({
           id: r.id,
           sender: r.sender,
           messageId: r.message_id,
@@ -395,7 +450,7 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
           eventType: r.event_type,
           tenantId: r.tenant_id,
           digest: r.digest,
-          jws: r.jws,
+          jws: whole[i]!,
           receipt: r.receipt,
           handoverEventId: r.handover_event_id,
           receivedTime: r.received_time,

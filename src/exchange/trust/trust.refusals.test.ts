@@ -4,6 +4,7 @@ import { CompactSign, exportJWK, generateKeyPair } from 'jose';
 import pino from 'pino';
 import { DomainError } from '../../kernel/errors.js';
 import { createOutbox } from '../../kernel/events.js';
+import { personalFields } from '../../common/encryption/index.js';
 import { adminAuth, isDigitError, post, requestInfo, testPlatform, type TestPlatform } from '../../../test/helpers.js';
 import { createReceiver, REFUSAL_RETENTION, storable } from './trust.receive.js';
 import { RECEIVE_RATE_LIMIT } from './trust.routes.js';
@@ -110,6 +111,7 @@ describe('keeping the refusal table bounded', () => {
       clock: { now: () => time++ },
       logger,
       verify: () => Promise.reject(new DomainError('unauthenticated', { code: 'UNKNOWN_SENDER', message: 'no' })),
+      payloads: personalFields(platform.encryption.service, { name: 'exchange.inbox', text: ['payload'] }),
       sign: () => Promise.reject(new Error('not used')),
       refusalRetention: { maxRows: 3, capCheckEvery: 1 },
     });

@@ -39,7 +39,10 @@ type Tables = {
     tenant_id: string;
     digest: string;
     content_digest: string;
+    /** The detached JWS (`<header>..<signature>`); a row from before 0003 holds the whole JWS until start splits it. */
     jws: string;
+    /** The JWS payload (base64url), encrypted; null once purged after the retention. */
+    payload: string | null;
     receipt: string;
     handover_event_id: string;
     received_time: number;
@@ -217,6 +220,18 @@ export function createTrustStore(database: Database) {
     async countRefusals(): Promise<number> {
       const row = await db.selectFrom('exchange_refusal').select((eb) => eb.fn.countAll<number | string | bigint>().as('n')).executeTakeFirstOrThrow();
       return Number(row.n);
+    },
+    /** Drops the payloads of messages received before `before` (the evidence stays); answers how many. */
+    async purgeInboxPayloads(before: number): Promise<number> {
+      const result = await db.updateTable('exchange_inbox').set({ payload: null }).where('received_time', '<', before).where('payload', 'is not', null).execute();
+      return result.reduce((n, r) => n + Number(r.numUpdatedRows), 0);
+    },
+    /** Rows still holding a whole JWS (received before payloads were split out and encrypted). */
+    async unsplitInbox(after: string, limit: number): Promise<InboxRow[]> {
+      return db.selectFrom('exchange_inbox').selectAll().where('id', '>', after).where('payload', 'is', null).orderBy('id').limit(limit).execute();
+    },
+    async splitInbox(id: string, whole: string, detached: string, payload: string): Promise<void> {
+      await db.updateTable('exchange_inbox').set({ jws: detached, payload }).where('id', '=', id).where('jws', '=', whole).execute();
     },
     async searchInbox(criteria: InboxCriteria): Promise<InboxRow[]> {
       let query = db.selectFrom('exchange_inbox').selectAll();
