@@ -217,11 +217,13 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
     const mdms = mdmsModule.create(context, {});
     const audit = auditModule.create(context, {});
     const access = accessModule.create(context, { mdms: mdms.api });
+    const encryption = encryptionModule.create(context, { audit: audit.api });
     const users = userModule.create(context, {
       audit: audit.api.log,
       masters: userMasters(mdms.api),
       tenants: mdms.api.service.tenants,
       grants: access.api.grants,
+      encryption: encryption.api,
       otpSink: options.otpSink ?? logOtpSink(app.log),
       settings: {
         ...defaultUserSettings,
@@ -239,7 +241,6 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
     const localization = localizationModule.create(context, { mdms: mdms.api });
     const idgen = idgenModule.create(context, { mdms: mdms.api });
     const workflow = workflowModule.create(context, { mdms: mdms.api, users: users.api });
-    const encryption = encryptionModule.create(context, { audit: audit.api });
     const filestore = filestoreModule.create(context, { access: access.api });
     const shortUrl = shortUrlModule.create(context, {});
     const userEvent = userEventModule.create(context, {});

@@ -6,6 +6,9 @@ import type { GrantPolicy } from '../access/index.js';
 import { init } from './migrations/0001_init.js';
 import { sessions } from './migrations/0002_sessions.js';
 import { loginAttempts } from './migrations/0003_login_attempts.js';
+import { profileKey } from './migrations/0004_profile_key.js';
+import { createProfileCrypto } from './user.crypto.js';
+import type { EncryptionApi } from '../encryption/index.js';
 import { createOtpService, type OtpService, type OtpSettings, type OtpSink } from './user.otp.js';
 import { userRoutes, type RateLimits } from './user.routes.js';
 import { createUserService, type AuditSink, type LockoutSettings, type UserMasters, type UserService } from './user.service.js';
@@ -61,22 +64,38 @@ export type UserDeps = {
   grants: Pick<GrantPolicy, 'refusal'>;
   otpSink: OtpSink;
   settings: UserSettings;
+  /** Profiles' personal fields are sealed with the state's data key. */
+  encryption: EncryptionApi;
 };
 
 /** Users, login (password and OTP), tokens and lockout: DIGIT's egov-user, egov-otp and user-otp. */
 export const userModule = defineModule<UserApi, UserDeps>({
   name: 'user',
-  migrations: [init, sessions, loginAttempts],
-  create({ database, clock, changes, config, logger }, { audit, masters, tenants, grants, otpSink, settings }) {
+  migrations: [init, sessions, loginAttempts, profileKey],
+  create({ database, clock, changes, config, logger }, { audit, masters, tenants, grants, otpSink, settings, encryption }) {
     const store = createUserStore(database);
+    const crypto = createProfileCrypto(encryption.service);
+    const json = { to: (v: unknown) => database.toJson(v), from: (v: unknown) => database.fromJson<Record<string, unknown>>(v) ?? null };
+    encryption.service.registerReencryption('user', (keys, tx) => crypto.reencryptBatch(keys, store.inTx(tx), json.to, json.from));
     const tokens = createTokenService({ database, store, clock, changes, accessTtlMs: settings.accessTokenTtlMs, refreshTtlMs: settings.refreshTokenTtlMs });
     const otp = createOtpService({ store, clock, sink: otpSink, settings: settings.otp });
-    const service = createUserService({ database, store, tokens, otp, clock, changes, audit, masters, tenants, grants, lockout: settings.lockout });
+    const service = createUserService({ database, store, tokens, otp, clock, changes, audit, masters, tenants, grants, crypto, lockout: settings.lockout });
     // Expired OTPs, revocations and refresh tokens are swept hourly by the worker role.
     const sweep = () => store.sweepExpired(store.db(), clock.now());
     let timer: NodeJS.Timeout | undefined;
     return {
-      api: { service, otp, authenticator: service.authenticator, init: () => tokens.init(), sweep },
+      api: {
+        service,
+        otp,
+        authenticator: service.authenticator,
+        async init() {
+          await tokens.init();
+          // Profiles written in the clear before this release are sealed once (idempotent; key_id marks them).
+          const sealed = await crypto.sealExisting(store.db, json.to, json.from);
+          if (sealed > 0) logger.info({ sealed }, 'user profiles encrypted at rest');
+        },
+        sweep,
+      },
       routes: userRoutes(service, otp, tokens, settings.rateLimits),
       seed: (files, actor) => seedEmployees(service, tenants, files, actor),
       async start() {

@@ -9,6 +9,8 @@ import type { AuditLog } from '../audit/index.js';
 import { DomainError, invalid } from '../../kernel/errors.js';
 import { assertKnownTenant, stateTenantOf, type TenantDirectory } from '../../kernel/tenancy.js';
 import type { OtpService } from './user.otp.js';
+import type { ProfileCrypto } from './user.crypto.js';
+import type { TenantKeys } from '../encryption/index.js';
 import { createUserRedactor, type DataSecurityMasters } from './user.privacy.js';
 import { inScope, outOfScope, type Scope } from '../../kernel/scope.js';
 import { hashPassword, meetsPolicy, PASSWORD_POLICY_TEXT, verifyPassword } from './user.passwords.js';
@@ -66,13 +68,28 @@ export type UserServiceDeps = {
   masters: UserMasters;
   tenants: TenantDirectory;
   grants: Pick<GrantPolicy, 'refusal'>;
+  /** Seals and opens the personal fields of profiles (the encryption module's keys). */
+  crypto: ProfileCrypto;
   lockout?: Partial<LockoutSettings>;
 };
 
 const USERS_TOPIC = 'user';
 
 export function createUserService(deps: UserServiceDeps) {
-  const { database, store, tokens, otp, clock, changes, audit, masters, tenants, grants } = deps;
+  const { database, store, tokens, otp, clock, changes, audit, masters, tenants, grants, crypto } = deps;
+  // Keys per state, fetched before each transaction that writes a profile (loading keys runs its
+  // own queries, which would wait forever behind an open SQLite transaction).
+  const keyring = new Map<string, TenantKeys>();
+  async function prefetchKeys(tenantId: string): Promise<TenantKeys> {
+    const keys = await crypto.keys(tenantId);
+    keyring.set(stateTenantOf(tenantId), keys);
+    return keys;
+  }
+  function keysNow(tenantId: string): TenantKeys {
+    const keys = keyring.get(stateTenantOf(tenantId));
+    if (!keys) throw new Error(`keys of ${stateTenantOf(tenantId)} were not fetched before the transaction`);
+    return keys;
+  }
   const lockout = { ...defaultLockout, ...deps.lockout };
   const redact = createUserRedactor(masters.dataSecurity);
   // uuid → UserInfo for the auth hook; dropped whenever any user changes (here or in another process).
@@ -134,7 +151,12 @@ export function createUserService(deps: UserServiceDeps) {
 
   async function withRoles(rows: UserRow[]) {
     const grants = await roleGrants(rows);
-    return rows.map((row) => toDigitUser(row, grants.get(row.id) ?? []));
+    const answers: Array<ReturnType<typeof toDigitUser>> = [];
+    for (const row of rows) {
+      const profile = crypto.open(await crypto.keys(row.tenant_id), row.profile);
+      answers.push(toDigitUser({ ...row, profile }, grants.get(row.id) ?? []));
+    }
+    return answers;
   }
 
   async function validateProfile(input: UserInput, tenantId: string): Promise<void> {
@@ -225,6 +247,7 @@ export function createUserService(deps: UserServiceDeps) {
     }
     const now = clock.now();
     const uuid = randomUUID();
+    const sealed = crypto.seal(keysNow(tenantId), profileOf(input));
     const id = await store.insertUser(db, {
       uuid,
       tenant_id: tenantId,
@@ -233,7 +256,8 @@ export function createUserService(deps: UserServiceDeps) {
       name: input.name ?? null,
       mobile_number: input.mobileNumber ?? null,
       email_id: input.emailId ?? null,
-      profile: profileOf(input),
+      profile: sealed.profile,
+      key_id: sealed.keyId,
       password_hash: passwordHash ?? (input.password ? await hashPassword(input.password) : null),
       password_changed_time: passwordHash || input.password ? now : null,
       active: input.active ?? true,
@@ -331,6 +355,7 @@ export function createUserService(deps: UserServiceDeps) {
       if (roles.length === 0) throw invalid('INVALID_USER_FIELD', 'user.roles must list at least one role', ['user.roles']);
       await checkRolesExist(roles);
       await authorizeGrant(caller, { tenantId, type, roles }, 'new user', origin);
+      await prefetchKeys(tenantId);
       const id = await database.transaction((tx) => insertUser(tx, input, type, tenantId, roles, caller?.uuid ?? null, origin));
       return (await withRoles([(await store.findById(store.db(), id))!]))[0]!;
     },
@@ -345,6 +370,7 @@ export function createUserService(deps: UserServiceDeps) {
         throw invalid('INVALID_OTP_REFERENCE', 'user.otpReference is not a validated, unused OTP for this mobile number');
       }
       const roles = [{ code: 'CITIZEN', tenantId }];
+      await prefetchKeys(tenantId);
       const id = await database.transaction((tx) =>
         insertUser(tx, { ...input, userName: input.mobileNumber, password: input.password ?? null }, 'CITIZEN', tenantId, roles, null, origin),
       );
@@ -373,13 +399,16 @@ export function createUserService(deps: UserServiceDeps) {
         await authorizeGrant(caller, { tenantId: existing.tenant_id, type: existing.type, roles }, existing.uuid, origin);
       }
       const active = onlySelf ? existing.active : (input.active ?? existing.active);
+      const keys = await prefetchKeys(existing.tenant_id);
+      const profile = crypto.seal(keys, profileOf(input, crypto.open(keys, existing.profile)));
       await database.transaction(async (tx) => {
         const runner = store.inTx(tx);
         const changes_ = {
           name: input.name !== undefined ? input.name : existing.name,
           mobile_number: input.mobileNumber !== undefined ? input.mobileNumber : existing.mobile_number,
           email_id: input.emailId !== undefined ? input.emailId : existing.email_id,
-          profile: profileOf(input, existing.profile),
+          profile: profile.profile,
+          key_id: profile.keyId,
           active,
           // A deactivation ends every session: tokens issued before it stay dead if the account returns.
           ...(existing.active && !active ? { tokens_not_before: clock.now() } : {}),
@@ -538,6 +567,7 @@ export function createUserService(deps: UserServiceDeps) {
       if (existing) return { created: false as const };
       const chosen = password ?? generatedPassword();
       if (!meetsPolicy(chosen)) throw invalid('INVALID_PASSWORD', `PLINTH_ADMIN_PASSWORD: ${PASSWORD_POLICY_TEXT}`);
+      await prefetchKeys(stateTenantId);
       await database.transaction((tx) =>
         insertUser(
           tx,
@@ -596,6 +626,7 @@ export function createUserService(deps: UserServiceDeps) {
         return { ...e, password, passwordHash: await hashPassword(password) };
       }),
     );
+    for (const tenantId of new Set(prepared.map((e) => e.tenantId))) await prefetchKeys(tenantId);
     const created = await database.transaction(async (tx) => {
       const done: SeededLogin[] = [];
       for (const e of prepared) {

@@ -20,6 +20,8 @@ export type UserRow = {
   account_locked_time: number | null;
   /** Access tokens issued before this (epoch ms) are refused; null: none. */
   tokens_not_before: number | null;
+  /** The data key the profile's personal fields are sealed under; null: written before encryption. */
+  key_id: string | null;
   /** Login attempts since `login_attempts_since` without a success (see reserveLoginAttempt). */
   login_attempts: number;
   login_attempts_since: number | null;
