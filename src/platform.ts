@@ -297,6 +297,16 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
 
     const register = async (target: HttpApp, trustUserInfo: boolean) => {
       await target.register(formbody);
+      // Routes that also serve callers without a token are limited for those callers, per route and
+      // client address; after authentication (preHandler), so a token in the body is seen. Added
+      // before the plugin, whose own onRoute hook reads the route's rateLimit.
+      target.addHook('onRoute', (route) => {
+        if (route.config?.anonymous !== true || route.config.rateLimit !== undefined) return;
+        route.config = {
+          ...route.config,
+          rateLimit: { max: config.anonymousRateLimit, timeWindow: 60_000, hook: 'preHandler', allowList: (request) => request.userInfo !== null },
+        };
+      });
       // Per client address, in this process's memory: a first line against guessing; lockout is per account.
       await target.register(rateLimit, {
         global: false,

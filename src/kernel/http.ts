@@ -206,6 +206,8 @@ export async function createHttpApp({ config, metrics, version, logStream }: Htt
       onBadUrl: rawRefusal(400, 'INVALID_URL', 'The URL is not validly percent-encoded'),
       onMaxParamLength: rawRefusal(414, 'URI_TOO_LONG', 'A path parameter is longer than 256 characters'),
     },
+    // request.ip is the X-Forwarded-For client only when the peer is a trusted proxy (rate limits are per request.ip).
+    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
