@@ -11,7 +11,7 @@ import { connectDatabase, type Database } from './kernel/db.js';
 import { DomainError } from './kernel/errors.js';
 import { createDispatcher, createOutbox, eventMigrations, type Dispatcher, type DispatcherOptions } from './kernel/events.js';
 import { createJetStreamDispatcher, type JetStreamOptions } from './kernel/events.nats.js';
-import { createHttpApp, type HttpApp, type HttpAppOptions } from './kernel/http.js';
+import { createHttpApp, loggableUrl, type HttpApp, type HttpAppOptions } from './kernel/http.js';
 import { createMetrics, type Metrics } from './kernel/metrics.js';
 import { migrate } from './kernel/migrator.js';
 import type { ModuleContext, ModuleInstance, SeedCounts, SeededLogin, SeedResult } from './kernel/module.js';
@@ -333,7 +333,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       if (typeof uuid !== 'string') return undefined;
       const [user] = await users.api.service.search({ uuids: [uuid], active: true }, { pageSize: 1 });
       if (!user) return undefined;
-      request.log.info({ internalCaller: uuid, url: request.url }, 'internal call on behalf of a DIGIT module');
+      request.log.info({ internalCaller: uuid, url: loggableUrl(request.url) }, 'internal call on behalf of a DIGIT module');
       return {
         id: user.id,
         uuid: user.uuid,
