@@ -48,6 +48,7 @@ describe.skipIf(process.env['PLINTH_TEST_DB'] !== 'postgres')('the change feed w
     await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
     // Lost: '*' (anything may have changed) reaches every subscriber.
     await eventually(async () => heard.length > 0, 5_000, "the '*' of a lost connection");
+    expect(heard[0]).toBe('*');
     // Away for several retries.
     await new Promise((r) => setTimeout(r, 3_500));
     await admin.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
