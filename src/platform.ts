@@ -12,7 +12,7 @@ import { connectDatabase, type Database } from './kernel/db.js';
 import { DomainError } from './kernel/errors.js';
 import { createDispatcher, createOutbox, eventMigrations, type Dispatcher, type DispatcherOptions } from './kernel/events.js';
 import { createJetStreamDispatcher, type JetStreamOptions } from './kernel/events.nats.js';
-import { createHttpApp, type HttpApp, type HttpAppOptions } from './kernel/http.js';
+import { createHttpApp, loggableUrl, type HttpApp, type HttpAppOptions } from './kernel/http.js';
 import { createMetrics, type Metrics } from './kernel/metrics.js';
 import { migrate } from './kernel/migrator.js';
 import type { ModuleContext, ModuleInstance, SeedCounts, SeededLogin, SeedResult } from './kernel/module.js';
@@ -319,6 +319,16 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
 
     const register = async (target: HttpApp, trustUserInfo: boolean) => {
       await target.register(formbody);
+      // Routes that also serve callers without a token are limited for those callers, per route and
+      // client address; after authentication (preHandler), so a token in the body is seen. Added
+      // before the plugin, whose own onRoute hook reads the route's rateLimit.
+      target.addHook('onRoute', (route) => {
+        if (route.config?.anonymous !== true || route.config.rateLimit !== undefined) return;
+        route.config = {
+          ...route.config,
+          rateLimit: { max: config.anonymousRateLimit, timeWindow: 60_000, hook: 'preHandler', allowList: (request) => request.userInfo !== null },
+        };
+      });
       // Per client address, in this process's memory: a first line against guessing; lockout is per account.
       await target.register(rateLimit, {
         global: false,
@@ -346,7 +356,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       if (typeof uuid !== 'string') return undefined;
       const [user] = await users.api.service.search({ uuids: [uuid], active: true }, { pageSize: 1 });
       if (!user) return undefined;
-      request.log.info({ internalCaller: uuid, url: request.url }, 'internal call on behalf of a DIGIT module');
+      request.log.info({ internalCaller: uuid, url: loggableUrl(request.url) }, 'internal call on behalf of a DIGIT module');
       return {
         id: user.id,
         uuid: user.uuid,

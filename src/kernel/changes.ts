@@ -89,7 +89,14 @@ export function createChangeFeed(database: Database, options: { pollIntervalMs?:
       }
       let version = database.sqliteDataVersion();
       pollTimer = setInterval(() => {
-        const current = database.sqliteDataVersion();
+        let current: number | undefined;
+        try {
+          current = database.sqliteDataVersion();
+        } catch {
+          // The file cannot be read just now (an I/O error): a timer that throws would end the
+          // process; the next tick asks again.
+          return;
+        }
         if (current !== version) {
           version = current;
           emit('*');

@@ -46,6 +46,14 @@ export type Config = {
   readonly loginRateLimit: number;
   /** OTP sends and checks per client address per minute. */
   readonly otpRateLimit: number;
+  /** Requests without a token per client address per minute, on each route that allows them (MDMS, boundary search). */
+  readonly anonymousRateLimit: number;
+  /**
+   * Reverse proxies whose X-Forwarded-For is believed (PLINTH_TRUST_PROXY: addresses or CIDRs,
+   * comma-separated; empty: none). Behind them the client address, and so every per-client rate
+   * limit, is the address the proxy saw; from any other peer the header is ignored.
+   */
+  readonly trustProxy: readonly string[];
   /** Failed logins within `lockoutWindowMinutes` that lock an account. */
   readonly lockoutMaxFailures: number;
   readonly lockoutWindowMinutes: number;
@@ -219,6 +227,23 @@ function urlPrefixes(env: Env, name: string): string[] {
   });
 }
 
+/** Addresses or CIDRs (`10.0.0.1`, `10.0.0.0/8`, `::1`, `fd00::/8`), comma-separated, as Fastify's trustProxy takes them. */
+function proxyList(env: Env, name: string): string[] {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return [];
+  return raw.split(',').map((entry) => {
+    const item = entry.trim();
+    const [address = '', prefix, extra] = item.split('/');
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (family === 0 || !prefixOk || extra !== undefined) {
+      throw new ConfigError(name, `must be IP addresses or CIDRs separated by commas (e.g. 10.0.0.5,172.16.0.0/12), got "${item}"`);
+    }
+    return item;
+  });
+}
+
 /** Base64 of exactly 32 bytes (AES-256). */
 function masterKey(env: Env, name: string): string | undefined {
   const raw = nonEmpty(env, name);
@@ -310,6 +335,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     bodyLimit: positiveInt(env, 'PLINTH_BODY_LIMIT', 1024 * 1024),
     loginRateLimit: positiveInt(env, 'PLINTH_LOGIN_RATE_LIMIT', 30),
     otpRateLimit: positiveInt(env, 'PLINTH_OTP_RATE_LIMIT', 10),
+    anonymousRateLimit: positiveInt(env, 'PLINTH_ANONYMOUS_RATE_LIMIT', 300),
+    trustProxy: proxyList(env, 'PLINTH_TRUST_PROXY'),
     lockoutMaxFailures: positiveInt(env, 'PLINTH_LOCKOUT_MAX_FAILURES', 5),
     lockoutWindowMinutes: positiveInt(env, 'PLINTH_LOCKOUT_WINDOW_MINUTES', 30),
     lockoutCoolDownMinutes: positiveInt(env, 'PLINTH_LOCKOUT_COOLDOWN_MINUTES', 60),

@@ -179,6 +179,7 @@ function guarded(dialect: Dialect, watch: OutageWatch, inTransaction?: () => boo
 /** Health as the queries see it; a ping settles whether the database answers. */
 function outageWatch(ping: () => Promise<void>): OutageWatch & { health(): Promise<DatabaseHealth> } {
   let diskFull: { since: number; cause: OutageCode } | undefined;
+  let unavailableSince: number | undefined;
   return {
     outage(code) {
       if (code === 'DISK_FULL') diskFull ??= { since: Date.now(), cause: code };
@@ -189,9 +190,11 @@ function outageWatch(ping: () => Promise<void>): OutageWatch & { health(): Promi
     async health() {
       try {
         await ping();
+        unavailableSince = undefined;
       } catch (error) {
         const code = outageOf(error) ?? 'DB_UNAVAILABLE';
-        return { status: 'DOWN', code, message: OUTAGE_MESSAGES[code], since: Date.now() };
+        unavailableSince ??= Date.now();
+        return { status: 'DOWN', code, message: OUTAGE_MESSAGES[code], since: unavailableSince };
       }
       if (diskFull) return { status: 'DOWN', code: 'DISK_FULL', message: OUTAGE_MESSAGES.DISK_FULL, since: diskFull.since };
       return { status: 'UP' };

@@ -76,6 +76,42 @@ const unstorable = () =>
     message: 'The request contains a NUL character or an unpaired surrogate, which no field can hold',
   });
 
+// Query parameters whose values the request log keeps: paging, sorting and tenant selectors that
+// say nothing about a person. Every other value (access_token, mobileNumber, userName, emailId,
+// name, identifiers, file signatures…) is logged as *** with its name, so a token or personal data
+// sent in a URL (as DIGIT's gateway sends /user/_details?access_token=) never reaches the log.
+const LOGGED_QUERY_VALUES = new Set(
+  [
+    'tenantId', 'tenantIds', 'limit', 'offset', 'pageSize', 'pageNumber', 'sortBy', 'sortOrder', 'locale', 'module',
+    'moduleName', 'schemaCode', 'businessService', 'businessServices', 'status', 'applicationStatus', 'history',
+    'isActive', 'includeDeleted', 'hierarchyType', 'boundaryType', 'serviceCode', 'serviceRequestId', 'lastChangedSince',
+    'fromDate', 'toDate', 'includeChildren', 'includeParents',
+  ].map((name) => name.toLowerCase()),
+);
+const SECRET_NAME = /token|password|secret|otp|signature|key/i;
+
+/** The URL as the request log may show it: path, query parameter names, and only harmless values. */
+export function loggableUrl(url: string): string {
+  const mark = url.indexOf('?');
+  if (mark === -1) return url;
+  const query = url.slice(mark + 1);
+  if (query === '') return url;
+  const parts = query.split('&').map((pair) => {
+    const equals = pair.indexOf('=');
+    if (equals === -1) return pair;
+    const rawName = pair.slice(0, equals);
+    let name = rawName;
+    try {
+      name = decodeURIComponent(rawName.replace(/\+/g, ' '));
+    } catch {
+      // Badly encoded: judged as it is.
+    }
+    const keep = LOGGED_QUERY_VALUES.has(name.toLowerCase()) && !SECRET_NAME.test(name);
+    return keep ? pair : `${rawName}=***`;
+  });
+  return `${url.slice(0, mark)}?${parts.join('&')}`;
+}
+
 /** Router-level refusals (bad percent-encoding, over-long path parameters) in DIGIT's shape too. */
 function rawRefusal(status: number, code: string, message: string) {
   return (_path: string, _req: IncomingMessage, res: ServerResponse) => {
@@ -216,6 +252,8 @@ export async function createHttpApp({ config, metrics, version, logStream }: Htt
       onBadUrl: rawRefusal(400, 'INVALID_URL', 'The URL is not validly percent-encoded'),
       onMaxParamLength: rawRefusal(414, 'URI_TOO_LONG', 'A path parameter is longer than 256 characters'),
     },
+    // request.ip is the X-Forwarded-For client only when the peer is a trusted proxy (rate limits are per request.ip).
+    trustProxy: config.trustProxy.length > 0 ? [...config.trustProxy] : false,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
@@ -253,7 +291,7 @@ export async function createHttpApp({ config, metrics, version, logStream }: Htt
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.observeHttp(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
     request.log.info(
-      { method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
+      { method: request.method, url: loggableUrl(request.url), statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime) },
       'request',
     );
   });
