@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, Tx } from '../../kernel/db.js';
+import type { Scope } from '../../kernel/scope.js';
+import { tenantInScope } from '../../kernel/scope.sql.js';
 import { inChunks, versionedTable } from '../../kernel/offline.store.js';
 
 /** Rows as the services see them: json decoded, booleans as booleans, times as numbers. */
@@ -227,12 +229,15 @@ export function createHouseholdStore(database: Database) {
       });
     },
 
-    async searchHouseholds(db: Runner, filter: HouseholdFilter, page: Page): Promise<{ total: number; rows: HouseholdRow[] }> {
+    /** A caller's search: only rows inside `scope` are read, whatever tenant the filter names. */
+    async searchHouseholds(db: Runner, filter: HouseholdFilter, page: Page, scope: Scope): Promise<{ total: number; rows: HouseholdRow[] }> {
       const count = await householdQuery(db, filter)
+        .where(tenantInScope(scope, 'tenant_id'))
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .executeTakeFirstOrThrow();
       if (page.limit === 0) return { total: Number(count.n), rows: [] };
       const rows = await householdQuery(db, filter)
+        .where(tenantInScope(scope, 'tenant_id'))
         .selectAll()
         .orderBy('last_modified_time')
         .orderBy('id')
@@ -279,12 +284,15 @@ export function createHouseholdStore(database: Database) {
       return (await memberQuery(db, filter).selectAll().orderBy('id').execute()).map(readMember);
     },
 
-    async searchMembers(db: Runner, filter: MemberFilter, page: Page): Promise<{ total: number; rows: MemberRow[] }> {
+    /** A caller's search: only rows inside `scope` are read, whatever tenant the filter names. */
+    async searchMembers(db: Runner, filter: MemberFilter, page: Page, scope: Scope): Promise<{ total: number; rows: MemberRow[] }> {
       const count = await memberQuery(db, filter)
+        .where(tenantInScope(scope, 'tenant_id'))
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .executeTakeFirstOrThrow();
       if (page.limit === 0) return { total: Number(count.n), rows: [] };
       const rows = await memberQuery(db, filter)
+        .where(tenantInScope(scope, 'tenant_id'))
         .selectAll()
         .orderBy('last_modified_time')
         .orderBy('id')
