@@ -129,7 +129,7 @@ export function householdRoutes(households: HouseholdService, members: MemberSer
         },
       },
       async (request) => {
-        const { totalCount, households: found } = await households.search(request.body.Household, request.query);
+        const { totalCount, households: found } = await households.search(request.body.Household, request.query, request.scope);
         return { ResponseInfo: responseInfo(request.body.RequestInfo, request.id), TotalCount: totalCount, Households: found };
       },
     );
@@ -146,7 +146,7 @@ export function householdRoutes(households: HouseholdService, members: MemberSer
         },
       },
       async (request) => {
-        const { totalCount, members: found } = await members.search(request.body.HouseholdMember, request.query);
+        const { totalCount, members: found } = await members.search(request.body.HouseholdMember, request.query, request.scope);
         return { ResponseInfo: responseInfo(request.body.RequestInfo, request.id), TotalCount: totalCount, HouseholdMembers: found };
       },
     );

@@ -1,5 +1,6 @@
 import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
+import type { Scope } from '../../kernel/scope.js';
 import { invalid } from '../../kernel/errors.js';
 import { newId } from '../../kernel/ids.js';
 import type { Outbox } from '../../kernel/events.js';
@@ -235,6 +236,7 @@ export function createHouseholdService({
     async search(
       criteria: HouseholdSearch | null | undefined,
       params: OfflineSearchParams,
+      scope: Scope,
     ): Promise<{ totalCount: number; households: Household[] }> {
       await assertSearchTenant(tenants, criteria?.tenantId, params.tenantId);
       const { total, rows } = await store.searchHouseholds(
@@ -249,6 +251,7 @@ export function createHouseholdService({
           includeDeleted: params.includeDeleted ?? false,
         },
         pageOf(params),
+        scope,
       );
       return { totalCount: total, households: rows.map(toHousehold) };
     },

@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, Tx } from '../../kernel/db.js';
+import type { Scope } from '../../kernel/scope.js';
+import { tenantInScope } from '../../kernel/scope.sql.js';
 import { inChunks, versionedTable } from '../../kernel/offline.store.js';
 import { personalFields, sealStoredRows, type EncryptionService, type PersonalFieldSpec } from '../../common/encryption/index.js';
 
@@ -242,12 +244,15 @@ export function createHouseholdStore(database: Database, encryption: EncryptionS
       });
     },
 
-    async searchHouseholds(db: Runner, filter: HouseholdFilter, page: Page): Promise<{ total: number; rows: HouseholdRow[] }> {
+    /** A caller's search: only rows inside `scope` are read, whatever tenant the filter names. */
+    async searchHouseholds(db: Runner, filter: HouseholdFilter, page: Page, scope: Scope): Promise<{ total: number; rows: HouseholdRow[] }> {
       const count = await householdQuery(db, filter)
+        .where(tenantInScope(scope, 'tenant_id'))
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .executeTakeFirstOrThrow();
       if (page.limit === 0) return { total: Number(count.n), rows: [] };
       const rows = await householdQuery(db, filter)
+        .where(tenantInScope(scope, 'tenant_id'))
         .selectAll()
         .orderBy('last_modified_time')
         .orderBy('id')
@@ -294,12 +299,15 @@ export function createHouseholdStore(database: Database, encryption: EncryptionS
       return (await memberQuery(db, filter).selectAll().orderBy('id').execute()).map(readMember);
     },
 
-    async searchMembers(db: Runner, filter: MemberFilter, page: Page): Promise<{ total: number; rows: MemberRow[] }> {
+    /** A caller's search: only rows inside `scope` are read, whatever tenant the filter names. */
+    async searchMembers(db: Runner, filter: MemberFilter, page: Page, scope: Scope): Promise<{ total: number; rows: MemberRow[] }> {
       const count = await memberQuery(db, filter)
+        .where(tenantInScope(scope, 'tenant_id'))
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .executeTakeFirstOrThrow();
       if (page.limit === 0) return { total: Number(count.n), rows: [] };
       const rows = await memberQuery(db, filter)
+        .where(tenantInScope(scope, 'tenant_id'))
         .selectAll()
         .orderBy('last_modified_time')
         .orderBy('id')

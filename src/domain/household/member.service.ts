@@ -1,5 +1,6 @@
 import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
+import type { Scope } from '../../kernel/scope.js';
 import type { CloudEvent, Outbox } from '../../kernel/events.js';
 import { newId } from '../../kernel/ids.js';
 import { rowVersionRefusal, type OfflineSearchParams, type Refusal } from '../../kernel/offline.js';
@@ -640,6 +641,7 @@ export function createMemberService({ database, store, clock, outbox, tenants, i
     async search(
       criteria: HouseholdMemberSearch | null | undefined,
       params: OfflineSearchParams,
+      scope: Scope,
     ): Promise<{ totalCount: number; members: HouseholdMember[] }> {
       await assertSearchTenant(tenants, criteria?.tenantId, params.tenantId);
       const filter = {
@@ -655,14 +657,14 @@ export function createMemberService({ database, store, clock, outbox, tenants, i
         includeDeleted: params.includeDeleted ?? false,
       };
       const page = pageOf(params);
-      let found = await store.searchMembers(store.runner(), filter, page);
+      let found = await store.searchMembers(store.runner(), filter, page, scope);
       const waiting = found.rows.filter((m) => !m.is_deleted && (m.household_id === null || m.individual_id === null));
       if (waiting.length > 0) {
         await resolveWaiting(
           params.tenantId,
           waiting.map((m) => m.client_reference_id),
         );
-        found = await store.searchMembers(store.runner(), filter, page);
+        found = await store.searchMembers(store.runner(), filter, page, scope);
       }
       return { totalCount: found.total, members: await withRelationships(store.runner(), found.rows) };
     },

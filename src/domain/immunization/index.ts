@@ -1,4 +1,5 @@
 import { defineModule } from '../../kernel/module.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import type { MdmsApi } from '../../common/mdms/index.js';
 import type { IndividualApi } from '../individual/index.js';
 import type { Task, TaskApi } from '../task/index.js';
@@ -40,7 +41,8 @@ export const immunizationModule = defineModule<ImmunizationApi, ImmunizationDeps
       api: {
         childClientReferenceId,
         async schedule(tenantId, childRef) {
-          const { tasks } = await task.search({ projectBeneficiaryClientReferenceId: [childRef] }, { tenantId, limit: 1000, offset: 0 });
+          // The platform's own read (the scheduler's answer), not a caller's: every tenant is in scope.
+          const { tasks } = await task.search({ projectBeneficiaryClientReferenceId: [childRef] }, { tenantId, limit: 1000, offset: 0 }, SYSTEM_SCOPE);
           return tasks.sort(
             (a, b) => (a.plannedStartDate ?? 0) - (b.plannedStartDate ?? 0) || a.clientReferenceId.localeCompare(b.clientReferenceId),
           );

@@ -174,7 +174,7 @@ export function individualRoutes(service: IndividualService) {
         },
       },
       async (request) => {
-        const { total, records } = await service.search(request.body.Individual, request.query, callerOf(request));
+        const { total, records } = await service.search(request.body.Individual, request.query, callerOf(request), request.scope);
         return { ResponseInfo: responseInfo(request.body.RequestInfo, request.id), TotalCount: total, Individual: records };
       },
     );

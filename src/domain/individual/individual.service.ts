@@ -1,4 +1,5 @@
 import type { UserInfo } from '../../kernel/auth.js';
+import type { Scope } from '../../kernel/scope.js';
 import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
 import { DomainError } from '../../kernel/errors.js';
@@ -1039,6 +1040,7 @@ export function createIndividualService(deps: IndividualServiceDeps) {
     criteria: IndividualSearch | null | undefined,
     params: SearchParams,
     caller: Caller,
+    scope: Scope,
   ): Promise<{ total: number; records: IndividualOut[] }> {
     await assertKnownTenant(mdms.tenants, params.tenantId);
     const c = criteria ?? {};
@@ -1047,6 +1049,7 @@ export function createIndividualService(deps: IndividualServiceDeps) {
     const hash = (purpose: string, value: string) => keys!.blindIndex(purpose, value);
     const nameHash = (value: string | null | undefined) => (nonEmpty(value) ? hash(PURPOSE.name, normalizeName(value)) : undefined);
     const query: SearchQuery = {
+      scope,
       tenantId: params.tenantId,
       ids: c.id ?? undefined,
       clientReferenceIds: c.clientReferenceId ?? undefined,

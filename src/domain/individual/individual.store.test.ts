@@ -3,6 +3,7 @@ import { testDatabase, type TestDatabase } from '../../../test/helpers.js';
 import { connectDatabase, type Database } from '../../kernel/db.js';
 import { newId } from '../../kernel/ids.js';
 import { migrate } from '../../kernel/migrator.js';
+import { SYSTEM_SCOPE, scopeFor } from '../../kernel/scope.js';
 import { createIndividualStore, type IndividualRow, type IndividualStore } from './individual.store.js';
 import { init } from './migrations/0001_init.js';
 
@@ -131,6 +132,7 @@ describe('bulk inserts', () => {
     await store.insertIdentifierIndexes(store.runner(), indexes);
     await store.insertIdentifierIndexes(store.runner(), indexes.slice(0, 3));
     const found = await store.search(store.runner(), {
+      scope: SYSTEM_SCOPE,
       tenantId: 'pb.store',
       identifierBidx: `b-${many[449]!.id}`,
       includeDeleted: false,
@@ -148,5 +150,17 @@ describe('bulk inserts', () => {
     await store.insertMany(store.runner(), [own, state, lookalike, current]);
     const found = await store.underOldKey(store.runner(), 'a_b', 'new', 10);
     expect(found.map((r) => r.id).sort()).toEqual([own.id, state.id].sort());
+  });
+
+  it('searches only inside the scope it is given, whatever tenant the query names (issue #14)', async () => {
+    const inside = row(950, { tenant_id: 'pb.scoped', client_reference_id: 'scoped-950' });
+    await store.insertMany(store.runner(), [inside]);
+    const search = (scope: ReturnType<typeof scopeFor>) =>
+      store.search(store.runner(), { scope, tenantId: 'pb.scoped', includeDeleted: false, offset: 0, limit: 10 });
+    expect((await search(scopeFor(null, ['pb']))).rows.map((r) => r.id)).toEqual([inside.id]);
+    expect((await search(scopeFor(null, ['pb.scoped']))).rows.map((r) => r.id)).toEqual([inside.id]);
+    const outside = await search(scopeFor(null, ['pb.store', 'pbx']));
+    expect(outside).toEqual({ rows: [], total: 0 });
+    expect((await search(scopeFor(null, []))).total).toBe(0);
   });
 });

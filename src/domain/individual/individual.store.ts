@@ -1,4 +1,6 @@
 import { CompiledQuery, sql, type Kysely } from 'kysely';
+import type { Scope } from '../../kernel/scope.js';
+import { tenantInScope } from '../../kernel/scope.sql.js';
 import type { Database, Tx } from '../../kernel/db.js';
 
 export type IndividualRow = {
@@ -51,6 +53,8 @@ export type Runner = Kysely<Tables>;
 
 /** What a search filters on; personal fields arrive as blind indexes. */
 export type SearchQuery = {
+  /** What the caller may see: rows outside it are never read, whatever `tenantId` says. */
+  scope: Scope;
   tenantId: string;
   ids?: readonly string[] | undefined;
   clientReferenceIds?: readonly string[] | undefined;
@@ -286,7 +290,7 @@ export function createIndividualStore(database: Database) {
     },
 
     async search(db: Runner, q: SearchQuery): Promise<{ rows: IndividualRow[]; total: number }> {
-      let base = db.selectFrom('individual').where('individual.tenant_id', '=', q.tenantId);
+      let base = db.selectFrom('individual').where('individual.tenant_id', '=', q.tenantId).where(tenantInScope(q.scope, 'individual.tenant_id'));
       if (!q.includeDeleted) base = base.where('is_deleted', '=', falseValue);
       if (q.ids?.length) base = base.where('id', 'in', q.ids);
       if (q.clientReferenceIds?.length) base = base.where('client_reference_id', 'in', q.clientReferenceIds);

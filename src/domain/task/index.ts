@@ -1,5 +1,6 @@
 import { defineModule } from '../../kernel/module.js';
 import type { OfflineSearchParams } from '../../kernel/offline.js';
+import type { Scope } from '../../kernel/scope.js';
 import type { IdgenApi } from '../../common/idgen/index.js';
 import type { MdmsApi } from '../../common/mdms/index.js';
 import type { IndividualApi } from '../individual/index.js';
@@ -23,7 +24,7 @@ export type TaskApi = {
    */
   create(records: readonly unknown[], actor: Actor): Promise<BulkResult<Task>>;
   /** DIGIT's _search, as the HTTP route runs it. */
-  search(criteria: TaskSearch | null | undefined, params: OfflineSearchParams): Promise<{ totalCount: number; tasks: Task[] }>;
+  search(criteria: TaskSearch | null | undefined, params: OfflineSearchParams, scope: Scope): Promise<{ totalCount: number; tasks: Task[] }>;
 };
 
 export type TaskDeps = { mdms: MdmsApi; idgen: IdgenApi; individual: IndividualApi };
@@ -38,7 +39,7 @@ export const taskModule = defineModule<TaskApi, TaskDeps>({
     return {
       api: {
         create: (records, actor) => service.create(records, actor),
-        search: (criteria, params) => service.search(criteria, params),
+        search: (criteria, params, scope) => service.search(criteria, params, scope),
       },
       routes: taskRoutes(service),
     };

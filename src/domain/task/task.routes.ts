@@ -76,7 +76,7 @@ export function taskRoutes(service: TaskService) {
         },
       },
       async (request) => {
-        const { totalCount, tasks } = await service.search(request.body.Task, request.query);
+        const { totalCount, tasks } = await service.search(request.body.Task, request.query, request.scope);
         return { ResponseInfo: responseInfo(request.body.RequestInfo, request.id), TotalCount: totalCount, Tasks: tasks };
       },
     );

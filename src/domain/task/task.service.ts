@@ -1,5 +1,6 @@
 import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
+import type { Scope } from '../../kernel/scope.js';
 import { auditDetailsOf } from '../../kernel/envelope.js';
 import type { Outbox } from '../../kernel/events.js';
 import { newId } from '../../kernel/ids.js';
@@ -259,7 +260,7 @@ export function createTaskService({ database, store, clock, outbox, tenants, idg
     },
 
     /** DIGIT's _search: body filters, URL params for tenant, paging and incremental pull; ordered by last change, then id. */
-    async search(criteria: TaskSearch | null | undefined, params: OfflineSearchParams): Promise<{ totalCount: number; tasks: Task[] }> {
+    async search(criteria: TaskSearch | null | undefined, params: OfflineSearchParams, scope: Scope): Promise<{ totalCount: number; tasks: Task[] }> {
       await assertSearchTenant(tenants, criteria?.tenantId, params.tenantId);
       const from = Math.max(criteria?.plannedStartDate ?? 0, criteria?.plannedStartDateFrom ?? 0);
       const { total, rows } = await store.search(
@@ -279,6 +280,7 @@ export function createTaskService({ database, store, clock, outbox, tenants, idg
           includeDeleted: params.includeDeleted ?? false,
         },
         pageOf(params),
+        scope,
       );
       return { totalCount: total, tasks: rows.map(toTask) };
     },

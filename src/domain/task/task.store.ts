@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database, Tx } from '../../kernel/db.js';
+import type { Scope } from '../../kernel/scope.js';
+import { tenantInScope } from '../../kernel/scope.sql.js';
 import { versionedTable } from '../../kernel/offline.store.js';
 
 /** Rows as the service sees them: json decoded, booleans as booleans, times as numbers. */
@@ -111,13 +113,15 @@ export function createTaskStore(database: Database) {
     // Lookups, insert and the guarded update (a concurrent write rolls the batch back whole; the device searches and resends).
     ...versionedTable<TaskRow, Stored<TaskRow>, Runner>('project_task', { read, write }, (id) => `Task ${id}`),
 
-    /** Ordered by last change, then id: what an incremental pull pages by. */
-    async search(db: Runner, filter: TaskFilter, page: Page): Promise<{ total: number; rows: TaskRow[] }> {
+    /** Ordered by last change, then id: what an incremental pull pages by. Only rows inside `scope` are read. */
+    async search(db: Runner, filter: TaskFilter, page: Page, scope: Scope): Promise<{ total: number; rows: TaskRow[] }> {
       const count = await query(db, filter)
+        .where(tenantInScope(scope, 'tenant_id'))
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .executeTakeFirstOrThrow();
       if (page.limit === 0) return { total: Number(count.n), rows: [] };
       const rows = await query(db, filter)
+        .where(tenantInScope(scope, 'tenant_id'))
         .selectAll()
         .orderBy('last_modified_time')
         .orderBy('id')
