@@ -2,23 +2,25 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { loadConfig, type Config } from '../src/kernel/config.js';
+import { inject } from 'vitest';
+import type { Config } from '../src/kernel/config.js';
 import { createPlatform, type Platform, type PlatformOptions } from '../src/platform.js';
+import { ADMIN_PASSWORD, SEED_DIR, adminQuery, baseConfig, copyDemoTemplate, databaseUrl, type DemoTemplate } from './template.js';
 
-export const SEED_DIR = path.resolve('seed');
-export const ADMIN_PASSWORD = 'Admin@2026x';
+export { ADMIN_PASSWORD, SEED_DIR };
 
 export type TestDatabase = { config: Config; drop(): Promise<void> };
 
 /**
  * A database of its own for one test file: a temporary SQLite directory, or a new PostgreSQL
- * database on the server of TEST_DATABASE_URL when the suite runs on PostgreSQL.
+ * database on the server of TEST_DATABASE_URL when the suite runs on PostgreSQL. Empty, unless
+ * `template` is given: then a copy of that migrated and seeded state (see template.ts).
  */
-export async function testDatabase(overrides: Partial<Config> = {}): Promise<TestDatabase> {
+export async function testDatabase(overrides: Partial<Config> = {}, template?: DemoTemplate): Promise<TestDatabase> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'plinth-test-'));
-  const base = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', PLINTH_SEED_DIR: SEED_DIR, PLINTH_ADMIN_PASSWORD: ADMIN_PASSWORD });
+  const base = baseConfig(dataDir);
   if (process.env['PLINTH_TEST_DB'] !== 'postgres') {
+    if (template) await copyDemoTemplate(template, dataDir);
     return {
       config: { ...base, ...overrides },
       drop: () => fs.rm(dataDir, { recursive: true, force: true }),
@@ -27,19 +29,12 @@ export async function testDatabase(overrides: Partial<Config> = {}): Promise<Tes
   const serverUrl = process.env['TEST_DATABASE_URL'];
   if (!serverUrl) throw new Error('PLINTH_TEST_DB=postgres needs TEST_DATABASE_URL');
   const name = `plinth_t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
+  if (template) await copyDemoTemplate(template, dataDir, { serverUrl, name });
+  else await adminQuery(serverUrl, `CREATE DATABASE ${name}`);
   return {
-    config: { ...base, databaseUrl: url.toString(), ...overrides },
+    config: { ...base, databaseUrl: databaseUrl(serverUrl, name), ...overrides },
     async drop() {
-      const client = new pg.Client({ connectionString: serverUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
+      await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
@@ -47,14 +42,44 @@ export async function testDatabase(overrides: Partial<Config> = {}): Promise<Tes
 
 export type TestPlatform = Platform & { drop(): Promise<void> };
 
+export type TestPlatformOptions = PlatformOptions & {
+  config?: Partial<Config>;
+  /**
+   * Run the real first start on an empty database (every migration, the whole seed/, the
+   * administrator) instead of copying the demo state global-setup.ts built once for the run.
+   * For tests of first start, seeding and migrations. A clock set away from now, or overrides
+   * of what the first start reads (seed directory, admin password, master key, where the data
+   * lives), get the real first start too, so seeded times and keys are what they would be.
+   */
+  firstStart?: boolean;
+};
+
+/** Config keys the first start reads: overriding one of them needs a real first start. */
+const FIRST_START_KEYS: ReadonlyArray<keyof Config> = ['seedDir', 'adminPassword', 'masterKey', 'masterKeyFile', 'dataDir', 'databaseUrl'];
+
+function demoTemplate(options: TestPlatformOptions): DemoTemplate | undefined {
+  if (options.firstStart) return undefined;
+  if (options.clock && Math.abs(options.clock.now() - Date.now()) > 3_600_000) return undefined;
+  if (FIRST_START_KEYS.some((key) => options.config?.[key] !== undefined)) return undefined;
+  return inject('plinthDemoTemplate');
+}
+
 /** A started platform with the demo state loaded, on its own database. */
-export async function testPlatform(options: PlatformOptions & { config?: Partial<Config> } = {}): Promise<TestPlatform> {
-  const db = await testDatabase(options.config);
+export async function testPlatform(options: TestPlatformOptions = {}): Promise<TestPlatform> {
+  const template = demoTemplate(options);
+  const db = await testDatabase(options.config, template);
   const platform = await createPlatform(db.config, { seedOnFirstStart: true, ...options });
   await platform.bootstrapAdmin();
   await platform.start();
+  // On a copy, the demo employees' one-time passwords are the ones the template's first start answered.
+  let seededLogins = template ? [...template.seededLogins] : undefined;
   return {
     ...platform,
+    takeSeededLogins() {
+      const taken = [...(seededLogins ?? []), ...platform.takeSeededLogins()];
+      seededLogins = undefined;
+      return taken;
+    },
     async drop() {
       await platform.stop();
       await db.drop();

@@ -292,6 +292,9 @@ export function createJetStreamDispatcher(database: Database, clock: Clock, opti
   async function relayPass(): Promise<number> {
     const client = js;
     if (!client) return 0;
+    // A subscriber added after start gets its consumers (DeliverPolicy.New) before anything more is
+    // published, so an event committed after subscribe() reaches it, as in-process.
+    await Promise.allSettled([...attaching]);
     let published = 0;
     await forEachPendingBatch(database, async (rows) => {
       // Records in parallel, each record's events one after another: a failed publish stops its record.

@@ -10,8 +10,8 @@ import { PASSWORD_POLICY } from './user.passwords.js';
 let platform: TestPlatform;
 let demo: ReturnType<TestPlatform['takeSeededLogins']>;
 beforeAll(async () => {
-  platform = await testPlatform();
-  // The repo's seed/user/ was loaded on this platform's first start.
+  // The repo's seed/user/ is loaded by this platform's own first start (not a copy of the demo state).
+  platform = await testPlatform({ firstStart: true });
   demo = platform.takeSeededLogins();
 });
 afterAll(() => platform.drop());
