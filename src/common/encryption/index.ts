@@ -10,6 +10,8 @@ export type { EncryptionApi, EncryptionService, ReencryptionJob, TenantKeys } fr
 export type { KeyRotatedData } from './encryption.service.js';
 export { KEY_ROTATED } from './encryption.service.js';
 export { isCipherText } from './encryption.keys.js';
+/** The master key (PLINTH_MASTER_KEY / _FILE / `<dataDir>/master.key`), for keys derived from it elsewhere (the audit head's). */
+export { loadMasterKey } from './encryption.master.js';
 
 /**
  * DIGIT's egov-enc-service: per-tenant data keys wrapped by a master key, blind indexes, signing.
