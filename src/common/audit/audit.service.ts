@@ -20,6 +20,7 @@ export type AuditAction =
   | 'user.updated'
   | 'user.password.changed'
   | 'role.changed'
+  | 'access.changed'
   | 'pii.decrypted'
   | 'key.rotated';
 
@@ -33,6 +34,7 @@ export const AUDIT_ACTIONS: readonly AuditAction[] = [
   'user.updated',
   'user.password.changed',
   'role.changed',
+  'access.changed',
   'pii.decrypted',
   'key.rotated',
 ];
