@@ -214,8 +214,8 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
     const settings = createSettings(database);
     const context: ModuleContext = { config, database, clock, outbox, dispatcher, changes, logger: app.log };
 
-    const mdms = mdmsModule.create(context, {});
     const audit = auditModule.create(context, {});
+    const mdms = mdmsModule.create(context, { audit: audit.api });
     const access = accessModule.create(context, { mdms: mdms.api });
     const encryption = encryptionModule.create(context, { audit: audit.api });
     const users = userModule.create(context, {

@@ -200,7 +200,8 @@ describe('plinth audit verify', () => {
       const platform = await createPlatform(db.config, { seedOnFirstStart: true });
       await platform.bootstrapAdmin();
       for (let i = 0; i < 3; i++) expect((await login(platform, 'admin', db.config.adminPassword!, 'pb')).status).toBe(200);
-      const [, second] = await platform.audit.log.search({ tenantId: 'pb', offset: 0, limit: 10 }).then((rows) => [...rows].sort((a, b) => a.seq - b.seq));
+      const pb = await platform.audit.log.search({ tenantId: 'pb', offset: 0, limit: 10 }).then((rows) => [...rows].sort((a, b) => a.seq - b.seq));
+      const second = pb[1];
       const env = envOf(db);
 
       const intact = plinth(['audit', 'verify'], env);
@@ -208,9 +209,24 @@ describe('plinth audit verify', () => {
       // admin's creation and 3 logins on pb, and the creation of each demo employee on pb.amritsar.
       expect(intact.output()).toContain(`audit log intact: ${4 + demoEmployees().length} entries in 2 tenants`);
 
-      // Someone with database access rewrites who did it.
+      // Someone with database access rewrites the tail with recomputed hashes and moves the head along:
+      // every link holds, but the head's signature needs the master key, which is not in the database.
       const { sql } = await import('kysely');
-      await sql`update audit_log set actor_uuid = ${'someone-else'} where id = ${second!.id}`.execute(platform.database.kysely);
+      const { entryHash } = await import('../src/common/audit/audit.chain.js');
+      let prevHash = second!.prevHash;
+      for (const entry of pb.slice(1)) {
+        const hash = entryHash({ ...entry, actorUuid: 'someone-else', prevHash });
+        await sql`update audit_log set actor_uuid = ${'someone-else'}, prev_hash = ${prevHash}, hash = ${hash} where id = ${entry.id}`.execute(platform.database.kysely);
+        prevHash = hash;
+      }
+      await sql`update audit_head set hash = ${prevHash} where tenant_id = ${'pb'}`.execute(platform.database.kysely);
+      const rewritten = plinth(['audit', 'verify'], env);
+      expect(await rewritten.exited).toBe(1);
+      expect(rewritten.output()).toContain(`audit log BROKEN: tenant pb, entry ${pb.length} (id ${pb.at(-1)!.id}): head-signature`);
+      expect(rewritten.output()).toContain('not signed with this deployment');
+
+      // Someone with database access rewrites who did it.
+      await sql`update audit_log set actor_uuid = ${'a-third-person'} where id = ${second!.id}`.execute(platform.database.kysely);
       const altered = plinth(['audit', 'verify'], env);
       expect(await altered.exited).toBe(1);
       expect(altered.output()).toContain(`audit log BROKEN: tenant pb, entry ${second!.seq} (id ${second!.id}): hash-mismatch`);

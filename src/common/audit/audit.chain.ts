@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 /** The prev_hash of a tenant's first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -97,4 +97,21 @@ export function entryHash(fields: HashedFields): string {
     fields.prevHash,
   ]);
   return createHash('sha256').update(serialized, 'utf8').digest('hex');
+}
+
+/** The key that signs chain heads, derived from the master key (which never sits in the database). */
+export function headKeyFrom(masterKey: Buffer): Buffer {
+  return createHmac('sha256', masterKey).update('plinth.audit.head-key.v1', 'utf8').digest();
+}
+
+/** HMAC-SHA256 (hex) of a chain head: the tenant, its newest seq and that entry's hash. */
+export function headMac(key: Buffer, tenantId: string, seq: number, hash: string): string {
+  return createHmac('sha256', key).update(canonicalJson(['plinth.audit.head.v1', tenantId, seq, hash]), 'utf8').digest('hex');
+}
+
+/** Whether `mac` is the head's signature under `key`, compared in constant time. */
+export function headMacMatches(key: Buffer, tenantId: string, seq: number, hash: string, mac: string): boolean {
+  const expected = Buffer.from(headMac(key, tenantId, seq, hash), 'hex');
+  const given = Buffer.from(mac, 'hex');
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabase, type TestDatabase } from '../../../test/helpers.js';
@@ -26,7 +27,7 @@ beforeAll(async () => {
   await migrate(database, [{ module: auditModule.name, migrations: auditModule.migrations }]);
   const config = loadConfig({ LOG_LEVEL: 'silent' });
   app = await createHttpApp({ config, metrics: createMetrics({ defaultMetrics: false }), version: 'test' });
-  audit = { log: createAuditLog({ database, clock }) };
+  audit = { log: createAuditLog({ database, clock, headKey: randomBytes(32) }) };
   auditRoutes(audit.log)(app);
   await app.ready();
 });

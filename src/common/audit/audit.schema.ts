@@ -56,6 +56,7 @@ export const BrokenLink = Type.Object({
     Type.Literal('broken-link'),
     Type.Literal('missing-entry'),
     Type.Literal('head-mismatch'),
+    Type.Literal('head-signature'),
   ]),
   message: Type.String(),
 });

@@ -1,15 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabase, type TestDatabase } from '../../../test/helpers.js';
 import { connectDatabase, type Database } from '../../kernel/db.js';
 import { migrate } from '../../kernel/migrator.js';
-import { entryHash, GENESIS_HASH } from './audit.chain.js';
+import { entryHash, GENESIS_HASH, headMac } from './audit.chain.js';
 import type { AuditTables } from './audit.store.js';
 import { auditModule, createAuditLog, formatVerifyReport, type AuditEntryInput, type AuditLog } from './index.js';
 
 let db: TestDatabase;
 let database: Database;
 let log: AuditLog;
+const HEAD_KEY = randomBytes(32);
 let now = 1_700_000_000_000;
 const clock = { now: () => (now += 1000) };
 
@@ -18,7 +20,7 @@ beforeAll(async () => {
   database = await connectDatabase(db.config);
   await migrate(database, [{ module: auditModule.name, migrations: auditModule.migrations }]);
   // A small page size, so every verify below also walks across page boundaries.
-  log = createAuditLog({ database, clock, batchSize: 2 });
+  log = createAuditLog({ database, clock, batchSize: 2, headKey: HEAD_KEY });
 });
 afterAll(async () => {
   await database.close();
@@ -122,7 +124,7 @@ describe('appending', () => {
     const rows = await tables().selectFrom('audit_log').select('subject').where('tenant_id', '=', 't.rollback').execute();
     expect(rows).toEqual([{ subject: 'user-1' }]);
     const head = await tables().selectFrom('audit_head').selectAll().where('tenant_id', '=', 't.rollback').executeTakeFirst();
-    expect({ ...head, seq: Number(head!.seq) }).toEqual({ tenant_id: 't.rollback', seq: 1, hash: first!.hash });
+    expect({ ...head, seq: Number(head!.seq) }).toEqual({ tenant_id: 't.rollback', seq: 1, hash: first!.hash, mac: headMac(HEAD_KEY, 't.rollback', 1, first!.hash) });
 
     const committed = await database.transaction((tx) => log.appendInTx(tx, login('t.rollback', 'real')));
     expect(committed).toMatchObject({ seq: 2, prevHash: first!.hash });
@@ -378,6 +380,32 @@ describe('verify finds tampering', () => {
     await chain('t.no-head', 2);
     await tables().deleteFrom('audit_head').where('tenant_id', '=', 't.no-head').execute();
     expect((await log.verify('t.no-head')).firstBroken).toMatchObject({ seq: 2, reason: 'head-mismatch' });
+  });
+
+  it('a tail rewritten with recomputed hashes and the head moved along is a head-signature; nothing is appended to it', async () => {
+    const t = 't.signed-tail';
+    const entries = await chain(t, 3);
+    expect((await log.verify(t)).ok).toBe(true);
+    let prevHash = entries[0]!.hash;
+    for (const entry of entries.slice(1)) {
+      const hash = entryHash({ ...entry, actorUuid: 'forger', prevHash });
+      await tables().updateTable('audit_log').set({ actor_uuid: 'forger', prev_hash: prevHash, hash }).where('id', '=', entry.id).execute();
+      prevHash = hash;
+    }
+    await tables().updateTable('audit_head').set({ hash: prevHash }).where('tenant_id', '=', t).execute();
+    const report = await log.verify(t);
+    expect(report.firstBroken).toMatchObject({ seq: 3, id: entries[2]!.id, reason: 'head-signature' });
+    expect(report.firstBroken!.message).toContain('not signed');
+    // Appending would sign the forgery: refused.
+    await expect(log.append(login(t, 'next'))).rejects.toThrow(/not signed with this deployment's key/);
+    // Signed with another key, or not at all: caught alike.
+    await tables().updateTable('audit_head').set({ mac: headMac(randomBytes(32), t, 3, prevHash) }).where('tenant_id', '=', t).execute();
+    expect((await log.verify(t)).firstBroken).toMatchObject({ seq: 3, reason: 'head-signature' });
+    await tables().updateTable('audit_head').set({ mac: null }).where('tenant_id', '=', t).execute();
+    expect((await log.verify(t)).firstBroken).toMatchObject({ seq: 3, reason: 'head-signature', message: expect.stringContaining('no signature') });
+    // With the key, the head verifies (the signature covers exactly tenant, seq and hash).
+    await tables().updateTable('audit_head').set({ mac: headMac(HEAD_KEY, t, 3, prevHash) }).where('tenant_id', '=', t).execute();
+    expect((await log.verify(t)).ok).toBe(true);
   });
 
   it('verify without a tenant walks every chain and stops at the first broken one', async () => {

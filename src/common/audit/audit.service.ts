@@ -3,8 +3,8 @@ import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
 import { invalid } from '../../kernel/errors.js';
 import { newId } from '../../kernel/ids.js';
-import { entryHash, GENESIS_HASH, storable, storableDetails } from './audit.chain.js';
-import { createAuditStore, type AuditLogRow } from './audit.store.js';
+import { entryHash, GENESIS_HASH, headMac, headMacMatches, storable, storableDetails } from './audit.chain.js';
+import { createAuditStore, type AuditHeadRow, type AuditLogRow } from './audit.store.js';
 
 /**
  * What the log records. A closed list so that a typo cannot hide an event from a search; a module
@@ -20,6 +20,7 @@ export type AuditAction =
   | 'user.updated'
   | 'user.password.changed'
   | 'role.changed'
+  | 'access.changed'
   | 'pii.decrypted'
   | 'key.rotated';
 
@@ -33,6 +34,7 @@ export const AUDIT_ACTIONS: readonly AuditAction[] = [
   'user.updated',
   'user.password.changed',
   'role.changed',
+  'access.changed',
   'pii.decrypted',
   'key.rotated',
 ];
@@ -95,9 +97,11 @@ export type AuditCriteria = {
  * - missing-entry: the entry at `seq` is gone (a gap in the sequence, or the newest entries
  *   below the recorded head);
  * - head-mismatch: the recorded chain head disagrees with the newest entry (rows added outside
- *   the log, the newest entry rewritten with a recomputed hash, or the head itself altered).
+ *   the log, the newest entry rewritten with a recomputed hash, or the head itself altered);
+ * - head-signature: the head agrees with the entries but is not signed with this deployment's
+ *   audit key (the tail and the head were rewritten with recomputed hashes, or the signature removed).
  */
-export type BrokenReason = 'hash-mismatch' | 'broken-link' | 'missing-entry' | 'head-mismatch';
+export type BrokenReason = 'hash-mismatch' | 'broken-link' | 'missing-entry' | 'head-mismatch' | 'head-signature';
 
 export type BrokenLink = {
   readonly tenantId: string;
@@ -143,6 +147,11 @@ export type AuditLog = {
 export type AuditLogDeps = {
   readonly database: Database;
   readonly clock: Clock;
+  /**
+   * The key that signs chain heads (audit.chain headKeyFrom the master key), or how to get it on
+   * first use. It never sits in the database, so whoever can only write the database cannot sign.
+   */
+  readonly headKey: Buffer | (() => Buffer);
   /** Rows read per query while verifying, so a long chain never sits in memory at once. */
   readonly batchSize?: number;
 };
@@ -169,13 +178,26 @@ const orNull = (value: string | null | undefined): string | null => (value === u
  * entry's hash, with the newest (seq, hash) also kept in `audit_head`.
  *
  * What this detects: altering any entry, deleting any entry (including the newest, via the head),
- * inserting rows outside this API, by anyone who does not also recompute every later hash and
- * the head. Someone with write access to the database who does rewrite the whole tail and the
- * head is not detected: that needs the head anchored outside the database (published or signed
- * elsewhere), which is a later issue.
+ * inserting rows outside this API. The head is signed (HMAC under a key derived from the master
+ * key, which is not in the database), so rewriting the tail with recomputed hashes and moving the
+ * head along is caught too, by anyone who lacks the master key. Not caught: putting back an older
+ * head with its old signature together with the entries up to it (a rollback to an earlier state,
+ * losing what came after); that needs the head published outside the deployment.
  */
-export function createAuditLog({ database, clock, batchSize = 1000 }: AuditLogDeps): AuditLog {
+export function createAuditLog({ database, clock, batchSize = 1000, headKey }: AuditLogDeps): AuditLog {
   const store = createAuditStore(database);
+  let key: Buffer | undefined;
+  const signingKey = (): Buffer => (key ??= typeof headKey === 'function' ? headKey() : headKey);
+
+  /**
+   * A head may be extended only if this deployment signed it: otherwise the next append would sign
+   * a rewritten chain. A head from before heads were signed (no mac) is extended and so signed.
+   */
+  function assertSigned(head: AuditHeadRow): void {
+    if (head.mac !== null && !headMacMatches(signingKey(), head.tenant_id, Number(head.seq), head.hash, head.mac)) {
+      throw new Error(`the audit chain head of tenant ${head.tenant_id} is not signed with this deployment's key: nothing is appended to it (run plinth audit verify)`);
+    }
+  }
 
   /** Details as stored, or `unreadable` when the column no longer holds JSON (tampered in SQLite). */
   function readDetails(row: AuditLogRow): { readonly value: unknown } | 'unreadable' {
@@ -268,7 +290,8 @@ export function createAuditLog({ database, clock, batchSize = 1000 }: AuditLogDe
   });
 
   async function moveHeadTo(db: ReturnType<typeof store.runner>, newest: AuditEntry, previousSeq: number): Promise<void> {
-    if (!(await store.moveHead(db, { tenant_id: newest.tenantId, seq: newest.seq, hash: newest.hash }, previousSeq))) {
+    const mac = headMac(signingKey(), newest.tenantId, newest.seq, newest.hash);
+    if (!(await store.moveHead(db, { tenant_id: newest.tenantId, seq: newest.seq, hash: newest.hash, mac }, previousSeq))) {
       throw new Error(`the audit chain head of tenant ${newest.tenantId} moved during an append; the entry was not written`);
     }
   }
@@ -279,6 +302,7 @@ export function createAuditLog({ database, clock, batchSize = 1000 }: AuditLogDe
     const db = store.runner(tx);
     await lockChain(tx, tenantId);
     const head = await store.head(db, tenantId);
+    if (head) assertSigned(head);
     const previousSeq = head ? Number(head.seq) : 0;
     const entry = chained(input, tenantId, previousSeq, head?.hash ?? GENESIS_HASH);
     await store.insertEntry(db, rowOf(entry));
@@ -303,6 +327,7 @@ export function createAuditLog({ database, clock, batchSize = 1000 }: AuditLogDe
       const indexes = byTenant.get(tenantId)!;
       await lockChain(tx, tenantId);
       const head = await store.head(db, tenantId);
+      if (head) assertSigned(head);
       const previousSeq = head ? Number(head.seq) : 0;
       let seq = previousSeq;
       let prevHash = head?.hash ?? GENESIS_HASH;
@@ -398,6 +423,17 @@ export function createAuditLog({ database, clock, batchSize = 1000 }: AuditLogDe
         lastId,
         'head-mismatch',
         `entry ${lastSeq} differs from the recorded head: it was rewritten with a recomputed hash, or the head was altered`,
+      );
+    }
+    if (head.mac === null) {
+      return broken(lastSeq, lastId, 'head-signature', `the recorded head (entry ${lastSeq}) carries no signature: it was removed, or the head predates signing and nothing was appended since`);
+    }
+    if (!headMacMatches(signingKey(), tenantId, headSeq, head.hash, head.mac)) {
+      return broken(
+        lastSeq,
+        lastId,
+        'head-signature',
+        `the recorded head (entry ${lastSeq}) is not signed with this deployment's audit key: the entries and the head were rewritten with recomputed hashes`,
       );
     }
     return { entries };

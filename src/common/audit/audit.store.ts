@@ -18,7 +18,8 @@ export type AuditLogRow = {
   hash: string;
 };
 
-export type AuditHeadRow = { tenant_id: string; seq: number; hash: string };
+/** `mac`: the head's signature (audit.chain headMac); null only on heads from before signing. */
+export type AuditHeadRow = { tenant_id: string; seq: number; hash: string; mac: string | null };
 
 export type AuditTables = { audit_log: AuditLogRow; audit_head: AuditHeadRow };
 
@@ -67,7 +68,7 @@ export function createAuditStore(database: Database) {
       }
       const result = await db
         .updateTable('audit_head')
-        .set({ seq: head.seq, hash: head.hash })
+        .set({ seq: head.seq, hash: head.hash, mac: head.mac })
         .where('tenant_id', '=', head.tenant_id)
         .where('seq', '=', previousSeq)
         .executeTakeFirst();

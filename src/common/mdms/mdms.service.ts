@@ -7,6 +7,8 @@ import { DomainError, invalid, type ErrorDetail } from '../../kernel/errors.js';
 import type { Outbox } from '../../kernel/events.js';
 import { newId } from '../../kernel/ids.js';
 import { assertKnownTenant, isTenantIdSyntax, tenantLineage, type TenantDirectory } from '../../kernel/tenancy.js';
+import type { AuditLog } from '../audit/index.js';
+import { auditAccessControl } from './mdms.audit.js';
 import { applyFilter, filterBudget, FilterTooExpensive } from './mdms.jsonpath.js';
 import type { Mdms, MdmsCriteria, MdmsRes, SchemaDefinition, V1Criteria } from './mdms.schema.js';
 import type { DataRow, MdmsStore, Runner, SchemaRow } from './mdms.store.js';
@@ -35,6 +37,8 @@ export type MdmsServiceDeps = {
   clock: Clock;
   outbox: Outbox;
   changes: ChangeFeed;
+  /** Where changes of ACCESSCONTROL-* masters are recorded (see mdms.audit.ts). */
+  audit: Pick<AuditLog, 'appendInTx'>;
 };
 
 /**
@@ -72,7 +76,7 @@ function unusableFilterKey(value: unknown, depth: number): string | undefined {
   return undefined;
 }
 
-export function createMdmsService({ database, store, clock, outbox, changes }: MdmsServiceDeps) {
+export function createMdmsService({ database, store, clock, outbox, changes, audit }: MdmsServiceDeps) {
   // Search answers, keyed by the normalised criteria; master data is read far more than written.
   const answers = createReadCache<object>(changes, CHANGE_TOPIC, { maxSize: 5000 });
   const tenantList = createReadCache<ReadonlySet<string>>(changes, CHANGE_TOPIC, { maxSize: 1 });
@@ -339,11 +343,19 @@ export function createMdmsService({ database, store, clock, outbox, changes }: M
     },
 
     createData(schemaCode: string, input: DataInput, actor: Actor): Promise<Mdms> {
-      return database.transaction((tx) => createDataInTx(tx, schemaCode, input, actor));
+      return database.transaction(async (tx) => {
+        const record = await createDataInTx(tx, schemaCode, input, actor);
+        await auditAccessControl(tx, audit, record, 'created', actor);
+        return record;
+      });
     },
 
     updateData(schemaCode: string, input: DataInput, actor: Actor): Promise<Mdms> {
-      return database.transaction((tx) => updateDataInTx(tx, schemaCode, input, actor));
+      return database.transaction(async (tx) => {
+        const record = await updateDataInTx(tx, schemaCode, input, actor);
+        await auditAccessControl(tx, audit, record, 'updated', actor);
+        return record;
+      });
     },
 
     async searchData(criteria: MdmsCriteria): Promise<Mdms[]> {
