@@ -107,11 +107,11 @@ beforeAll(async () => {
   [civil, health] = await Promise.all([testPlatform({ config: { agencyId: CIVIL } }), testPlatform({ config: { agencyId: HEALTH } })]);
   [civilAdmin, healthAdmin] = await Promise.all([adminAuth(civil), adminAuth(health)]);
   await health.app.listen({ host: '127.0.0.1', port: 0 });
-});
+}, 300_000);
 afterAll(async () => {
   await civil?.drop();
   await health?.drop();
-});
+}, 120_000);
 
 describe('personal data at rest after the demo flows', () => {
   it('holds no marker name, mobile, e-mail or identifier in clear, on either agency', async () => {
@@ -248,5 +248,5 @@ describe('personal data at rest after the demo flows', () => {
     // 6. Nothing of them in clear, on either side.
     const problems = [...(await scan(civil, CIVIL)), ...(await scan(health, HEALTH))];
     expect(problems, problems.join('\n')).toEqual([]);
-  });
+  }, 300_000);
 });

@@ -46,10 +46,21 @@ describe('upgrading a database with personal data in clear', () => {
       values (${complaintId}, 'pb.amritsar', 'PB-PGR-OLD-1', 'StreetLightNotWorking', ${`Dark near ${NAME}`}, 'acc-1', ${NAME}, ${MOBILE}, null,
       'PENDINGFORASSIGNMENT', 'web', 'SUN04', ${database.toJson({ landmark: `${NAME} gate`, locality: { code: 'SUN04' } })}, ${database.toJson([])}, ${database.toJson({ serviceName: 'Street light' })},
       'APPLY', ${database.toJson([])}, ${database.toBool(true)}, 'acc-1', 'acc-1', ${now}, ${now})`.execute(database.kysely);
-    await sql`insert into household (tenant_id, id, client_reference_id, member_count, household_type, locality_code, address, additional_fields, client_audit_details,
-      row_version, is_deleted, sync_time, created_by, last_modified_by, created_time, last_modified_time)
-      values ('pb.amritsar', ${householdId}, ${`hh-${householdId}`}, 2, 'FAMILY', 'SUN04', ${database.toJson({ doorNo: '7', landmark: `${NAME} well`, locality: { code: 'SUN04' } })}, null, null,
-      1, ${database.toBool(false)}, ${now}, 'u', 'u', ${now}, ${now})`.execute(database.kysely);
+    // A household as the API stores it, its address then put back in clear as the earlier version kept it.
+    const admin0 = await adminAuth(platform);
+    const created = await post(
+      platform,
+      '/household/v1/_create',
+      {
+        RequestInfo: requestInfo,
+        Household: { tenantId: 'pb.amritsar', clientReferenceId: `hh-${householdId}`, memberCount: 2, householdType: 'FAMILY', address: { doorNo: '7', landmark: `${NAME} well`, locality: { code: 'SUN04' } } },
+      },
+      admin0,
+    );
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    const household = created.body['Household'] as Json;
+    await sql`update household set address = ${database.toJson(household.address)} where id = ${household.id}`.execute(database.kysely);
+    expect(JSON.stringify((await sql<Json>`select address from household where id = ${household.id}`.execute(database.kysely)).rows)).toContain(NAME);
     await sql`insert into notification_message (id, idempotency_key, channel, recipient, tenant_id, module, reference_id, template_key, locale, address, subject, body, status, attempts, last_error, created_time, sent_time)
       values (${messageId}, 'old-1', 'SMS', ${`mobile:${MOBILE}`}, 'pb.amritsar', 'pgr', 'PB-PGR-OLD-1', 'T', 'en_IN', ${MOBILE}, ${`Dear ${NAME}`}, ${`Dear ${NAME}, filed`}, 'sent', 1, null, ${now}, ${now})`.execute(
       database.kysely,
@@ -63,7 +74,7 @@ describe('upgrading a database with personal data in clear', () => {
       JSON.stringify((await sql<Json>`select * from ${sql.table(table)} where id = ${id}`.execute(kysely)).rows[0]);
     for (const [table, id] of [
       ['pgr_service', complaintId],
-      ['household', householdId],
+      ['household', household.id as string],
       ['notification_message', messageId],
     ] as const) {
       const row = await dump(table, id);
@@ -78,7 +89,7 @@ describe('upgrading a database with personal data in clear', () => {
     const wrapper = (found.body['ServiceWrappers'] as Json[])[0]!;
     expect(wrapper.service).toMatchObject({ serviceRequestId: 'PB-PGR-OLD-1', description: `Dark near ${NAME}`, citizen: { name: NAME, mobileNumber: MOBILE } });
     expect(wrapper.service.address.landmark).toBe(`${NAME} gate`);
-    const households = await post(platform, '/household/v1/_search?tenantId=pb.amritsar&limit=10&offset=0', { RequestInfo: requestInfo, Household: { id: [householdId] } }, admin);
+    const households = await post(platform, '/household/v1/_search?tenantId=pb.amritsar&limit=10&offset=0', { RequestInfo: requestInfo, Household: { id: [household.id] } }, admin);
     expect(households.status, JSON.stringify(households.body)).toBe(200);
     expect((households.body['Households'] as Json[])[0]!.address.landmark).toBe(`${NAME} well`);
     const messages = await platform.notification.search({ tenantId: 'pb.amritsar', referenceId: 'PB-PGR-OLD-1' });
