@@ -201,7 +201,7 @@ describe('personal data at rest after the demo flows', () => {
         RequestInfo: requestInfo,
         Individual: {
           tenantId: 'pb.amritsar',
-          clientReferenceId: `birth-${MARK.identifier}`,
+          clientReferenceId: `birth-${letters(12)}`,
           name: { givenName: MARK.name, familyName: 'Kaur' },
           dateOfBirth: '03/11/2026',
           gender: 'FEMALE',
@@ -221,7 +221,7 @@ describe('personal data at rest after the demo flows', () => {
         RequestInfo: requestInfo,
         Household: {
           tenantId: 'pb.amritsar',
-          clientReferenceId: `hh-${MARK.identifier}`,
+          clientReferenceId: `hh-${letters(12)}`,
           memberCount: 1,
           householdType: 'FAMILY',
           address: { doorNo: '4', buildingName: `${MARK.name} villa`, landmark: `${MARK.name} well`, street: `${MARK.name} road`, locality: { code: 'SUN04' } },

@@ -31,6 +31,12 @@ export type EventInput<T = unknown> = {
    * Top-level keys of `data` that carry personal data: written to the outbox (and JetStream) as one
    * ciphertext under the tenant's key (`data.$sealed`) and opened again before any handler sees the
    * event. Appending with `sealed` fails when no sealer is registered: never PII in clear.
+   *
+   * Why sealed data and not only references: most events already carry ids only (individual,
+   * household, complaint) and handlers read the record. Two cannot: a queued notification is the
+   * only copy of what to send to whom (a bare mobile number has no record to read), and a received
+   * exchange message is handed over as it was signed. Sealing keeps them self-contained, works the
+   * same on JetStream (the stream holds ciphertext too), and handlers do not change.
    */
   sealed?: readonly string[];
 };
