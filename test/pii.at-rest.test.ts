@@ -107,11 +107,11 @@ beforeAll(async () => {
   [civil, health] = await Promise.all([testPlatform({ config: { agencyId: CIVIL } }), testPlatform({ config: { agencyId: HEALTH } })]);
   [civilAdmin, healthAdmin] = await Promise.all([adminAuth(civil), adminAuth(health)]);
   await health.app.listen({ host: '127.0.0.1', port: 0 });
-});
+}, 300_000);
 afterAll(async () => {
   await civil?.drop();
   await health?.drop();
-});
+}, 120_000);
 
 describe('personal data at rest after the demo flows', () => {
   it('holds no marker name, mobile, e-mail or identifier in clear, on either agency', async () => {
@@ -201,7 +201,7 @@ describe('personal data at rest after the demo flows', () => {
         RequestInfo: requestInfo,
         Individual: {
           tenantId: 'pb.amritsar',
-          clientReferenceId: `birth-${MARK.identifier}`,
+          clientReferenceId: `birth-${letters(12)}`,
           name: { givenName: MARK.name, familyName: 'Kaur' },
           dateOfBirth: '03/11/2026',
           gender: 'FEMALE',
@@ -221,7 +221,7 @@ describe('personal data at rest after the demo flows', () => {
         RequestInfo: requestInfo,
         Household: {
           tenantId: 'pb.amritsar',
-          clientReferenceId: `hh-${MARK.identifier}`,
+          clientReferenceId: `hh-${letters(12)}`,
           memberCount: 1,
           householdType: 'FAMILY',
           address: { doorNo: '4', buildingName: `${MARK.name} villa`, landmark: `${MARK.name} well`, street: `${MARK.name} road`, locality: { code: 'SUN04' } },
@@ -248,5 +248,5 @@ describe('personal data at rest after the demo flows', () => {
     // 6. Nothing of them in clear, on either side.
     const problems = [...(await scan(civil, CIVIL)), ...(await scan(health, HEALTH))];
     expect(problems, problems.join('\n')).toEqual([]);
-  });
+  }, 300_000);
 });

@@ -45,6 +45,7 @@ describe('loadConfig', () => {
       masterKey: undefined,
       masterKeyFile: undefined,
       agencyId: 'plinth',
+      exchangePayloadRetentionDays: 30,
       publicUrl: 'http://localhost:8080',
       shortenerAllowedUrls: [],
       eventStream: 'PLINTH_EVENTS',
@@ -92,6 +93,7 @@ describe('loadConfig', () => {
       PLINTH_MASTER_KEY: KEY,
       PLINTH_MASTER_KEY_FILE: '/run/secrets/plinth-master.key',
       PLINTH_AGENCY_ID: 'pb.health',
+      PLINTH_EXCHANGE_PAYLOAD_RETENTION_DAYS: '90',
       PLINTH_EVENT_STREAM: 'HEALTH_EVENTS',
       PLINTH_PUBLIC_URL: 'https://services.pb.gov.in/',
       PLINTH_SHORTENER_ALLOWED_URLS: 'https://pb.gov.in/, https://forms.pb.gov.in:8443/apply/',
@@ -136,6 +138,7 @@ describe('loadConfig', () => {
       masterKey: KEY,
       masterKeyFile: '/run/secrets/plinth-master.key',
       agencyId: 'pb.health',
+      exchangePayloadRetentionDays: 90,
       publicUrl: 'https://services.pb.gov.in',
       shortenerAllowedUrls: ['https://pb.gov.in', 'https://forms.pb.gov.in:8443/apply'],
       eventStream: 'HEALTH_EVENTS',
@@ -236,6 +239,14 @@ describe('loadConfig', () => {
   it('refuses a public URL that is not http or https', () => {
     for (const bad of ['services.pb.gov.in', 'ftp://pb.gov.in', 'javascript:alert(1)']) {
       expect(() => loadConfig({ PLINTH_PUBLIC_URL: bad })).toThrow(/PLINTH_PUBLIC_URL/);
+    }
+  });
+
+  it('keeps exchange payloads 30 days unless told, and refuses a retention that is not a positive whole number of days', () => {
+    expect(loadConfig({}).exchangePayloadRetentionDays).toBe(30);
+    expect(loadConfig({ PLINTH_EXCHANGE_PAYLOAD_RETENTION_DAYS: '7' }).exchangePayloadRetentionDays).toBe(7);
+    for (const bad of ['0', '-1', '1.5', 'thirty', '30d']) {
+      expect(() => loadConfig({ PLINTH_EXCHANGE_PAYLOAD_RETENTION_DAYS: bad })).toThrow(/PLINTH_EXCHANGE_PAYLOAD_RETENTION_DAYS: must be a positive integer/);
     }
   });
 

@@ -31,13 +31,20 @@ export type EventInput<T = unknown> = {
    * Top-level keys of `data` that carry personal data: written to the outbox (and JetStream) as one
    * ciphertext under the tenant's key (`data.$sealed`) and opened again before any handler sees the
    * event. Appending with `sealed` fails when no sealer is registered: never PII in clear.
+   *
+   * Why sealed data and not only references: most events already carry ids only (individual,
+   * household, complaint) and handlers read the record. Two cannot: a queued notification is the
+   * only copy of what to send to whom (a bare mobile number has no record to read), and a received
+   * exchange message is handed over as it was signed. Sealing keeps them self-contained, works the
+   * same on JetStream (the stream holds ciphertext too), and handlers do not change.
    */
   sealed?: readonly string[];
 };
 
 /** Encrypts and decrypts sealed event data; the encryption module registers one per database. */
 export type EventSealer = {
-  seal(tenantId: string, plaintext: string): Promise<string>;
+  /** `tx`: the transaction the event is appended in (keys may have to be read through it). */
+  seal(tenantId: string, plaintext: string, tx: Tx): Promise<string>;
   open(tenantId: string, ciphertext: string): Promise<string>;
 };
 
@@ -51,7 +58,7 @@ export function registerEventSealer(database: Database, sealer: EventSealer): vo
   sealers.set(database, sealer);
 }
 
-async function sealData(database: Database, input: EventInput): Promise<unknown> {
+async function sealData(database: Database, input: EventInput, tx: Tx): Promise<unknown> {
   const fields = input.sealed ?? [];
   const data = input.data;
   if (fields.length === 0 || data === null || typeof data !== 'object' || Array.isArray(data)) return data;
@@ -63,7 +70,7 @@ async function sealData(database: Database, input: EventInput): Promise<unknown>
     if (fields.includes(key)) open[key] = value;
     else rest[key] = value;
   }
-  return { ...rest, [SEALED_KEY]: await sealer.seal(input.tenantId, JSON.stringify(open)) };
+  return { ...rest, [SEALED_KEY]: await sealer.seal(input.tenantId, JSON.stringify(open), tx) };
 }
 
 /** The event as its producer appended it: sealed fields decrypted and put back (other events as they are). */
@@ -356,7 +363,7 @@ export function createOutbox(database: Database, clock: Clock, onAppend: () => v
     async append(tx, input) {
       const now = clock.now();
       const event = eventOf(input, now);
-      const stored = await sealData(database, input);
+      const stored = await sealData(database, input, tx);
       await (tx.kysely as unknown as Kysely<OutboxTables>).insertInto('plinth_outbox').values(rowOf({ ...event, data: stored }, now)).execute();
       tx.afterCommit(onAppend);
       return event;
@@ -366,7 +373,7 @@ export function createOutbox(database: Database, clock: Clock, onAppend: () => v
       if (inputs.length === 0) return [];
       const now = clock.now();
       const events = inputs.map((input) => eventOf(input, now));
-      const stored = await Promise.all(inputs.map((input) => sealData(database, input)));
+      const stored = await Promise.all(inputs.map((input) => sealData(database, input, tx)));
       const db = tx.kysely as unknown as Kysely<OutboxTables>;
       for (let i = 0; i < events.length; i += APPEND_CHUNK) {
         await db

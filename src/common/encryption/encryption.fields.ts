@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../../kernel/db.js';
+import type { Database, Tx } from '../../kernel/db.js';
 import { isCipherText } from './encryption.keys.js';
 import type { EncryptionService, TenantKeys } from './encryption.types.js';
 
@@ -32,13 +32,13 @@ export type PersonalFields<Row> = {
    */
   ready(tenantId: string): Promise<void>;
   /** A copy of `row` with its personal fields encrypted and its blind indexes set. */
-  seal(tenantId: string, row: Row): Promise<Row & Record<string, unknown>>;
+  seal(tenantId: string, row: Row, tx?: Tx): Promise<Row & Record<string, unknown>>;
   sealWith(keys: TenantKeys, row: Row): Row & Record<string, unknown>;
   /** A copy of `row` with its personal fields decrypted (JSON fields parsed). */
   open<R extends Row>(tenantId: string, row: R): Promise<R>;
   openWith<R extends Row>(keys: TenantKeys, row: R): R;
   /** The blind index a search compares with `index` (same normalization as on write is the caller's). */
-  blindIndex(tenantId: string, index: string, normalized: string): Promise<string>;
+  blindIndex(tenantId: string, index: string, normalized: string, tx?: Tx): Promise<string>;
   /** One value under the state's key (a column outside the row shape, e.g. an event's field). */
   encrypt(tenantId: string, plaintext: string): Promise<string>;
   /** Opens what `encrypt` (or `seal`) wrote; a value that is not a ciphertext is answered as it is. */
@@ -79,11 +79,11 @@ export function personalFields<Row extends Record<string, unknown>>(service: Enc
     ready: async (tenantId) => {
       await service.forTenant(tenantId);
     },
-    seal: async (tenantId, row) => sealWith(await service.forTenant(tenantId), row),
+    seal: async (tenantId, row, tx) => sealWith(await service.forTenant(tenantId, tx), row),
     sealWith,
     open: async (tenantId, row) => openWith(await service.forTenant(tenantId), row),
     openWith,
-    blindIndex: async (tenantId, index, normalized) => (await service.forTenant(tenantId)).blindIndex(purpose(index), normalized),
+    blindIndex: async (tenantId, index, normalized, tx) => (await service.forTenant(tenantId, tx)).blindIndex(purpose(index), normalized),
     encrypt: async (tenantId, plaintext) => (await service.forTenant(tenantId)).encrypt(plaintext),
     decrypt: async (tenantId, value) => (isCipherText(value) ? (await service.forTenant(tenantId)).decrypt(value) : value),
   };

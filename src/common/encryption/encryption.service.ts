@@ -5,7 +5,7 @@ import { createReadCache } from '../../kernel/cache.js';
 import type { ChangeFeed } from '../../kernel/changes.js';
 import type { Clock } from '../../kernel/clock.js';
 import { ConfigError } from '../../kernel/config.js';
-import type { Database } from '../../kernel/db.js';
+import type { Database, Tx } from '../../kernel/db.js';
 import { DomainError, invalid } from '../../kernel/errors.js';
 import type { Outbox } from '../../kernel/events.js';
 import { isTenantIdSyntax, stateTenantOf } from '../../kernel/tenancy.js';
@@ -32,7 +32,7 @@ export type Actor = { uuid: string | null };
 export type CryptoService = EncryptionService & {
   /** Loads the master key and checks it against the database; rejects with a ConfigError naming the variable when it is not the one in use. */
   ready(): Promise<void>;
-  forTenant(tenantId: string): Promise<LoadedKeys>;
+  forTenant(tenantId: string, tx?: Tx): Promise<LoadedKeys>;
   rotateKey(tenantId: string, actor?: Actor): Promise<{ keyId: string }>;
   /** The keys holding `keyId` (any tenant), or undefined when no tenant has it. */
   keysOfKeyId(keyId: string): Promise<LoadedKeys | undefined>;
@@ -166,26 +166,35 @@ export function createEncryptionService(deps: EncryptionServiceDeps): CryptoServ
     return tenantKeys(material);
   }
 
-  /** Reads a state's keys from the database, creating the first set if it has none. */
-  async function load(tenantId: string): Promise<LoadedKeys> {
+  /**
+   * Reads a state's keys from the database, creating the first set if it has none. With `outer`,
+   * through the caller's transaction (on SQLite its one connection: anything else would wait on it).
+   */
+  async function load(tenantId: string, outer?: Tx): Promise<LoadedKeys> {
     const masterKeyObject = await masterKey();
-    let rows = await store.keysOf(tenantId);
+    let rows = await store.keysOf(tenantId, outer);
     const kinds = new Set(rows.map((r) => r.kind));
     if (!kinds.has('data') || !kinds.has('index') || !kinds.has('signing')) {
-      await database.transaction(async (tx) => {
+      const create = async (tx: Tx) => {
         for (const kind of ['data', 'index', 'signing'] as const) {
           if (!kinds.has(kind)) await store.insertKey(tx, newKeyRow(masterKeyObject, tenantId, kind, 1, null));
         }
-      });
-      rows = await store.keysOf(tenantId);
+      };
+      if (outer) await create(outer);
+      else await database.transaction(create);
+      rows = await store.keysOf(tenantId, outer);
       logger.info({ tenantId, keyIds: rows.map((r) => r.key_id) }, 'encryption keys ready');
     }
     return build(tenantId, rows, masterKeyObject);
   }
 
-  async function forTenant(tenantId: string): Promise<LoadedKeys> {
+  async function forTenant(tenantId: string, tx?: Tx): Promise<LoadedKeys> {
     const state = stateOf(tenantId);
-    return cache.get(state, () => load(state));
+    if (tx === undefined) return cache.get(state, () => load(state));
+    const cached = cache.peek(state);
+    if (cached) return cached;
+    // Not cached: keys made in a transaction that may still roll back must not be remembered.
+    return load(state, tx);
   }
 
   async function rotateKey(tenantId: string, actor: Actor = { uuid: null }): Promise<{ keyId: string }> {

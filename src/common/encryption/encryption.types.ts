@@ -26,7 +26,11 @@ export type TenantKeys = {
 export type ReencryptionJob = (keys: TenantKeys, tx: Tx) => Promise<number>;
 
 export type EncryptionService = {
-  forTenant(tenantId: string): Promise<TenantKeys>;
+  /**
+   * The state's keys (created on first use). Inside a transaction pass it as `tx` unless the keys were
+   * loaded before: on SQLite the transaction holds the one connection, and loading outside it would wait forever.
+   */
+  forTenant(tenantId: string, tx?: Tx): Promise<TenantKeys>;
   /** Makes a new data key current (and a new signing key); old ones keep decrypting and verifying. */
   rotateKey(tenantId: string): Promise<{ keyId: string }>;
   /** Registries register the job that moves their records to the current key. */

@@ -37,7 +37,7 @@ export const encryptionModule = defineModule<EncryptionApi, { audit: AuditApi }>
     });
     // Outbox events that carry personal data (EventInput.sealed) are stored under the tenant's key.
     registerEventSealer(database, {
-      seal: async (tenantId, plaintext) => (await service.forTenant(tenantId)).encrypt(plaintext),
+      seal: async (tenantId, plaintext, tx) => (await service.forTenant(tenantId, tx)).encrypt(plaintext),
       open: async (tenantId, ciphertext) => (await service.forTenant(tenantId)).decrypt(ciphertext),
     });
     dispatcher.subscribe({

@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { httpSmsProvider } from './notification.channels.js';
+import pino from 'pino';
+import { httpSmsProvider, logSmsProvider } from './notification.channels.js';
 
 const received: unknown[] = [];
 let answer = 200;
@@ -38,5 +39,17 @@ describe('the http SMS provider', () => {
 
   it('rejects when the gateway cannot be reached', async () => {
     await expect(httpSmsProvider('http://127.0.0.1:1/send', 2000).send({ mobileNumber: '1', message: 'hi', tenantId: 'pb' })).rejects.toThrow();
+  });
+});
+
+describe('the log SMS provider (development)', () => {
+  it('logs the number masked, never in clear, and keeps the message for tests', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => lines.push(line) });
+    const provider = logSmsProvider(logger);
+    await provider.send({ mobileNumber: '9812345678', message: 'OTP 123456', tenantId: 'pb.amritsar' });
+    expect(lines.join('')).not.toContain('9812345678');
+    expect(lines.join('')).toContain('******5678');
+    expect(provider.sent()).toEqual([{ mobileNumber: '9812345678', message: 'OTP 123456', tenantId: 'pb.amritsar' }]);
   });
 });

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminAuth, employeeAuth, post, requestInfo, testPlatform, type TestPlatform } from '../../../test/helpers.js';
 import type { LogSmsProvider, NotifyRequest } from './index.js';
@@ -144,16 +145,27 @@ describe('notifications', () => {
       .updateTable('notification_message')
       .set({ status: 'sending' })
       .where('reference_id', '=', 'REF-EN')
-      .where('recipient', '=', 'mobile:9800000001')
+      // A bare mobile number is stored as a keyed hash, never in clear.
+      .where('recipient', 'like', 'mobile#%')
       .execute();
     await platform.dispatcher.replay({ since: 0, subscriber: 'notification.send' });
     await deliverAll();
     expect(sms().sent().map((m) => m.mobileNumber)).toEqual(['9800000001']);
     const rows = (await search({ tenantId: 'pb.amritsar', referenceId: 'REF-EN' })).body['messages'] as Json[];
-    expect(rows.map((r) => [r['recipient'], r['status'], r['attempts']]).sort()).toEqual([
-      ['mobile:9800000001', 'sent', 2],
+    expect(rows.map((r) => [String(r['recipient']).replace(/#.*/, '#'), r['status'], r['attempts']]).sort()).toEqual([
+      ['mobile#', 'sent', 2],
       [`user:${userUuid}`, 'sent', 1],
     ]);
+    expect(rows.map((r) => r['address'])).toContain('9800000001');
+    // At rest: neither the number nor the text in clear, in the message nor in its queued event.
+    const stored = JSON.stringify(
+      (await sql`select * from notification_message where reference_id = 'REF-EN'`.execute(platform.database.kysely)).rows,
+    );
+    expect(stored).not.toContain('9800000001');
+    expect(stored).not.toContain('Streetlight not working');
+    const queued = JSON.stringify((await sql`select subject, data from plinth_outbox where type = 'plinth.notification.requested.v1'`.execute(platform.database.kysely)).rows);
+    expect(queued).not.toContain('9800000001');
+    expect(queued).not.toContain('Streetlight not working');
   });
 
   it('sends nothing for a rolled-back transaction', async () => {

@@ -150,11 +150,11 @@ export function createNotificationService(deps: NotificationServiceDeps) {
   const pii = personalFields(encryption, MESSAGE_PII);
 
   /** The stored (and event-subject) form of a recipient: no mobile number or e-mail in clear. */
-  async function storedRecipient(tenantId: string, recipient: Recipient): Promise<string> {
+  async function storedRecipient(tenantId: string, recipient: Recipient, tx?: Tx): Promise<string> {
     const key = recipientKey(recipient);
     if (key.startsWith('user:')) return key;
     const kind = key.slice(0, key.indexOf(':'));
-    return `${kind}#${await pii.blindIndex(tenantId, 'recipient', key)}`;
+    return `${kind}#${await pii.blindIndex(tenantId, 'recipient', key, tx)}`;
   }
 
   /** Encrypts the personal columns among `fields` (the others pass as they are). */
@@ -167,7 +167,7 @@ export function createNotificationService(deps: NotificationServiceDeps) {
     const errors = check(request);
     if (errors.length > 0) throw new DomainError('invalid', errors);
     const keys = new Map<Recipient, string>();
-    for (const recipient of request.recipients) keys.set(recipient, await storedRecipient(request.tenantId, recipient));
+    for (const recipient of request.recipients) keys.set(recipient, await storedRecipient(request.tenantId, recipient, tx));
     const inputs = request.recipients.flatMap((recipient) =>
       [...new Set(request.channels)].map((channel) => {
         const data: NotificationRequested = {

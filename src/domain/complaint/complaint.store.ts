@@ -64,7 +64,9 @@ export function createComplaintStore(database: Database, encryption: EncryptionS
   const fromJson = (value: unknown): unknown => (value === null || value === undefined ? null : database.fromJson(value));
 
   const decode = (row: Stored): ComplaintRow => {
-    const { citizen_mobile_bidx: _index, ...rest } = row;
+    // The blind index is the store's own: the service never sees it.
+    const rest: Stored = { ...row };
+    delete rest.citizen_mobile_bidx;
     return {
       ...rest,
       address: fromJson(row.address) as Record<string, unknown>,
