@@ -21,6 +21,8 @@ const tags = ['mdms'];
 const actorOf = (request: FastifyRequest): Actor => ({ uuid: request.userInfo?.uuid ?? null });
 // Master data is public reference data (tenants, complaint types…): DIGIT's UIs read it before login.
 const anonymous = { anonymous: true };
+// Filters are conditions on the records' data: a `tenantId` inside them names a field, not a tenant of the request.
+const searchConfig = { ...anonymous, tenantOpaque: ['MdmsCriteria.filters'] } as const;
 
 export function mdmsRoutes(service: MdmsService) {
   return (app: HttpApp) => {
@@ -87,7 +89,7 @@ export function mdmsRoutes(service: MdmsService) {
 
     app.post(
       '/mdms-v2/v2/_search',
-      { schema: { tags, summary: 'Search master data records', body: MdmsSearchRequest, response: { 200: MdmsResponse } }, config: anonymous },
+      { schema: { tags, summary: 'Search master data records', body: MdmsSearchRequest, response: { 200: MdmsResponse } }, config: searchConfig },
       async (request) => {
         const { MdmsCriteria, RequestInfo } = request.body;
         return { ResponseInfo: responseInfo(RequestInfo, request.id), mdms: await service.searchData(MdmsCriteria) };
@@ -96,7 +98,7 @@ export function mdmsRoutes(service: MdmsService) {
 
     app.post(
       '/mdms-v2/v2/_count',
-      { schema: { tags, summary: 'Count master data records', body: MdmsSearchRequest, response: { 200: MdmsCountResponse } }, config: anonymous },
+      { schema: { tags, summary: 'Count master data records', body: MdmsSearchRequest, response: { 200: MdmsCountResponse } }, config: searchConfig },
       async (request) => {
         const { MdmsCriteria, RequestInfo } = request.body;
         return { ResponseInfo: responseInfo(RequestInfo, request.id), totalCount: await service.countData(MdmsCriteria) };
