@@ -12,7 +12,7 @@ import type { OtpService } from './user.otp.js';
 import type { ProfileCrypto } from './user.crypto.js';
 import type { TenantKeys } from '../encryption/index.js';
 import { createUserRedactor, type DataSecurityMasters } from './user.privacy.js';
-import { inScope, outOfScope, type Scope } from '../../kernel/scope.js';
+import { inScope, outOfScope, ownsOrNotCitizen, type Scope } from '../../kernel/scope.js';
 import { hashPassword, meetsPolicy, PASSWORD_POLICY_TEXT, verifyPassword } from './user.passwords.js';
 import type { UserInput } from './user.schema.js';
 import type { UserQuery, UserRow, UserStore } from './user.store.js';
@@ -378,10 +378,13 @@ export function createUserService(deps: UserServiceDeps) {
     },
 
     /** `_updatenovalidate`: userName, type and tenantId never change; the password is changed elsewhere. */
-    async update(input: UserInput, caller: UserInfo | null, origin: Origin, onlySelf = false) {
+    async update(input: UserInput, caller: UserInfo | null, origin: Origin, onlySelf: boolean, scope: Scope) {
       const db = store.db();
       const existing = input.uuid ? await store.findByUuid(db, input.uuid) : typeof input.id === 'number' ? await store.findById(db, input.id) : undefined;
       if (!existing) throw invalid('USER_NOT_FOUND', 'No user with that id or uuid', [String(input.uuid ?? input.id ?? '')]);
+      // The stored user's tenant must be in the caller's scope for this action, and a citizen reaches
+      // only their own record; for one's own profile the record is the caller's, wherever it lives.
+      if (!onlySelf && (!inScope(scope, existing.tenant_id) || !ownsOrNotCitizen(scope, existing.uuid))) throw outOfScope();
       if (onlySelf && caller?.uuid !== existing.uuid) {
         throw new DomainError('forbidden', { code: 'PROFILE_UPDATE_NOT_ALLOWED', message: 'You can update only your own profile' });
       }
