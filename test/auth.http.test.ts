@@ -76,6 +76,10 @@ describe('the walk-through', () => {
     expect((await send('register')).body).toMatchObject({ isSuccessful: true });
     const registerCode = lastOtp(mobile)!;
     expect(registerCode).toMatch(/^\d{6}$/);
+    // The mobile number is not stored: the OTP row holds a keyed blind index of it (#14 Build 4).
+    const identities = await platform.database.kysely.withTables<{ user_otps: { identity: string } }>().selectFrom('user_otps').select('identity').execute();
+    expect(identities.length).toBeGreaterThan(0);
+    expect(identities.filter((r) => r.identity.includes(mobile))).toEqual([]);
     const validated = await post(platform, '/otp/v1/_validate', { RequestInfo: {}, otp: { tenantId: 'pb', identity: mobile, otp: registerCode } });
     expect(validated.status).toBe(200);
     const reference = (validated.body['otp'] as Json)['UUID'];

@@ -59,11 +59,13 @@ const MATRIX: Record<string, Entry> = {
   "POST /access/v1/roles/_create": { body: { roles: [{ code: 'MATRIX_PROBE', name: 'Matrix probe' }] } },
   "POST /access/v1/roles/_update": { body: { roles: [{ code: 'MATRIX_PROBE', name: 'Matrix probe' }] } },
   "POST /user/users/_createnovalidate": {},
-  "POST /user/users/_updatenovalidate": {},
+  // Found by uuid or id; the STORED user's tenant is checked against the scope, never the body's.
+  "POST /user/users/_updatenovalidate": { tenant: 'none' },
   // Own profile: the user is the caller; a tenant named in the body is still checked.
   "POST /user/profile/_update": { tenant: 'none', owner: 'the caller\'s own record only' },
-  "POST /user/_search": {},
-  "POST /user/v1/_search": { owner: "a citizen's search answers their own record" },
+  // DIGIT's search needs no tenant: without one it answers the users of the caller's scope.
+  "POST /user/_search": { tenant: 'none', owner: "a citizen's search answers their own record" },
+  "POST /user/v1/_search": { tenant: 'none', owner: "a citizen's search answers their own record" },
   "POST /user/password/_update": { tenant: 'none', owner: 'the caller\'s own password only' },
   "POST /otp/v1/_create": {},
   "POST /boundary-service/boundary/_create": {},

@@ -7,6 +7,7 @@ import { init } from './migrations/0001_init.js';
 import { sessions } from './migrations/0002_sessions.js';
 import { loginAttempts } from './migrations/0003_login_attempts.js';
 import { profileKey } from './migrations/0004_profile_key.js';
+import { otpIdentity } from './migrations/0005_otp_identity.js';
 import { createProfileCrypto } from './user.crypto.js';
 import type { EncryptionApi } from '../encryption/index.js';
 import { createOtpService, type OtpService, type OtpSettings, type OtpSink } from './user.otp.js';
@@ -71,14 +72,14 @@ export type UserDeps = {
 /** Users, login (password and OTP), tokens and lockout: DIGIT's egov-user, egov-otp and user-otp. */
 export const userModule = defineModule<UserApi, UserDeps>({
   name: 'user',
-  migrations: [init, sessions, loginAttempts, profileKey],
+  migrations: [init, sessions, loginAttempts, profileKey, otpIdentity],
   create({ database, clock, changes, config, logger }, { audit, masters, tenants, grants, otpSink, settings, encryption }) {
     const store = createUserStore(database);
     const crypto = createProfileCrypto(encryption.service);
     const json = { to: (v: unknown) => database.toJson(v), from: (v: unknown) => database.fromJson<Record<string, unknown>>(v) ?? null };
     encryption.service.registerReencryption('user', (keys, tx) => crypto.reencryptBatch(keys, store.inTx(tx), json.to, json.from));
     const tokens = createTokenService({ database, store, clock, changes, accessTtlMs: settings.accessTokenTtlMs, refreshTtlMs: settings.refreshTokenTtlMs });
-    const otp = createOtpService({ store, clock, sink: otpSink, settings: settings.otp });
+    const otp = createOtpService({ store, clock, sink: otpSink, encryption: encryption.service, settings: settings.otp });
     const service = createUserService({ database, store, tokens, otp, clock, changes, audit, masters, tenants, grants, crypto, lockout: settings.lockout });
     // Expired OTPs, revocations and refresh tokens are swept hourly by the worker role.
     const sweep = () => store.sweepExpired(store.db(), clock.now());

@@ -1,6 +1,8 @@
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../kernel/clock.js';
 import { newId } from '../../kernel/ids.js';
+import { stateTenantOf } from '../../kernel/tenancy.js';
+import type { EncryptionService } from '../encryption/index.js';
 import type { UserStore } from './user.store.js';
 
 export type OtpPurpose = 'register' | 'login' | 'passwordreset';
@@ -24,18 +26,23 @@ export const defaultOtpSettings: OtpSettings = { ttlMs: 5 * 60_000, maxAttempts:
 // Salted with the OTP's own id, so equal codes hash differently.
 const hashOf = (id: string, code: string) => createHash('sha256').update(`${id}:${code}`).digest();
 
-/** One-time passwords: stored hashed, expiring, single use, a few attempts each. */
-export function createOtpService(deps: { store: UserStore; clock: Clock; sink: OtpSink; settings?: Partial<OtpSettings> }) {
-  const { store, clock, sink } = deps;
+/**
+ * One-time passwords: stored hashed, expiring, single use, a few attempts each. The identity (a
+ * mobile number) is stored only as a keyed blind index under the state's key (#14 Build 4): a plain
+ * hash of a ten-digit number is reversed by trying them all.
+ */
+export function createOtpService(deps: { store: UserStore; clock: Clock; sink: OtpSink; encryption: EncryptionService; settings?: Partial<OtpSettings> }) {
+  const { store, clock, sink, encryption } = deps;
   const settings = { ...defaultOtpSettings, ...deps.settings };
   const db = () => store.db();
+  const identityKey = async (tenantId: string, identity: string) => (await encryption.forTenant(stateTenantOf(tenantId))).blindIndex('user_otps.identity', identity);
 
   async function latestOpen(tenantId: string, identity: string, purpose: OtpPurpose) {
     return db()
       .selectFrom('user_otps')
       .selectAll()
       .where('tenant_id', '=', tenantId)
-      .where('identity', '=', identity)
+      .where('identity', '=', await identityKey(tenantId, identity))
       .where('purpose', '=', purpose)
       .where('used_time', 'is', null)
       .where('expires_time', '>', clock.now())
@@ -62,10 +69,11 @@ export function createOtpService(deps: { store: UserStore; clock: Clock; sink: O
     /** Creates and sends an OTP; false when the identity has had too many lately (nothing sent). */
     async issue(tenantId: string, identity: string, purpose: OtpPurpose): Promise<{ id: string; code: string } | undefined> {
       const since = clock.now() - settings.sendWindowMs;
+      const key = await identityKey(tenantId, identity);
       const recent = await db()
         .selectFrom('user_otps')
         .select((eb) => eb.fn.countAll<number>().as('n'))
-        .where('identity', '=', identity)
+        .where('identity', '=', key)
         .where('created_time', '>=', since)
         .executeTakeFirst();
       if (Number(recent?.n ?? 0) >= settings.maxSends) return undefined;
@@ -77,7 +85,7 @@ export function createOtpService(deps: { store: UserStore; clock: Clock; sink: O
         .values({
           id,
           tenant_id: tenantId,
-          identity,
+          identity: key,
           purpose,
           code_hash: hashOf(id, code).toString('hex'),
           attempts: 0,
@@ -113,11 +121,13 @@ export function createOtpService(deps: { store: UserStore; clock: Clock; sink: O
 
     /** Spends a validated `otpReference` for `identity`; true once, then never again. */
     async consumeReference(reference: string, identity: string, purposes: readonly OtpPurpose[]): Promise<boolean> {
+      const row = await db().selectFrom('user_otps').select('tenant_id').where('id', '=', reference).executeTakeFirst();
+      if (!row) return false;
       const used = await db()
         .updateTable('user_otps')
         .set({ used_time: clock.now() })
         .where('id', '=', reference)
-        .where('identity', '=', identity)
+        .where('identity', '=', await identityKey(row.tenant_id, identity))
         .where('purpose', 'in', purposes)
         .where('validated_time', 'is not', null)
         .where('used_time', 'is', null)
