@@ -3,7 +3,8 @@ import { adminAuth, post as rawPost, requestInfo, testPlatform, type TestPlatfor
 
 let auth: Record<string, string> = {};
 /** Every call as the bootstrap SUPERUSER; the auth tests themselves live in test/auth.http.test.ts. */
-const post = (p: TestPlatform, url: string, body: unknown, headers: Record<string, string> = {}) => rawPost(p, url, body, { ...auth, ...headers });
+const post = (p: TestPlatform, url: string, body: unknown, headers: Record<string, string> = {}) =>
+  rawPost(p, url, body, { ...auth, ...headers });
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -41,7 +42,10 @@ async function createSchema(code: string, definition: object, tenantId = 'pb') {
   return post(platform, '/mdms-v2/schema/v1/_create', { RequestInfo: requestInfo, SchemaDefinition: { tenantId, code, definition } });
 }
 async function createData(schemaCode: string, data: object, tenantId = 'pb') {
-  return post(platform, `/mdms-v2/v2/_create/${schemaCode}`, { RequestInfo: requestInfo, Mdms: { tenantId, schemaCode, data, isActive: true } });
+  return post(platform, `/mdms-v2/v2/_create/${schemaCode}`, {
+    RequestInfo: requestInfo,
+    Mdms: { tenantId, schemaCode, data, isActive: true },
+  });
 }
 async function search(criteria: object) {
   return post(platform, '/mdms-v2/v2/_search', { RequestInfo: requestInfo, MdmsCriteria: criteria });
@@ -61,7 +65,10 @@ describe('MDMS v2 schema definitions', () => {
     expect(schema.auditDetails.createdTime).toBeTypeOf('number');
     expect((created.body as Json)['ResponseInfo']).toMatchObject({ apiId: 'Rainmaker', msgId: requestInfo.msgId, status: 'successful' });
 
-    const found = await post(platform, '/mdms-v2/schema/v1/_search', { RequestInfo: requestInfo, SchemaDefCriteria: { tenantId: 'pb', codes: ['TradeLicense.TradeType'] } });
+    const found = await post(platform, '/mdms-v2/schema/v1/_search', {
+      RequestInfo: requestInfo,
+      SchemaDefCriteria: { tenantId: 'pb', codes: ['TradeLicense.TradeType'] },
+    });
     expect(found.status).toBe(202);
     expect((found.body as Json)['SchemaDefinitions']).toHaveLength(1);
     expect((await createSchema('TradeLicense.TradeSubType', tradeSubType)).status).toBe(202);
@@ -94,7 +101,11 @@ describe('MDMS v2 schema definitions', () => {
 describe('MDMS v2 data', () => {
   it('creates records with the uniqueIdentifier built from x-unique', async () => {
     expect((await createData('TradeLicense.TradeType', { code: 'GOODS.MANUFACTURE', name: 'Manufacture of goods' })).status).toBe(202);
-    const created = await createData('TradeLicense.TradeSubType', { name: 'Electronics', code: 'ELECTRONICS', tradeTypeCode: 'GOODS.MANUFACTURE' });
+    const created = await createData('TradeLicense.TradeSubType', {
+      name: 'Electronics',
+      code: 'ELECTRONICS',
+      tradeTypeCode: 'GOODS.MANUFACTURE',
+    });
     expect(created.status).toBe(202);
     expect((created.body as Json)['mdms'][0]).toMatchObject({
       tenantId: 'pb',
@@ -114,13 +125,22 @@ describe('MDMS v2 data', () => {
     expect(errors.map((e) => e.message).join(' ')).toContain('data.code is required');
     expect(errors.map((e) => e.message).join(' ')).toContain('data.name');
 
-    const wrongType = await createData('TradeLicense.TradeSubType', { name: 'Gadgets', code: 'G', tradeTypeCode: 'GOODS.MANUFACTURE', rate: 'high' });
+    const wrongType = await createData('TradeLicense.TradeSubType', {
+      name: 'Gadgets',
+      code: 'G',
+      tradeTypeCode: 'GOODS.MANUFACTURE',
+      rate: 'high',
+    });
     expect((wrongType.body as Json)['Errors'][0].message).toBe('data.rate must be number');
     expect(await count({ tenantId: 'pb', schemaCode: 'TradeLicense.TradeSubType' })).toBe(before);
   });
 
   it('refuses a duplicate unique key and a broken reference', async () => {
-    const duplicate = await createData('TradeLicense.TradeSubType', { name: 'Electronics', code: 'OTHER', tradeTypeCode: 'GOODS.MANUFACTURE' });
+    const duplicate = await createData('TradeLicense.TradeSubType', {
+      name: 'Electronics',
+      code: 'OTHER',
+      tradeTypeCode: 'GOODS.MANUFACTURE',
+    });
     expect(duplicate.status).toBe(400);
     expect((duplicate.body as Json)['Errors'][0].code).toBe('DUPLICATE_RECORD');
 
@@ -135,13 +155,20 @@ describe('MDMS v2 data', () => {
     // The caller's roles do not reach a tenant that does not exist: refused before validation.
     const unknownTenant = await createData('TradeLicense.TradeType', { code: 'x', name: 'x' }, 'zz.nowhere');
     expect(unknownTenant.status).toBe(403);
-    const mismatch = await post(platform, '/mdms-v2/v2/_create/TradeLicense.TradeType', { Mdms: { tenantId: 'pb', schemaCode: 'Other.Code', data: { code: 'y', name: 'y' } } });
+    const mismatch = await post(platform, '/mdms-v2/v2/_create/TradeLicense.TradeType', {
+      Mdms: { tenantId: 'pb', schemaCode: 'Other.Code', data: { code: 'y', name: 'y' } },
+    });
     expect((mismatch.body as Json)['Errors'][0].code).toBe('INVALID_SCHEMA_CODE');
   });
 
   it('searches with filters, ids, uniqueIdentifiers, paging, and counts', async () => {
     for (const name of ['Alpha', 'Beta', 'Gamma']) {
-      await createData('TradeLicense.TradeSubType', { name, code: name.toUpperCase(), tradeTypeCode: 'GOODS.MANUFACTURE', nested: { level: name === 'Beta' ? 'high' : 'low' } });
+      await createData('TradeLicense.TradeSubType', {
+        name,
+        code: name.toUpperCase(),
+        tradeTypeCode: 'GOODS.MANUFACTURE',
+        nested: { level: name === 'Beta' ? 'high' : 'low' },
+      });
     }
     const byFilter = await search({ tenantId: 'pb', schemaCode: 'TradeLicense.TradeSubType', filters: { code: 'BETA' } });
     expect((byFilter.body as Json)['mdms'].map((m: Json) => m.uniqueIdentifier)).toEqual(['Beta']);
@@ -168,18 +195,28 @@ describe('MDMS v2 data', () => {
     const after = await search({ tenantId: 'pb.amritsar', schemaCode: 'TradeLicense.TradeType' });
     expect((after.body as Json)['mdms'].map((m: Json) => m.data.code)).toEqual(['CITY.ONLY']);
     // A city record may reference a state record (tenant lineage).
-    const sub = await createData('TradeLicense.TradeSubType', { name: 'Local', code: 'LOCAL', tradeTypeCode: 'GOODS.MANUFACTURE' }, 'pb.amritsar');
+    const sub = await createData(
+      'TradeLicense.TradeSubType',
+      { name: 'Local', code: 'LOCAL', tradeTypeCode: 'GOODS.MANUFACTURE' },
+      'pb.amritsar',
+    );
     expect(sub.status).toBe(202);
   });
 
   it('updates a record, refuses a unique key change, soft deletes with isActive false', async () => {
-    const [record] = (await search({ tenantId: 'pb', schemaCode: 'TradeLicense.TradeSubType', uniqueIdentifiers: ['Alpha'] })).body['mdms'] as Json[];
+    const [record] = (await search({ tenantId: 'pb', schemaCode: 'TradeLicense.TradeSubType', uniqueIdentifiers: ['Alpha'] })).body[
+      'mdms'
+    ] as Json[];
     const update = (Mdms: object) => post(platform, '/mdms-v2/v2/_update/TradeLicense.TradeSubType', { RequestInfo: requestInfo, Mdms });
 
     expect(((await update({ ...record, id: undefined })).body as Json)['Errors'][0].code).toBe('MASTER_DATA_ID_ABSENT_ERR');
     expect(((await update({ ...record, auditDetails: undefined })).body as Json)['Errors'][0].code).toBe('AUDIT_DETAILS_ABSENT_ERR');
-    expect(((await update({ ...record, data: { ...record!.data, name: 'Renamed' } })).body as Json)['Errors'][0].code).toBe('UNIQUE_KEY_UPDATE_ERR');
-    expect(((await update({ ...record, id: '00000000-0000-0000-0000-000000000000' })).body as Json)['Errors'][0].code).toBe('INVALID_MASTER_DATA_ID');
+    expect(((await update({ ...record, data: { ...record!.data, name: 'Renamed' } })).body as Json)['Errors'][0].code).toBe(
+      'UNIQUE_KEY_UPDATE_ERR',
+    );
+    expect(((await update({ ...record, id: '00000000-0000-0000-0000-000000000000' })).body as Json)['Errors'][0].code).toBe(
+      'INVALID_MASTER_DATA_ID',
+    );
 
     const changed = await update({ ...record, data: { ...record!.data, rate: 12.5 } });
     expect(changed.status).toBe(202);
@@ -190,7 +227,9 @@ describe('MDMS v2 data', () => {
 
     const deleted = await update({ ...after, isActive: false });
     expect(deleted.status).toBe(202);
-    const active = (await search({ tenantId: 'pb', schemaCode: 'TradeLicense.TradeSubType', isActive: true, limit: 100 })).body['mdms'] as Json[];
+    const active = (await search({ tenantId: 'pb', schemaCode: 'TradeLicense.TradeSubType', isActive: true, limit: 100 })).body[
+      'mdms'
+    ] as Json[];
     expect(active.map((m) => m.uniqueIdentifier)).not.toContain('Alpha');
     const all = (await search({ tenantId: 'pb', schemaCode: 'TradeLicense.TradeSubType', limit: 100 })).body['mdms'] as Json[];
     expect(all.find((m) => m.uniqueIdentifier === 'Alpha')?.isActive).toBe(false);
@@ -202,15 +241,38 @@ describe('MDMS v2 data', () => {
   });
 
   it('reads the envelope case-insensitively (requestInfo, mdmsCriteria)', async () => {
-    const response = await post(platform, '/mdms-v2/v2/_search', { requestInfo: { apiId: 'lower' }, mdmsCriteria: { tenantId: 'pb', schemaCode: 'TradeLicense.TradeType' } });
+    const response = await post(platform, '/mdms-v2/v2/_search', {
+      requestInfo: { apiId: 'lower' },
+      mdmsCriteria: { tenantId: 'pb', schemaCode: 'TradeLicense.TradeType' },
+    });
     expect(response.status).toBe(200);
     expect((response.body as Json)['ResponseInfo'].apiId).toBe('lower');
     expect((response.body as Json)['mdms'].length).toBeGreaterThan(0);
   });
 
+  it('answers racing creates of one unique key with one record and DUPLICATE_RECORD for the rest, never a 500', async () => {
+    // On PostgreSQL the writers pass the existence check together; the unique index decides.
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        createData('TradeLicense.TradeSubType', { name: 'Racing', code: 'RACING', tradeTypeCode: 'GOODS.MANUFACTURE' }),
+      ),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([202, 400, 400, 400, 400, 400]);
+    for (const refused of answers.filter((a) => a.status === 400))
+      expect((refused.body as Json)['Errors'][0].code).toBe('DUPLICATE_RECORD');
+    const stored = (await search({ tenantId: 'pb', schemaCode: 'TradeLicense.TradeSubType', uniqueIdentifiers: ['Racing'] })).body[
+      'mdms'
+    ] as Json[];
+    expect(stored).toHaveLength(1);
+  });
+
   it('announces writes as CloudEvents through the outbox', async () => {
     const seen: Json[] = [];
-    platform.dispatcher.subscribe({ name: 'mdms-test', types: ['plinth.mdms.data.created.v1'], handle: async (e) => void seen.push(e as Json) });
+    platform.dispatcher.subscribe({
+      name: 'mdms-test',
+      types: ['plinth.mdms.data.created.v1'],
+      handle: async (e) => void seen.push(e as Json),
+    });
     await createData('TradeLicense.TradeType', { code: 'EVENTS.TEST', name: 'Events' });
     await platform.dispatcher.deliverPending();
     const event = seen.find((e) => e['data'].data.code === 'EVENTS.TEST');
@@ -245,7 +307,9 @@ describe('MDMS v1 search', () => {
   });
 
   it('projects keys, skips inactive records and omits empty masters', async () => {
-    const projected = await v1('pb', [{ moduleName: 'TradeLicense', masterDetails: [{ name: 'TradeSubType', filter: "[*]['code','name']" }, { name: 'Missing' }] }]);
+    const projected = await v1('pb', [
+      { moduleName: 'TradeLicense', masterDetails: [{ name: 'TradeSubType', filter: "[*]['code','name']" }, { name: 'Missing' }] },
+    ]);
     const rows = (projected.body as Json)['MdmsRes'].TradeLicense.TradeSubType as Json[];
     expect(rows.every((r) => Object.keys(r).sort().join() === 'code,name')).toBe(true);
     expect(rows.map((r) => r.name)).not.toContain('Alpha'); // soft-deleted above
@@ -263,7 +327,10 @@ describe('bounded work (#14 finding 5)', () => {
   it("refuses the finding's 110 KB request of 50 x 50 `$..*..*` filters with a 400, before finishing its work", async () => {
     const moduleDetails = Array.from({ length: 50 }, (_, m) => ({
       moduleName: m % 2 === 0 ? 'tenant' : 'ACCESSCONTROL-ROLES',
-      masterDetails: Array.from({ length: 50 }, (_, d) => ({ name: d % 2 === 0 ? 'tenants' : 'roles', filter: `$..*..*${' '.repeat(d % 5)}` })),
+      masterDetails: Array.from({ length: 50 }, (_, d) => ({
+        name: d % 2 === 0 ? 'tenants' : 'roles',
+        filter: `$..*..*${' '.repeat(d % 5)}`,
+      })),
     }));
     const body = JSON.stringify({ RequestInfo: requestInfo, MdmsCriteria: { tenantId: 'pb', moduleDetails } });
     expect(body.length).toBeGreaterThan(100_000);
@@ -275,10 +342,7 @@ describe('bounded work (#14 finding 5)', () => {
   });
 
   it('still answers a search of many masters with cheap filters', async () => {
-    const masterDetails = [
-      { name: 'tenants', filter: "[?(@.code=='pb.amritsar')]" },
-      { name: 'citymodule' },
-    ];
+    const masterDetails = [{ name: 'tenants', filter: "[?(@.code=='pb.amritsar')]" }, { name: 'citymodule' }];
     const { status, body } = await rawPost(platform, '/mdms-v2/v1/_search', {
       RequestInfo: requestInfo,
       MdmsCriteria: { tenantId: 'pb', moduleDetails: [{ moduleName: 'tenant', masterDetails }] },
@@ -289,7 +353,10 @@ describe('bounded work (#14 finding 5)', () => {
 
   it.each(['a\\b', 'a"b', 'nested\\'])('answers a v2 filter key %j with a 400, not a 500', async (key) => {
     for (const filters of [{ [key]: 'x' }, { code: { [key]: 1 } }]) {
-      const { status, body } = await post(platform, '/mdms-v2/v2/_search', { RequestInfo: requestInfo, MdmsCriteria: { tenantId: 'pb', schemaCode: 'tenant.tenants', filters } });
+      const { status, body } = await post(platform, '/mdms-v2/v2/_search', {
+        RequestInfo: requestInfo,
+        MdmsCriteria: { tenantId: 'pb', schemaCode: 'tenant.tenants', filters },
+      });
       expect(status, JSON.stringify(body)).toBe(400);
       expect((body['Errors'] as Json[])[0]).toMatchObject({ code: 'INVALID_FILTERS' });
     }

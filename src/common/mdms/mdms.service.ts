@@ -6,6 +6,7 @@ import type { Database, Tx } from '../../kernel/db.js';
 import { DomainError, invalid, type ErrorDetail } from '../../kernel/errors.js';
 import type { Outbox } from '../../kernel/events.js';
 import { newId } from '../../kernel/ids.js';
+import { isUniqueViolation } from '../../kernel/offline.store.js';
 import { assertKnownTenant, isTenantIdSyntax, tenantLineage, type TenantDirectory } from '../../kernel/tenancy.js';
 import type { AuditLog } from '../audit/index.js';
 import { auditAccessControl } from './mdms.audit.js';
@@ -221,13 +222,10 @@ export function createMdmsService({ database, store, clock, outbox, changes, aud
     await assertWritableTenant(db, input.tenantId, schemaCode);
     const schema = await resolveSchema(db, input.tenantId, schemaCode);
     const { definition, uniqueIdentifier } = await validateRecord(db, schema, input.tenantId, input.data);
+    const duplicate = (hint = '') =>
+      invalid('DUPLICATE_RECORD', `A ${schemaCode} record with unique identifier "${uniqueIdentifier}" already exists${hint}`, [uniqueIdentifier]);
     const existing = await store.findByKey(db, input.tenantId, schemaCode, uniqueIdentifier);
-    if (existing) {
-      const hint = existing.is_active ? '' : ' (it is deactivated: update it with isActive true instead)';
-      throw invalid('DUPLICATE_RECORD', `A ${schemaCode} record with unique identifier "${uniqueIdentifier}" already exists${hint}`, [
-        uniqueIdentifier,
-      ]);
-    }
+    if (existing) throw duplicate(existing.is_active ? '' : ' (it is deactivated: update it with isActive true instead)');
     const refErrors = await checkReferences(db, input.tenantId, definition, input.data);
     if (refErrors.length > 0) throw new DomainError('invalid', refErrors);
     const now = clock.now();
@@ -243,7 +241,13 @@ export function createMdmsService({ database, store, clock, outbox, changes, aud
       created_time: now,
       last_modified_time: now,
     };
-    await store.insertData(db, row);
+    try {
+      await store.insertData(db, row);
+    } catch (error) {
+      // Two writers passed the check above at once (PostgreSQL): the loser gets the same refusal.
+      if (isUniqueViolation(error)) throw duplicate();
+      throw error;
+    }
     const record = toMdms(row);
     await outbox.append(tx, {
       type: 'plinth.mdms.data.created.v1',
