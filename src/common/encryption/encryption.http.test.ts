@@ -16,6 +16,8 @@ let admin: Record<string, string>;
 let citizen: Record<string, string>;
 let clerk: Record<string, string>;
 let service: Record<string, string>;
+/** An internal-service role held on one city only: the keys are the state's, so it may not decrypt (#14 finding 2). */
+let cityService: Record<string, string>;
 
 let mobile = 9600000000;
 async function person(roles: string[], type: 'CITIZEN' | 'EMPLOYEE', tenantId: string): Promise<Record<string, string>> {
@@ -49,7 +51,8 @@ beforeAll(async () => {
   admin = await adminAuth(platform);
   citizen = await person(['CITIZEN'], 'CITIZEN', 'pb');
   clerk = await person(['EMPLOYEE'], 'EMPLOYEE', 'pb.amritsar');
-  service = await person(['INTERNAL_MICROSERVICE_ROLE', 'EMPLOYEE'], 'EMPLOYEE', 'pb.amritsar');
+  service = await person(['INTERNAL_MICROSERVICE_ROLE', 'EMPLOYEE'], 'EMPLOYEE', 'pb');
+  cityService = await person(['INTERNAL_MICROSERVICE_ROLE', 'EMPLOYEE'], 'EMPLOYEE', 'pb.amritsar');
 });
 afterAll(() => platform.drop());
 
@@ -119,6 +122,14 @@ describe(`${BASE}/_encrypt and _decrypt`, () => {
       expect(JSON.stringify(refused.body)).not.toContain('secret');
     }
     expect((await encrypt([{ tenantId: 'pb', value: 'x' }], citizen)).status).toBe(403);
+  });
+
+  it("refuses an internal-service role held on a city: the keys are the whole state's (#14 finding 2)", async () => {
+    const [sealed] = (await encrypt([{ tenantId: 'pb', value: 'Jalandhar person' }])).body as unknown as string[];
+    const refused = await decrypt([sealed], cityService);
+    expect(refused.status).toBe(403);
+    expect(codes(refused.body)).toEqual(['DECRYPTION_NOT_ALLOWED']);
+    expect(JSON.stringify(refused.body)).not.toContain('Jalandhar person');
   });
 
   it("refuses values under another state's keys, and audits the attempt", async () => {

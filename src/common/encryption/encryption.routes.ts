@@ -2,7 +2,8 @@ import type { FastifyRequest } from 'fastify';
 import type { UserInfo } from '../../kernel/auth.js';
 import { DomainError, invalid } from '../../kernel/errors.js';
 import type { HttpApp } from '../../kernel/http.js';
-import { stateTenantOf, tenantCovers } from '../../kernel/tenancy.js';
+import { inScope } from '../../kernel/scope.js';
+import { stateTenantOf } from '../../kernel/tenancy.js';
 import type { AuditLog } from '../audit/index.js';
 import { isCipherText, keyIdOf, unknownKey, type LoadedKeys } from './encryption.keys.js';
 import {
@@ -130,11 +131,13 @@ export function encryptionRoutes(service: CryptoService, audit: AuditLog) {
           };
         };
         for (const tenantId of tenants) {
-          if (!tenantCovers(tenantId, caller.tenantId)) {
+          // Keys are per state, so a city's role cannot bound whose values it would open: the
+          // caller's scope for this action must cover the whole state (#14 finding 2).
+          if (!inScope(request.scope, tenantId)) {
             await audit.append({ ...entry(tenantId), outcome: 'failure' });
             throw new DomainError('forbidden', {
               code: 'DECRYPTION_NOT_ALLOWED',
-              message: `Values under the keys of tenant ${tenantId} can only be decrypted by its own users`,
+              message: `Values under the keys of tenant ${tenantId} can only be decrypted by a role held on ${tenantId} itself`,
               params: [tenantId],
             });
           }
