@@ -4,22 +4,8 @@ import type { HttpApp } from './http.js';
 import { namedTenants } from './named.js';
 import { inScope, scopeFor, type Scope } from './scope.js';
 
-export type UserType = 'CITIZEN' | 'EMPLOYEE' | 'SYSTEM' | 'BUSINESS';
-
-export type RoleGrant = { code: string; name?: string | null; tenantId: string };
-
-/** DIGIT's `RequestInfo.userInfo`, as the gateway puts it into every request. */
-export type UserInfo = {
-  id: number;
-  uuid: string;
-  userName: string;
-  name: string | null;
-  mobileNumber: string | null;
-  emailId: string | null;
-  type: UserType;
-  tenantId: string;
-  roles: RoleGrant[];
-};
+export type { RoleGrant, UserInfo, UserType } from './userinfo.js';
+import type { RoleGrant, UserInfo } from './userinfo.js';
 
 /** Resolves an access token to its user; `undefined` for anything not currently valid. */
 export type Authenticator = { authenticate(token: string): Promise<UserInfo | undefined> };

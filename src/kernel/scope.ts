@@ -1,4 +1,4 @@
-import type { UserInfo } from './auth.js';
+import type { UserInfo } from './userinfo.js';
 import { DomainError } from './errors.js';
 import { tenantCovers } from './tenancy.js';
 

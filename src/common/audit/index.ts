@@ -1,7 +1,7 @@
 import { defineModule } from '../../kernel/module.js';
 import { auditRoutes } from './audit.routes.js';
 import { createAuditLog, type AuditLog } from './audit.service.js';
-import { loadMasterKey } from '../encryption/index.js';
+import { loadMasterKey } from '../../kernel/masterkey.js';
 import { headKeyFrom } from './audit.chain.js';
 import { init } from './migrations/0001_init.js';
 import { headMac } from './migrations/0002_head_mac.js';

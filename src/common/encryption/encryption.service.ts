@@ -10,7 +10,7 @@ import { DomainError, invalid } from '../../kernel/errors.js';
 import type { Outbox } from '../../kernel/events.js';
 import { isTenantIdSyntax, stateTenantOf } from '../../kernel/tenancy.js';
 import { keyIdOf, open, seal, tenantKeys, unwrapKey, wrapKey, type KeyMaterial, type LoadedKeys } from './encryption.keys.js';
-import { checkValue, loadMasterKey, readableByOthers, type MasterKeySettings } from './encryption.master.js';
+import { checkValue, loadMasterKey, readableByOthers, type MasterKeySettings } from '../../kernel/masterkey.js';
 import type { EncryptionStore, KeyKind, KeyRow } from './encryption.store.js';
 import type { AuditLog } from '../audit/index.js';
 import type { EncryptionService, ReencryptionJob } from './encryption.types.js';

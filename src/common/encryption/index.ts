@@ -13,8 +13,6 @@ export { KEY_ROTATED } from './encryption.service.js';
 export { isCipherText } from './encryption.keys.js';
 export { personalFields, sealStoredRows } from './encryption.fields.js';
 export type { PersonalFields, PersonalFieldSpec, StoredRowsSpec } from './encryption.fields.js';
-/** The master key (PLINTH_MASTER_KEY / _FILE / `<dataDir>/master.key`), for keys derived from it elsewhere (the audit head's). */
-export { loadMasterKey } from './encryption.master.js';
 
 /**
  * DIGIT's egov-enc-service: per-tenant data keys wrapped by a master key, blind indexes, signing.

@@ -5,13 +5,12 @@ import type { ChangeFeed } from '../../kernel/changes.js';
 import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
 import type { SeededLogin } from '../../kernel/module.js';
-import type { AuditLog } from '../audit/index.js';
 import { DomainError, invalid } from '../../kernel/errors.js';
 import { assertKnownTenant, stateTenantOf, type TenantDirectory } from '../../kernel/tenancy.js';
 import type { OtpService } from './user.otp.js';
 import type { ProfileCrypto } from './user.crypto.js';
 import type { TenantKeys } from '../encryption/index.js';
-import { createUserRedactor, type DataSecurityMasters } from './user.privacy.js';
+import { createUserRedactor } from './user.privacy.js';
 import { inScope, outOfScope, ownsOrNotCitizen, type Scope } from '../../kernel/scope.js';
 import { generatedPassword, hashPassword, meetsPolicy, PASSWORD_POLICY_TEXT } from './user.passwords.js';
 import type { UserInput } from './user.schema.js';
@@ -19,23 +18,11 @@ import type { UserQuery, UserRow, UserStore } from './user.store.js';
 import type { GrantPolicy, GrantTarget } from '../access/index.js';
 import type { TokenService } from './user.tokens.js';
 import { createSessions, proveNewContacts } from './user.sessions.js';
+import { defaultLockout, type AuditSink, type LockoutSettings, type Origin, type UserMasters } from './user.types.js';
 
 /** The part of the audit log the user module writes to. */
-export type AuditSink = Pick<AuditLog, 'append' | 'appendInTx'>;
-
-/** Master data the user rules read (roles, mobile number format), per state tenant. */
-export type UserMasters = {
-  roleNames(stateTenantId: string): Promise<ReadonlyMap<string, string>>;
-  mobilePattern(stateTenantId: string): Promise<RegExp | undefined>;
-  /** DIGIT's DataSecurity.SecurityPolicy and MaskingPatterns records, for masking user answers. */
-  dataSecurity: DataSecurityMasters;
-};
-
-export type LockoutSettings = { maxFailures: number; windowMs: number; coolDownMs: number };
-export const defaultLockout: LockoutSettings = { maxFailures: 5, windowMs: 30 * 60_000, coolDownMs: 60 * 60_000 };
-
-/** Where a request came from, for the audit log. */
-export type Origin = { ip: string | null; correlationId: string | null };
+export type { AuditSink, LockoutSettings, Origin, UserMasters } from './user.types.js';
+export { defaultLockout } from './user.types.js';
 
 export { LoginRefused } from './user.sessions.js';
 

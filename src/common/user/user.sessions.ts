@@ -7,7 +7,7 @@ import { assertKnownTenant, stateTenantOf, type TenantDirectory } from '../../ke
 import type { OtpService } from './user.otp.js';
 import { hashPassword, meetsPolicy, PASSWORD_POLICY_TEXT, verifyPassword } from './user.passwords.js';
 import type { UserInput } from './user.schema.js';
-import type { AuditSink, LockoutSettings, Origin, UserMasters } from './user.service.js';
+import type { AuditSink, LockoutSettings, Origin, UserMasters } from './user.types.js';
 import type { UserRow, UserStore } from './user.store.js';
 import type { IssuedTokens, TokenService } from './user.tokens.js';
 

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHmac, randomBytes } from 'node:crypto';
-import { ConfigError } from '../../kernel/config.js';
+import { ConfigError } from './config.js';
 
 /** Where the master key came from, to name the right variable when it is wrong. */
 export type MasterKey = {
