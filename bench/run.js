@@ -239,7 +239,14 @@ const MDMS_V2_SEARCH = {
 const IDGEN_GENERATE = { RequestInfo: {}, idRequests: [{ idName: 'pgr.servicerequestid', tenantId: 'pb.amritsar' }] };
 const PGR_ID = /^PB-PGR-\d{4}-\d{2}-\d{2}-(\d+)$/;
 
-/** Every transition files a new complaint: a businessId never used before (this run's tag + a counter). */
+/**
+ * PGR is owned by the complaint module (issue #14: only pgr-services moves it, a direct
+ * `_transition` is refused), so the bench drives a copy of the seeded PGR definition under a code no
+ * module owns, created by the admin before the load (see the target's `prepare`).
+ */
+const BENCH_WORKFLOW = 'BENCHPGR';
+
+/** Every transition files a new application: a businessId never used before (this run's tag + a counter). */
 const RUN_TAG = `${Date.now().toString(36)}${process.pid.toString(36)}`.toUpperCase();
 let applications = 0;
 const newBusinessId = () => `BENCH-${RUN_TAG}-${++applications}`;
@@ -248,7 +255,7 @@ const applyBody = () => ({
   ProcessInstances: [
     {
       tenantId: 'pb.amritsar',
-      businessService: 'PGR',
+      businessService: BENCH_WORKFLOW,
       moduleName: 'pgr-services',
       businessId: newBusinessId(),
       action: 'APPLY',
@@ -385,7 +392,18 @@ const TARGETS = [
     perRequest: 1,
     skippable: true,
     prepare: async ({ port }) => {
-      // Create the CSR as the admin (a fresh database each time), then log in as it.
+      // The bench's own copy of the PGR workflow (a fresh database each time), as the admin.
+      const seeded = JSON.parse(fs.readFileSync(path.join(ROOT, 'seed/workflow/PGR.json'), 'utf8'));
+      const copy = { ...seeded.BusinessServices[0], businessService: BENCH_WORKFLOW };
+      const created = await request(
+        port,
+        'POST',
+        '/egov-workflow-v2/egov-wf/businessservice/_create',
+        { RequestInfo: {}, BusinessServices: [copy] },
+        bearer(),
+      );
+      expect(created.status === 200, `creating the ${BENCH_WORKFLOW} workflow answered HTTP ${created.status}: ${created.text.slice(0, 300)}`);
+      // Create the CSR as the admin, then log in as it.
       auth.csrToken = (await createAndLogin(port, CSR, 'Bench CSR')).access_token;
     },
     verify: (json, sent) => {
@@ -394,8 +412,8 @@ const TARGETS = [
       expect(json?.ProcessInstances?.length === 1, 'answer has no `ProcessInstances` array of one instance');
       expect(pi.businessId === businessId, `answer is for businessId ${pi.businessId}, not ${businessId}`);
       expect(
-        pi.action === 'APPLY' && pi.businessService === 'PGR',
-        `answer is action ${pi.action} of ${pi.businessService}, not APPLY of PGR`,
+        pi.action === 'APPLY' && pi.businessService === BENCH_WORKFLOW,
+        `answer is action ${pi.action} of ${pi.businessService}, not APPLY of ${BENCH_WORKFLOW}`,
       );
       expect(pi.state?.state === 'PENDINGFORASSIGNMENT', `the new application is in state ${pi.state?.state}, not PENDINGFORASSIGNMENT`);
     },

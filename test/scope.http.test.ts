@@ -61,10 +61,16 @@ describe('finding 1: a one-element array no longer carries a request into anothe
     expect(own.status, JSON.stringify(own.body)).toBe(200);
   });
 
-  it('user search: naming no tenant is a 400, not a search of the caller\'s own city', async () => {
+  it("user search: naming no tenant searches the caller's scope only, never the whole platform", async () => {
+    // User search takes no tenant (a citizen asks for their own record); the store filters by scope.
     const missing = await post(platform, '/user/v1/_search', { RequestInfo: requestInfo, userName: 'admin' }, jalandhar);
-    expectRefused(missing, 400);
-    expect(missing.body['Errors']).toEqual([expect.objectContaining({ code: 'INVALID_TENANT_ID' })]);
+    expect(missing.status, JSON.stringify(missing.body)).toBe(200);
+    expect(missing.body['user']).toEqual([]);
+    const own = await post(platform, '/user/v1/_search', { RequestInfo: requestInfo, roleCodes: ['EMPLOYEE', 'SUPERUSER', 'GRO'], pageSize: 500 }, jalandhar);
+    expect(own.status).toBe(200);
+    const tenants = new Set((own.body['user'] as Array<{ tenantId: string }>).map((u) => u.tenantId));
+    expect(tenants.size).toBeGreaterThan(0);
+    expect([...tenants].every((t) => t === 'pb.jalandhar' || t.startsWith('pb.jalandhar.')), [...tenants].join(',')).toBe(true);
   });
 
   it('a tenantId of another type is a 400 in DIGIT\'s shape', async () => {
