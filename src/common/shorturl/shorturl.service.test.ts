@@ -59,6 +59,15 @@ describe('short url service', () => {
     }
   });
 
+  it('stores and redirects to the URL as a browser parses it, not as typed (a backslash is a slash there)', async () => {
+    const store = memoryStore();
+    const service = createShortUrlService({ store, clock: { now: () => 1000 }, publicUrl: 'http://localhost:8080', newId: () => 'CCCCCCCCC' });
+    // Python's urlsplit reads evil.example.com as the host of the text as typed; WHATWG reads localhost.
+    await service.shorten('http://localhost:8080\\@evil.example.com');
+    expect(store.rows.get('CCCCCCCCC')?.url).toBe('http://localhost:8080/@evil.example.com');
+    expect(await service.resolve('CCCCCCCCC')).toBe('http://localhost:8080/@evil.example.com');
+  });
+
   it('gives the same long URL a new id each time, as DIGIT does', async () => {
     const service = createShortUrlService({ store: memoryStore(), clock: { now: () => 1000 }, publicUrl: 'http://h', allowedUrls: ['https://example.org'] });
     const a = await service.shorten('https://example.org/x');

@@ -31,7 +31,12 @@ function hasSpaceOrControl(url: string): boolean {
   return false;
 }
 
-/** Only absolute http(s) links: a short link must never lead to `javascript:`, `data:` or a file. */
+/**
+ * Only absolute http(s) links: a short link must never lead to `javascript:`, `data:` or a file.
+ * Answers the URL as the WHATWG parser serialises it: that form is what is checked, stored and
+ * redirected to, so a client whose parser reads `http://host\\@evil` differently from a
+ * browser's is never handed the text as typed.
+ */
 export function checkLongUrl(url: string): string {
   const refuse = () => invalid('URL_SHORTENING_INVALID_URL', 'Please enter a valid URL', ['url']);
   if (typeof url !== 'string' || url.length === 0 || url.length > MAX_URL_LENGTH || hasSpaceOrControl(url)) throw refuse();
@@ -42,7 +47,7 @@ export function checkLongUrl(url: string): string {
     throw refuse();
   }
   if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.hostname === '') throw refuse();
-  return url;
+  return parsed.href;
 }
 
 /** A URL prefix as configured: same origin, and the path equal to or below the prefix's path. */
@@ -72,8 +77,8 @@ export function createShortUrlService(deps: { store: ShortUrlStore; clock: Clock
   return {
     /** Stores the link and answers the short URL (`<PLINTH_PUBLIC_URL>/eus/<id>`); each call makes a new id, as DIGIT does. */
     async shorten(url: string, options: ShortenOptions = {}): Promise<string> {
-      checkLongUrl(url);
-      checkDestination(url, destinations);
+      const canonical = checkLongUrl(url);
+      checkDestination(canonical, destinations);
       const { validFrom, validTill } = options;
       for (const [name, value] of [['validFrom', validFrom], ['validTill', validTill]] as const) {
         if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) throw invalid('URL_SHORTENING_INVALID_DATE', `${name} must be epoch milliseconds`, [name]);
@@ -86,7 +91,7 @@ export function createShortUrlService(deps: { store: ShortUrlStore; clock: Clock
         const inserted = await store.insert({
           id,
           tenant_id: options.tenantId ?? null,
-          url,
+          url: canonical,
           valid_from: validFrom ?? null,
           valid_till: validTill ?? null,
           created_by: options.actor ?? null,
