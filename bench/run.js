@@ -15,7 +15,9 @@
 // The load generator (autocannon) runs in this process.
 //
 // Plinth is started with PLINTH_ADMIN_PASSWORD (the SUPERUSER `admin` of tenant `pb` is created on
-// first start) and PLINTH_LOGIN_RATE_LIMIT raised so that the per-address login limit does not
+// first start), PLINTH_ANONYMOUS_RATE_LIMIT raised so that the per-client limit on calls without a
+// token (300 a minute by default) does not turn the anonymous MDMS targets into 429s, and
+// PLINTH_LOGIN_RATE_LIMIT raised so that the per-address login limit does not
 // throttle the login target. The bench logs in once before the load; the authenticated targets
 // send that token as `Authorization: Bearer`. The workflow target needs a role that may APPLY in
 // the seeded PGR workflow (CITIZEN or CSR; the admin is SUPERUSER only): the bench creates the
@@ -1086,6 +1088,7 @@ async function runSuite({ db, label, databaseUrl, baseline, baselinePort }) {
     LOG_LEVEL: 'warn',
     PLINTH_ADMIN_PASSWORD: ADMIN.password,
     PLINTH_LOGIN_RATE_LIMIT: String(LOGIN_RATE_LIMIT),
+    PLINTH_ANONYMOUS_RATE_LIMIT: String(LOGIN_RATE_LIMIT),
   };
   delete plinthEnv.DATABASE_URL;
   delete plinthEnv.EVENT_BUS_URL;
@@ -1557,7 +1560,7 @@ async function main() {
     `- date: ${new Date().toISOString()}`,
     `- node: ${process.version}; nproc: ${os.availableParallelism()}; CPU: ${cpus[0]?.model ?? 'unknown'}; RAM: ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
     `- commit: ${gitCommit()}`,
-    `- settings: ${CONFIG.rounds} rounds x ${CONFIG.duration} s, ${CONFIG.warmup} s warm-up per target, ${CONFIG.connections} connections, pipelining ${CONFIG.pipelining}, Plinth LOG_LEVEL=warn, PLINTH_LOGIN_RATE_LIMIT=${LOGIN_RATE_LIMIT}, login target ${TARGETS.find((t) => t.name.startsWith('login'))?.connections} connections (${ARGON2_TEXT})${CONFIG.cpuProf ? ', **CPU profiling on (not comparable)**' : ''}`,
+    `- settings: ${CONFIG.rounds} rounds x ${CONFIG.duration} s, ${CONFIG.warmup} s warm-up per target, ${CONFIG.connections} connections, pipelining ${CONFIG.pipelining}, Plinth LOG_LEVEL=warn, PLINTH_LOGIN_RATE_LIMIT=${LOGIN_RATE_LIMIT}, PLINTH_ANONYMOUS_RATE_LIMIT=${LOGIN_RATE_LIMIT}, login target ${TARGETS.find((t) => t.name.startsWith('login'))?.connections} connections (${ARGON2_TEXT})${CONFIG.cpuProf ? ', **CPU profiling on (not comparable)**' : ''}`,
     ...suites.map(
       (s) =>
         `- ${s.label}: Plinth first start to ready (fresh DATA_DIR${s.isPostgres ? ' and database' : ''}, migrations and seeding included): ${s.readyMs} ms`,
