@@ -40,3 +40,5 @@ export function createOwnership() {
     },
   };
 }
+
+export type Ownership = ReturnType<typeof createOwnership>;
