@@ -129,6 +129,8 @@ export type KeyMaterial = {
 /** TenantKeys plus what only this module uses. */
 export type LoadedKeys = TenantKeys & {
   readonly currentKeyId: string;
+  /** Every data key id of the tenant, the current one included (re-sealing looks for the others). */
+  readonly dataKeyIds: readonly string[];
   hasKey(keyId: string): boolean;
   /** Ed25519 under the current signing key: `<keyId>|<base64 signature>`. */
   sign(value: string): string;
@@ -156,6 +158,7 @@ export function tenantKeys(material: KeyMaterial): LoadedKeys {
   return {
     tenantId: material.tenantId,
     currentKeyId: material.currentDataKeyId,
+    dataKeyIds: [...dataKeys.keys()],
     encrypt(plaintext) {
       return `${currentPrefix}${seal(current.key, Buffer.from(plaintext, 'utf8'), current.aad)}`;
     },

@@ -330,7 +330,7 @@ describe('re-encryption', () => {
     expect(after.current).toBe(7);
     expect(after.plain).toEqual(Array.from({ length: 7 }, (_, i) => `person ${i}`));
     expect(calls.get('rx')).toBe(4); // 3 + 3 + 1, then the call that finds nothing
-    expect(await a.service.reencrypt('rx')).toEqual({ 'test-records': 0 });
+    expect(await a.service.reencrypt('rx')).toEqual({ 'test-records': 0, outbox: 0 });
     expect(a.logs.some((line) => line.includes('re-encryption done'))).toBe(true);
   });
 

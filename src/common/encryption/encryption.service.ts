@@ -14,6 +14,7 @@ import { checkValue, loadMasterKey, readableByOthers, type MasterKeySettings } f
 import type { EncryptionStore, KeyKind, KeyRow } from './encryption.store.js';
 import type { AuditLog } from '../audit/index.js';
 import type { EncryptionService, ReencryptionJob } from './encryption.types.js';
+import { resealBatch, type SealedTable } from './encryption.reseal.js';
 
 /** Change-feed topic: a tenant's key set changed (rotation), so every process reloads it. */
 export const KEYS_TOPIC = 'encryption.keys';
@@ -23,6 +24,10 @@ const SOURCE = '/plinth/encryption';
 const MAX_ROTATION_ATTEMPTS = 5;
 /** Re-encryption logs its progress at most this often (it logs every batch at debug). */
 const PROGRESS_LOG_MS = 5_000;
+/** Rows of a sealed table re-sealed per transaction. */
+const RESEAL_BATCH = 200;
+/** Passes over a sealed table while concurrent writers keep winning races (each pass starts from its first row). */
+const MAX_RESEAL_PASSES = 5;
 
 export type KeyRotatedData = { tenantId: string; keyId: string; previousKeyId: string; signingKeyId: string };
 
@@ -83,6 +88,7 @@ export function createEncryptionService(deps: EncryptionServiceDeps): CryptoServ
   const cache = createReadCache<LoadedKeys>(changes, KEYS_TOPIC, { maxSize: 1000 });
   const tenantByKeyId = new Map<string, string>();
   const jobs = new Map<string, ReencryptionJob>();
+  const sealedTables = new Map<string, SealedTable>();
   let master: Promise<KeyObject> | undefined;
 
   async function checkMaster(): Promise<KeyObject> {
@@ -254,23 +260,57 @@ export function createEncryptionService(deps: EncryptionServiceDeps): CryptoServ
     const keys = await load(state);
     if (cache.peek(state)?.currentKeyId !== keys.currentKeyId) cache.clear();
     const moved: Record<string, number> = {};
-    for (const [name, job] of jobs) {
-      let total = 0;
+    const progress = (name: string) => {
       let loggedAt = clock.now();
+      return (total: number) => {
+        logger.debug({ tenantId: state, job: name, moved: total }, 're-encryption batch');
+        if (clock.now() - loggedAt < PROGRESS_LOG_MS) return;
+        loggedAt = clock.now();
+        logger.info({ tenantId: state, job: name, moved: total, keyId: keys.currentKeyId }, 're-encryption in progress');
+      };
+    };
+    for (const [name, job] of jobs) {
+      const report = progress(name);
+      let total = 0;
       for (;;) {
         const n = await database.transaction((tx) => job(keys, tx));
         if (!(n > 0)) break;
         total += n;
-        logger.debug({ tenantId: state, job: name, moved: total }, 're-encryption batch');
-        if (clock.now() - loggedAt >= PROGRESS_LOG_MS) {
-          loggedAt = clock.now();
-          logger.info({ tenantId: state, job: name, moved: total, keyId: keys.currentKeyId }, 're-encryption in progress');
-        }
+        report(total);
       }
       moved[name] = total;
     }
+    const oldKeyIds = keys.dataKeyIds.filter((id) => id !== keys.currentKeyId);
+    for (const [name, table] of sealedTables) moved[name] = await resealTable(keys, oldKeyIds, table, progress(name));
     logger.info({ tenantId: state, keyId: keys.currentKeyId, moved }, 're-encryption done');
     return moved;
+  }
+
+  /**
+   * Walks the table in id order, batch by batch (one transaction each): resumable, since a later
+   * run finds only what is still under an old key. A pass in which concurrent writers won some rows
+   * is followed by another; damaged values are reported, not retried forever.
+   */
+  async function resealTable(keys: LoadedKeys, oldKeyIds: readonly string[], table: SealedTable, report: (total: number) => void): Promise<number> {
+    let total = 0;
+    let unreadable = 0;
+    for (let pass = 1; pass <= MAX_RESEAL_PASSES; pass++) {
+      let after = '';
+      let raced = 0;
+      unreadable = 0;
+      for (;;) {
+        const batch = await database.transaction((tx) => resealBatch(database, tx, keys, oldKeyIds, table, after, RESEAL_BATCH));
+        if (batch.last === undefined) break;
+        after = batch.last;
+        total += batch.moved;
+        raced += batch.raced;
+        unreadable += batch.unreadable;
+        if (batch.moved > 0) report(total);
+      }
+      if (raced === 0) break;
+    }
+    if (unreadable > 0) logger.warn({ tenantId: keys.tenantId, table: table.table, unreadable }, 're-encryption left values that do not decrypt (damaged)');
+    return total;
   }
 
   async function keysOfKeyId(keyId: string): Promise<LoadedKeys | undefined> {
@@ -296,8 +336,12 @@ export function createEncryptionService(deps: EncryptionServiceDeps): CryptoServ
     forTenant,
     rotateKey,
     registerReencryption(name, job) {
-      if (jobs.has(name)) throw new Error(`re-encryption job "${name}" is already registered`);
+      if (jobs.has(name) || sealedTables.has(name)) throw new Error(`re-encryption job "${name}" is already registered`);
       jobs.set(name, job);
+    },
+    registerSealedTable(table) {
+      if (jobs.has(table.name) || sealedTables.has(table.name)) throw new Error(`re-encryption job "${table.name}" is already registered`);
+      sealedTables.set(table.name, table);
     },
     reencrypt,
     keysOfKeyId,

@@ -1,4 +1,5 @@
 import type { Tx } from '../../kernel/db.js';
+import type { SealedTable } from './encryption.reseal.js';
 
 /**
  * One tenant's keys, loaded once and used synchronously (bulk paths encrypt thousands of fields).
@@ -33,9 +34,15 @@ export type EncryptionService = {
   forTenant(tenantId: string, tx?: Tx): Promise<TenantKeys>;
   /** Makes a new data key current (and a new signing key); old ones keep decrypting and verifying. */
   rotateKey(tenantId: string): Promise<{ keyId: string }>;
-  /** Registries register the job that moves their records to the current key. */
+  /** Registries register the job that moves their records to the current key (when they need more than `registerSealedTable`). */
   registerReencryption(name: string, job: ReencryptionJob): void;
-  /** Runs every registered job for the tenant until nothing is left under an old key. */
+  /**
+   * A table holding ciphertexts under the states' data keys: after a rotation, `reencrypt` seals
+   * every ciphertext under an older key again under the current one. The one way for a table
+   * sealed with `personalFields` (or any other ciphertext column) to follow rotations.
+   */
+  registerSealedTable(table: SealedTable): void;
+  /** Runs every registered job and sealed table for the tenant until nothing is left under an old key; answers rows moved by name. */
   reencrypt(tenantId: string): Promise<Record<string, number>>;
   /**
    * Seals another module's secret (e.g. an agency's private signing key) under the master key,

@@ -13,6 +13,7 @@ export { KEY_ROTATED } from './encryption.service.js';
 export { isCipherText } from './encryption.keys.js';
 export { personalFields, sealStoredRows } from './encryption.fields.js';
 export type { PersonalFields, PersonalFieldSpec, StoredRowsSpec } from './encryption.fields.js';
+export type { SealedTable } from './encryption.reseal.js';
 
 /**
  * DIGIT's egov-enc-service: per-tenant data keys wrapped by a master key, blind indexes, signing.
@@ -38,6 +39,8 @@ export const encryptionModule = defineModule<EncryptionApi, { audit: AuditApi }>
       seal: async (tenantId, plaintext, tx) => (await service.forTenant(tenantId, tx)).encrypt(plaintext),
       open: async (tenantId, ciphertext) => (await service.forTenant(tenantId)).decrypt(ciphertext),
     });
+    // What it sealed there follows rotations like every other sealed table.
+    service.registerSealedTable({ name: 'outbox', table: 'plinth_outbox', id: 'id', json: ['data'] });
     dispatcher.subscribe({
       name: 'encryption.reencrypt',
       types: [KEY_ROTATED],

@@ -8,7 +8,7 @@ import type { EncryptionApi } from '../encryption/index.js';
 import { httpSmsProvider, logSmsProvider, smtpSender, type LogSmsProvider, type SmsProvider } from './notification.channels.js';
 import { init } from './migrations/0001_init.js';
 import { notificationRoutes } from './notification.routes.js';
-import { createNotificationService, NOTIFICATION_REQUESTED, type MessageSearch, type NotifyRequest, type SentMessage } from './notification.service.js';
+import { createNotificationService, MESSAGE_PII, NOTIFICATION_REQUESTED, type MessageSearch, type NotifyRequest, type SentMessage } from './notification.service.js';
 
 export type { NotifyRequest, NotificationRequested, MessageSearch, SentMessage, MessageStatus } from './notification.service.js';
 export type { Channel, Recipient } from './notification.render.js';
@@ -39,6 +39,8 @@ export const notificationModule = defineModule<NotificationApi, NotificationDeps
     const email = config.smtpUrl && config.mailFrom ? smtpSender(config.smtpUrl, config.mailFrom) : undefined;
     if (!email) logger.info('e-mail notifications are off: set PLINTH_SMTP_URL and PLINTH_MAIL_FROM to send them');
     const service = createNotificationService({ database, outbox, clock, logger, ...deps, encryption: deps.encryption.service, sms, email });
+    // Addresses and texts follow key rotations.
+    deps.encryption.service.registerSealedTable({ name: 'notification', table: 'notification_message', id: 'id', text: MESSAGE_PII.text });
     // Plain subscriber: sending is not a database write; each message guards itself (notification_message).
     dispatcher.subscribe({ name: 'notification.send', types: [NOTIFICATION_REQUESTED], handle: (event) => service.deliver(event) });
     return {

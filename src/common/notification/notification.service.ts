@@ -101,7 +101,7 @@ export type MessageSearch = {
  * error (which may quote the address). The recipient column keeps `user:<uuid>` in clear (an id, not
  * personal data) and a blind index in place of a mobile number or e-mail (`mobile#<index>`).
  */
-const MESSAGE_PII: PersonalFieldSpec<MessageRow> = { name: 'notification', text: ['address', 'subject', 'body', 'last_error'] };
+export const MESSAGE_PII: PersonalFieldSpec<MessageRow> = { name: 'notification', text: ['address', 'subject', 'body', 'last_error'] };
 
 /** The parts of a queued message's event that are personal: sealed in the outbox (and JetStream). */
 const SEALED_EVENT_FIELDS = ['recipient', 'params'] as const;

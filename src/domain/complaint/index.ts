@@ -11,7 +11,7 @@ import { complaintRoutes } from './complaint.routes.js';
 import { complaintInboxRoutes } from './complaint.inbox.js';
 import { dashboardRoutes } from './complaint.dashboard.js';
 import { createComplaintService } from './complaint.service.js';
-import { createComplaintStore } from './complaint.store.js';
+import { COMPLAINT_PII, createComplaintStore } from './complaint.store.js';
 import { init } from './migrations/0001_init.js';
 import { citizenEncrypted } from './migrations/0002_citizen_encrypted.js';
 import type { ServiceWrapper } from './complaint.schema.js';
@@ -42,6 +42,8 @@ export const complaintModule = defineModule<ComplaintApi, ComplaintDeps>({
   migrations: [init, citizenEncrypted],
   create({ config, database, clock, outbox, logger }, deps) {
     const store = createComplaintStore(database, deps.encryption.service);
+    // The citizen fields follow key rotations.
+    deps.encryption.service.registerSealedTable({ name: 'complaint', table: 'pgr_service', id: 'id', text: COMPLAINT_PII.text, json: COMPLAINT_PII.json });
     const service = createComplaintService({ database, store, clock, outbox, publicUrl: config.publicUrl, ...deps });
     return {
       api: { get: (tenantId, serviceRequestId) => service.get(tenantId, serviceRequestId) },

@@ -7,7 +7,7 @@ import type { IndividualApi } from '../individual/index.js';
 import { createDownsync } from './household.downsync.js';
 import { householdRoutes } from './household.routes.js';
 import { createHouseholdService } from './household.service.js';
-import { createHouseholdStore } from './household.store.js';
+import { createHouseholdStore, HOUSEHOLD_PII } from './household.store.js';
 import { createMemberService } from './member.service.js';
 import { init } from './migrations/0001_init.js';
 
@@ -31,6 +31,8 @@ export const householdModule = defineModule<HouseholdApi, HouseholdDeps>({
   migrations: [init],
   create({ database, clock, outbox, dispatcher, logger }, { mdms, boundary, idgen, individual, encryption }) {
     const store = createHouseholdStore(database, encryption.service);
+    // Addresses follow key rotations.
+    encryption.service.registerSealedTable({ name: 'household', table: 'household', id: 'id', json: HOUSEHOLD_PII.json });
     const tenants = mdms.service.tenants;
     const members = createMemberService({ database, store, clock, outbox, tenants, individual: individual.lookup });
     const households = createHouseholdService({

@@ -47,6 +47,8 @@ export const exchangeSubscriptionsModule = defineModule<SubscriptionsApi, Subscr
   create({ config, database, clock, dispatcher, logger }, { trust, individual, mdms, encryption, worker: workerOptions }) {
     const store = createSubscriptionStore(database);
     const payloads = deliveryPayloads(database, encryption.service);
+    // Stored messages follow key rotations until they are purged.
+    encryption.service.registerSealedTable({ name: 'exchange.delivery', table: 'exchange_delivery', id: 'id', json: ['message'] });
     const worker = createDeliveryWorker({
       database,
       store,

@@ -85,6 +85,8 @@ export const exchangeTrustModule = defineModule<TrustApi, TrustDeps>({
       signJws(payload, typ, await keys.current(), config.agencyId, clock.now());
     const verify = (jws: string, typ: ExchangeJwsType) => verifyJws(jws, typ, config.agencyId, registry.resolveKey, clock.now());
     const payloads = personalFields<{ payload: string | null }>(encryption.service, { name: 'exchange.inbox', text: ['payload'] });
+    // Received payloads follow key rotations until they are purged.
+    encryption.service.registerSealedTable({ name: 'exchange.inbox', table: 'exchange_inbox', id: 'id', text: ['payload'] });
     const receiver = createReceiver({ database, store, outbox, clock, logger, verify, sign, payloads });
     return {
       api: {
