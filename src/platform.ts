@@ -17,6 +17,7 @@ import { createMetrics, type Metrics } from './kernel/metrics.js';
 import { migrate } from './kernel/migrator.js';
 import type { ModuleContext, ModuleInstance, SeedCounts, SeededLogin, SeedResult } from './kernel/module.js';
 import { createSettings, settingsMigrations, type Settings } from './kernel/settings.js';
+import { changeClockMigrations } from './kernel/offline.feed.js';
 import { mdmsModule, type MdmsApi } from './common/mdms/index.js';
 import { auditModule, type AuditApi } from './common/audit/index.js';
 import { accessModule, type AccessApi } from './common/access/index.js';
@@ -166,7 +167,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
   const database = await connectDatabase(config);
   try {
     await migrate(database, [
-      { module: 'kernel', migrations: [...eventMigrations, ...settingsMigrations] },
+      { module: 'kernel', migrations: [...eventMigrations, ...settingsMigrations, ...changeClockMigrations] },
       ...[
         mdmsModule,
         auditModule,
@@ -256,7 +257,6 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
     const individual = individualModule.create(context, {
       mdms: mdms.api,
       audit: audit.api,
-      users: users.api,
       boundary: boundary.api,
       idgen: idgen.api,
       encryption: encryption.api,
@@ -279,7 +279,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       notification: notification.api,
       encryption: encryption.api,
     });
-    const task = taskModule.create(context, { mdms: mdms.api, idgen: idgen.api, individual: individual.api });
+    const task = taskModule.create(context, { mdms: mdms.api, idgen: idgen.api });
     const immunization = immunizationModule.create(context, { mdms: mdms.api, individual: individual.api, task: task.api });
     const exchangeTrust = exchangeTrustModule.create(context, { audit: audit.api, encryption: encryption.api });
     const subscriptions = exchangeSubscriptionsModule.create(context, {

@@ -19,10 +19,15 @@ export type ColumnTypes = {
   readonly serial: 'bigserial' | 'integer';
 };
 
-/** A unit of work: the Kysely transaction plus callbacks that run only once it has committed. */
+/** A unit of work: the Kysely transaction plus callbacks that run just before and once it has committed. */
 export type Tx = {
   readonly kysely: Transaction<unknown>;
   afterCommit(callback: () => void): void;
+  /**
+   * Runs `callback` inside the transaction after its work, just before the commit (in the order
+   * registered; a callback may register another). A failure rolls the transaction back.
+   */
+  beforeCommit(callback: () => Promise<void>): void;
 };
 
 export type Database = {
@@ -209,9 +214,16 @@ pg.types.setTypeParser(20, (value) => Number(value));
 function wrapTransaction(kysely: Kysely<unknown>) {
   return async <T>(work: (tx: Tx) => Promise<T>): Promise<T> => {
     const callbacks: Array<() => void> = [];
-    const result = await kysely.transaction().execute((trx) =>
-      work({ kysely: trx, afterCommit: (callback) => callbacks.push(callback) }),
-    );
+    const result = await kysely.transaction().execute(async (trx) => {
+      const before: Array<() => Promise<void>> = [];
+      const value = await work({
+        kysely: trx,
+        afterCommit: (callback) => callbacks.push(callback),
+        beforeCommit: (callback) => before.push(callback),
+      });
+      for (let i = 0; i < before.length; i++) await before[i]!();
+      return value;
+    });
     for (const callback of callbacks) callback();
     return result;
   };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { identityIndex, inRequestOrder, listFilter, namedOnce, withClientReference, type Parsed, type Refused } from './offline.batch.js';
+import { inRequestOrder, listFilter, namedOnce, withClientReference, type Parsed, type Refused } from './offline.batch.js';
+import { identityIndex } from './offline.write.js';
 import { inChunks } from './offline.store.js';
 
 type Rec = { tenantId: string; id?: string | null; clientReferenceId?: string | null; bad?: boolean };

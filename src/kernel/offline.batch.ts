@@ -1,17 +1,15 @@
 import { Compile } from 'typebox/compile';
 import type { TSchema } from 'typebox';
-import type { Clock } from './clock.js';
-import type { Database, Tx } from './db.js';
 import { DomainError, invalid } from './errors.js';
-import { isUniqueViolation } from './offline.store.js';
-import { firstOfEachKey, recordError, rowVersionRefusal, type RecordError, type Refusal } from './offline.js';
+import { firstOfEachKey, recordError, type RecordError, type Refusal } from './offline.js';
 import { assertKnownTenant, type TenantDirectory } from './tenancy.js';
 
 /**
- * The bulk-write machinery every offline registry (household, task, …) runs its records through:
- * per-record parsing, batch de-duplication, tenant checks, lookup by id or client reference id,
- * the row-version lock and tombstones. A registry keeps its own rules (which fields, which
- * extra checks, which events) and hands them in as callbacks.
+ * What every offline registry (individual, household, member, task, …) does to a batch before it
+ * writes: per-record parsing, tenant checks, de-duplication within the batch, and the answer's
+ * shape. The writes themselves (resends, the row-version lock, tombstones, races) are in
+ * offline.write.ts. A registry keeps its own rules (which fields, which extra checks, which
+ * events) and hands them in as callbacks.
  */
 
 /** Who is writing: a user's uuid, or null for the system (e.g. a scheduler acting on an event). */
@@ -37,9 +35,6 @@ export type NamedRecord = {
   clientReferenceId?: string | null | undefined;
   rowVersion?: number | null | undefined;
 };
-
-/** The columns the machinery reads of a stored record. */
-export type VersionedRow = { id: string; client_reference_id: string; row_version: number; is_deleted: boolean };
 
 /** Tenant and key in one string, for de-duplicating a batch across tenants. */
 export const batchKey = (tenantId: string, value: string) => `${tenantId}\u0000${value}`;
@@ -190,174 +185,6 @@ export function namedOnce<T extends NamedRecord>(
     else ok.push(item);
   }
   return keepFirstOfEach(ok, refused, (record) => record.id ?? `ref:${record.clientReferenceId}`);
-}
-
-type Ref = { id?: string | null | undefined; clientReferenceId?: string | null | undefined };
-
-/** The refusal for a record named that is not stored (or whose id and client reference id name two records). */
-export function notFoundRefusal(entity: string, ref: Ref): Refusal {
-  return {
-    code: 'NON_EXISTENT_ENTITY',
-    message: `No ${entity} ${ref.id ?? ''}${ref.id && ref.clientReferenceId ? ' / ' : ''}${ref.clientReferenceId ?? ''} in this tenant`,
-  };
-}
-
-/** Stored rows by both keys; `mismatch` when a ref's id and client reference id name different rows. */
-export function identityIndex<Row extends VersionedRow>(rows: readonly Row[]) {
-  const byId = new Map<string, Row>();
-  const byRef = new Map<string, Row>();
-  const put = (row: Row) => {
-    byId.set(row.id, row);
-    byRef.set(row.client_reference_id, row);
-  };
-  rows.forEach(put);
-  return {
-    find(ref: Ref): Row | 'mismatch' | undefined {
-      const a = ref.id ? byId.get(ref.id) : undefined;
-      const b = ref.clientReferenceId ? byRef.get(ref.clientReferenceId) : undefined;
-      if (ref.id && ref.clientReferenceId && a !== b) return 'mismatch';
-      return a ?? b;
-    },
-    put,
-  };
-}
-
-/** How a registry reads its rows inside a write's transaction. */
-export type RowLookup<Row> = {
-  byId(tx: Tx, tenantId: string, ids: readonly string[]): Promise<Row[]>;
-  byClientRef(tx: Tx, tenantId: string, refs: readonly string[]): Promise<Row[]>;
-};
-
-/** The stored rows a batch names, by id or client reference id. */
-export async function loadByIdentity<Row extends VersionedRow>(tx: Tx, tenantId: string, refs: readonly Ref[], lookup: RowLookup<Row>) {
-  const ids = refs.map((r) => r.id).filter((v): v is string => typeof v === 'string');
-  const clientRefs = refs.map((r) => r.clientReferenceId).filter((v): v is string => typeof v === 'string');
-  return identityIndex([...(await lookup.byId(tx, tenantId, ids)), ...(await lookup.byClientRef(tx, tenantId, clientRefs))]);
-}
-
-/** Runs `work` in a transaction; a unique key lost to a concurrent writer retries once (the retry sees the winner). */
-export async function withRetryOnRace<T>(database: Database, work: (tx: Tx) => Promise<T>): Promise<T> {
-  try {
-    return await database.transaction(work);
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
-    return database.transaction(work);
-  }
-}
-
-export type CreateSpec<T, Row> = {
-  database: Database;
-  clock: Clock;
-  /** Rows already stored under these client reference ids (`tx` undefined: outside a transaction). */
-  byClientRef(tx: Tx | undefined, tenantId: string, refs: readonly string[]): Promise<Row[]>;
-  /** Server ids for this many new records (drawn before the transaction: idgen commits its own). */
-  drawIds(tenantId: string, count: number): Promise<string[]>;
-  /** Stores one new record (and announces it); answers the row stored. */
-  insert(tx: Tx, record: T, id: string, now: number): Promise<Row>;
-};
-
-/**
- * Creates per tenant, one transaction each. A record re-sent with a stored clientReferenceId
- * answers the stored row unchanged, so a device may resend safely; a concurrent create of the same
- * clientReferenceId that wins makes the retry answer its row.
- */
-export async function createEach<T extends { tenantId: string; clientReferenceId?: string | null | undefined }, Row extends VersionedRow>(
-  items: ReadonlyArray<Parsed<T>>,
-  spec: CreateSpec<T, Row>,
-): Promise<Map<number, Row>> {
-  const accepted = new Map<number, Row>();
-  for (const [tenantId, group] of byTenant(items)) {
-    const refs = group.map((i) => i.record.clientReferenceId!);
-    // A resend only leaves a gap in the numbers.
-    const known = new Set((await spec.byClientRef(undefined, tenantId, refs)).map((r) => r.client_reference_id));
-    const fresh = group.filter((i) => !known.has(i.record.clientReferenceId!)).length;
-    const ids = fresh === 0 ? [] : await spec.drawIds(tenantId, fresh);
-    const rows = await withRetryOnRace(spec.database, async (tx) => {
-      const now = spec.clock.now();
-      const stored = new Map((await spec.byClientRef(tx, tenantId, refs)).map((r) => [r.client_reference_id, r]));
-      const out = new Map<number, Row>();
-      let next = 0;
-      for (const item of group) {
-        const existing = stored.get(item.record.clientReferenceId!);
-        if (existing) {
-          out.set(item.index, existing);
-          continue;
-        }
-        const id = ids[next++];
-        // Unreachable: records only ever get stored between the two reads, never removed.
-        if (id === undefined) throw new Error('offline create: fewer ids drawn than new records');
-        out.set(item.index, await spec.insert(tx, item.record, id, now));
-      }
-      return out;
-    });
-    for (const [index, row] of rows) accepted.set(index, row);
-  }
-  return accepted;
-}
-
-export type ChangeSpec<T, Row> = RowLookup<Row> & {
-  database: Database;
-  clock: Clock;
-  entity: string;
-  /** A tombstoned record: an update refuses it as unknown; a delete answers it again (a re-sent delete is harmless). */
-  deleted: 'refuse' | 'answer';
-  /** The record as the device gets it back next to ROW_VERSION_MISMATCH. */
-  view(row: Row): unknown;
-  /** Writes the change over `current` (and announces it); answers the row stored. */
-  change(tx: Tx, record: T, current: Row, now: number): Promise<Row>;
-};
-
-/**
- * Updates or deletes per tenant, one transaction each: every record must name a stored row and
- * carry the rowVersion the device last saw; the others are refused, the rest of the batch lands.
- */
-export async function changeEach<T extends NamedRecord, Row extends VersionedRow>(
-  items: ReadonlyArray<Parsed<T>>,
-  refused: Refused[],
-  spec: ChangeSpec<T, Row>,
-): Promise<Map<number, Row>> {
-  const accepted = new Map<number, Row>();
-  for (const [tenantId, group] of byTenant(items)) {
-    const result = await spec.database.transaction(async (tx) => {
-      const now = spec.clock.now();
-      const stored = await loadByIdentity(
-        tx,
-        tenantId,
-        group.map((i) => i.record),
-        spec,
-      );
-      const out = new Map<number, Row>();
-      const refusals: Refused[] = [];
-      for (const item of group) {
-        const current = stored.find(item.record);
-        if (current === undefined || current === 'mismatch' || (current.is_deleted && spec.deleted === 'refuse')) {
-          refusals.push({ ...item, refusal: notFoundRefusal(spec.entity, item.record) });
-          continue;
-        }
-        if (current.is_deleted) {
-          out.set(item.index, current);
-          continue;
-        }
-        const stale = rowVersionRefusal(item.record.rowVersion, current.row_version, spec.view(current));
-        if (stale) {
-          refusals.push({ ...item, refusal: stale });
-          continue;
-        }
-        const row = await spec.change(tx, item.record, current, now);
-        stored.put(row);
-        out.set(item.index, row);
-      }
-      return { out, refusals };
-    });
-    refused.push(...result.refusals);
-    for (const [index, row] of result.out) accepted.set(index, row);
-  }
-  return accepted;
-}
-
-/** The columns every update and delete moves on. */
-export function nextVersion(current: { row_version: number }, actor: Actor, now: number) {
-  return { row_version: current.row_version + 1, last_modified_by: actor.uuid, last_modified_time: now };
 }
 
 /** A registry search: a known tenant in the URL, and a body tenantId (if any) that agrees with it. */

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import { DomainError } from './errors.js';
+import type { Tx } from './db.js';
+import type { FeedMarker } from './offline.feed.js';
 
 /**
  * The queries every offline registry's table answers the same way: rows by id or client reference
@@ -23,36 +24,24 @@ export async function inChunks<K, R>(keys: readonly K[], lookup: (part: K[]) => 
   return out;
 }
 
-/**
- * A guarded update (`where row_version = row.row_version - 1`) that touched no row: another writer
- * updated the record between this batch's read and its write. The batch rolls back whole, the
- * device resends. `what` names the record ("Task t-1").
- */
-export function assertVersionWritten(result: { numUpdatedRows: bigint | number }, what: string): void {
-  if (Number(result.numUpdatedRows) === 1) return;
-  throw new DomainError('conflict', {
-    code: 'ROW_VERSION_MISMATCH',
-    message: `${what} was changed by another request at the same moment; nothing of this batch was saved: search it and send again`,
-  });
-}
-
 /** The columns the shared queries touch. */
 type Keyed = { tenant_id: string; id: string; client_reference_id: string; row_version: number };
 type Generic = { offline_table: Keyed };
 
 /**
  * Shared queries over one table of `Row`s, stored as `Stored` (`codec` converts json and booleans
- * per engine). `what` names a row in the refusal of a concurrent write ("Task t-1"). `db` is the
- * registry's runner (the database or a transaction) for any table set that includes `table`.
+ * per engine). Reads take the registry's runner (the database or a transaction, typed with the
+ * registry's tables); writes take the transaction, and `feed` marks the rows they write for the
+ * transaction's change time (kernel/offline.feed.ts).
  */
 export function versionedTable<Row extends Keyed, Stored, Db extends object = object>(
   table: string,
   // Async allowed: a registry that encrypts personal columns needs the tenant's keys.
   codec: { read(stored: Stored): Row | Promise<Row>; write(row: Row): Stored | Promise<Stored> },
-  what: (id: string) => string,
+  feed: FeedMarker,
 ) {
   // The registries' runners are typed with their own tables; these queries need only the Keyed columns of `table`.
-  const on = (db: Db) => db as unknown as Kysely<Generic>;
+  const on = (db: Db | Tx['kysely']) => db as unknown as Kysely<Generic>;
   const name = table as 'offline_table';
   const read = (rows: readonly Keyed[]) => Promise.all(rows.map((row) => codec.read(row as unknown as Stored)));
   return {
@@ -70,24 +59,31 @@ export function versionedTable<Row extends Keyed, Stored, Db extends object = ob
       );
     },
 
-    async insert(db: Db, row: Row): Promise<void> {
-      await on(db)
+    /** Stores a new row; false when a concurrent create stored its client reference id first (the caller answers that one). */
+    async insert(tx: Tx, row: Row): Promise<boolean> {
+      const result = await on(tx.kysely)
         .insertInto(name)
         .values((await codec.write(row)) as unknown as Keyed)
-        .execute();
+        .onConflict((oc) => oc.columns(['tenant_id', 'client_reference_id']).doNothing())
+        .executeTakeFirst();
+      const inserted = Number(result.numInsertedOrUpdatedRows ?? 0) === 1;
+      if (inserted) feed(tx, row.tenant_id, [row.id]);
+      return inserted;
     },
 
-    /** Writes `row` over the version before it (`row_version - 1`); refuses if another writer got there first. */
-    async update(db: Db, row: Row): Promise<void> {
+    /** Writes `row` over the version before it (`row_version - 1`); false when another writer got there first. */
+    async update(tx: Tx, row: Row): Promise<boolean> {
       const { tenant_id, id, ...rest } = (await codec.write(row)) as unknown as Keyed;
-      const result = await on(db)
+      const result = await on(tx.kysely)
         .updateTable(name)
         .set(rest)
         .where('tenant_id', '=', tenant_id)
         .where('id', '=', id)
         .where('row_version', '=', row.row_version - 1)
         .executeTakeFirst();
-      assertVersionWritten(result, what(id));
+      const written = Number(result.numUpdatedRows) === 1;
+      if (written) feed(tx, tenant_id, [id]);
+      return written;
     },
   };
 }

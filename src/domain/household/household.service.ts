@@ -8,13 +8,10 @@ import type { OfflineSearchParams, Refusal } from '../../kernel/offline.js';
 import {
   batchKey,
   assertSearchTenant,
-  changeEach,
-  createEach,
   inRequestOrder,
   knownTenants,
   listFilter,
   namedOnce,
-  nextVersion,
   pageOf,
   parseBatch,
   storedAddress,
@@ -26,6 +23,7 @@ import {
   type Parsed,
   type Refused,
 } from '../../kernel/offline.batch.js';
+import { changeEach, createEach, nextVersion, type Outcome } from '../../kernel/offline.write.js';
 import { assertKnownTenant, tenantLineage, type TenantDirectory } from '../../kernel/tenancy.js';
 import type { BoundaryApi } from '../../common/boundary/index.js';
 import type { IdgenApi } from '../../common/idgen/index.js';
@@ -126,6 +124,7 @@ export function createHouseholdService({
       last_modified_by: actor.uuid,
       created_time: now,
       last_modified_time: now,
+      change_time: now,
     };
   }
 
@@ -164,19 +163,22 @@ export function createHouseholdService({
       const { parsed, refused } = parseBatch<HouseholdInput>(HouseholdInput, records);
       const checked = await checkRecords(withClientReference(parsed, refused), refused);
       await keysReady(checked);
-      const accepted = await createEach(checked, {
+      const accepted = await createEach(checked, refused, {
         database,
         clock,
         byClientRef: (tx, tenantId, refs) => store.householdsByClientRef(store.runner(tx), tenantId, refs),
         drawIds: (tenantId, count) => idgen.service.generate([{ idName: ID_NAME, tenantId, count }]),
-        async insert(tx, record, id, now) {
-          const db = store.runner(tx);
-          const row = rowFromInput(record, id, actor, now);
-          await store.insertHousehold(db, row);
-          const linked = await store.linkHousehold(db, row.tenant_id, row.id, row.client_reference_id, now);
-          if (linked.length > 0) await onMembersLinked(tx, linked);
-          await announce(tx, 'plinth.household.created.v1', row);
-          return row;
+        async insert(tx, fresh, now) {
+          const out = new Map<number, Outcome<HouseholdRow>>();
+          for (const { index, record, id } of fresh) {
+            const row = rowFromInput(record, id, actor, now);
+            if (!(await store.insertHousehold(tx, row))) continue;
+            const linked = await store.linkHousehold(tx, row.tenant_id, row.id, row.client_reference_id, now);
+            if (linked.length > 0) await onMembersLinked(tx, linked);
+            await announce(tx, 'plinth.household.created.v1', row);
+            out.set(index, row);
+          }
+          return out;
         },
       });
       return { accepted: inRequestOrder(accepted, toHousehold), errors: toErrors(refused) };
@@ -205,7 +207,7 @@ export function createHouseholdService({
             sync_time: now,
             ...nextVersion(current, actor, now),
           };
-          await store.updateHousehold(store.runner(tx), row);
+          if (!(await store.updateHousehold(tx, row))) return undefined;
           await announce(tx, 'plinth.household.updated.v1', row);
           return row;
         },
@@ -224,7 +226,7 @@ export function createHouseholdService({
         deleted: 'answer',
         async change(tx, _record, current, now) {
           const row: HouseholdRow = { ...current, is_deleted: true, sync_time: now, ...nextVersion(current, actor, now) };
-          await store.updateHousehold(store.runner(tx), row);
+          if (!(await store.updateHousehold(tx, row))) return undefined;
           await announce(tx, 'plinth.household.deleted.v1', row);
           return row;
         },
@@ -232,7 +234,7 @@ export function createHouseholdService({
       return { accepted: inRequestOrder(accepted, toHousehold), errors: toErrors(refused) };
     },
 
-    /** DIGIT's _search: body filters, URL params for tenant, paging and incremental pull; ordered by last change, then id. */
+    /** DIGIT's _search: body filters, URL params for tenant, paging and incremental pull; ordered by change (commit order), then id. */
     async search(
       criteria: HouseholdSearch | null | undefined,
       params: OfflineSearchParams,

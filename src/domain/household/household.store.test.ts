@@ -3,10 +3,12 @@ import { testDatabase, type TestDatabase } from '../../../test/helpers.js';
 import { connectDatabase, type Database } from '../../kernel/db.js';
 import { newId } from '../../kernel/ids.js';
 import { migrate } from '../../kernel/migrator.js';
+import { changeClockMigrations } from '../../kernel/offline.feed.js';
 import { SYSTEM_SCOPE, scopeFor, type Scope } from '../../kernel/scope.js';
 import type { EncryptionService, TenantKeys } from '../../common/encryption/index.js';
 import { createHouseholdStore, type HouseholdRow, type HouseholdStore, type MemberRow } from './household.store.js';
 import { init } from './migrations/0001_init.js';
+import { changeTime } from './migrations/0002_change_time.js';
 
 // Issue #14: searches read only rows inside the caller's scope, even when the tenant they are
 // asked for lies outside it (the kernel refuses such requests; the store must not depend on that).
@@ -18,7 +20,10 @@ let store: HouseholdStore;
 beforeAll(async () => {
   db = await testDatabase();
   database = await connectDatabase(db.config);
-  await migrate(database, [{ module: 'household', migrations: [init] }]);
+  await migrate(database, [
+    { module: 'kernel', migrations: changeClockMigrations },
+    { module: 'household', migrations: [init, changeTime] },
+  ]);
   // These rows carry no address, the only sealed field, so keys are fetched but never used.
   const unused = () => {
     throw new Error('the scope test used a key');
@@ -32,14 +37,14 @@ beforeAll(async () => {
     derivedKey: unused,
   });
   const noKeys = { forTenant: async (tenantId: string) => keysOf(tenantId) } as unknown as EncryptionService;
-  store = createHouseholdStore(database, noKeys);
+  store = createHouseholdStore(database, noKeys, { now: () => 1 });
 });
 afterAll(async () => {
   await database.close();
   await db.drop();
 });
 
-const audit = { created_by: null, last_modified_by: null, created_time: 1, last_modified_time: 1 };
+const audit = { created_by: null, last_modified_by: null, created_time: 1, last_modified_time: 1, change_time: 1 };
 
 const household = (tenant_id: string): HouseholdRow => ({
   tenant_id,
@@ -78,8 +83,10 @@ describe('household searches take the scope', () => {
   it('finds households and members of the tenant only inside the scope', async () => {
     const home = household('pb.amritsar');
     const head = member('pb.amritsar', home);
-    await store.insertHousehold(store.runner(), home);
-    await store.insertMember(store.runner(), head);
+    await database.transaction(async (tx) => {
+      await store.insertHousehold(tx, home);
+      await store.insertMember(tx, head);
+    });
     const page = { limit: 10, offset: 0 };
     const households = (scope: Scope) =>
       store.searchHouseholds(store.runner(), { tenantId: 'pb.amritsar', includeDeleted: false }, page, scope);

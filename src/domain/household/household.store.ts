@@ -1,5 +1,7 @@
 import type { Kysely } from 'kysely';
+import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
+import { feedMarker } from '../../kernel/offline.feed.js';
 import type { Scope } from '../../kernel/scope.js';
 import { tenantInScope } from '../../kernel/scope.sql.js';
 import { inChunks, versionedTable } from '../../kernel/offline.store.js';
@@ -18,11 +20,14 @@ export type HouseholdRow = {
   client_audit_details: unknown;
   row_version: number;
   is_deleted: boolean;
+  /** When the household or any of its members last changed, commit-ordered: what a downsync pages by. */
   sync_time: number;
   created_by: string | null;
   last_modified_by: string | null;
   created_time: number;
   last_modified_time: number;
+  /** When the household last changed, commit-ordered (kernel/offline.feed.ts): what lastChangedSince pages by. */
+  change_time: number;
 };
 
 export type MemberRow = {
@@ -43,6 +48,8 @@ export type MemberRow = {
   last_modified_by: string | null;
   created_time: number;
   last_modified_time: number;
+  /** When the member (or a link of it) last changed, commit-ordered: what lastChangedSince pages by. */
+  change_time: number;
 };
 
 export type RelationshipRow = {
@@ -106,7 +113,7 @@ export type SyncCursor = { syncTime: number; id: string };
 export const HOUSEHOLD_PII: PersonalFieldSpec<HouseholdRow> = { name: 'household', json: ['address'] };
 
 /** Kysely queries for households, members and relationships; no rules here (see the services). */
-export function createHouseholdStore(database: Database, encryption: EncryptionService) {
+export function createHouseholdStore(database: Database, encryption: EncryptionService, clock: Clock) {
   const pii = personalFields(encryption, HOUSEHOLD_PII);
   const json = (value: unknown) => (value === null || value === undefined ? null : database.toJson(value));
   const fromJson = (value: unknown) => (value === null || value === undefined ? null : database.fromJson(value));
@@ -124,6 +131,7 @@ export function createHouseholdStore(database: Database, encryption: EncryptionS
     sync_time: Number(row.sync_time),
     created_time: Number(row.created_time),
     last_modified_time: Number(row.last_modified_time),
+    change_time: Number(row.change_time),
   });
   const readMember = (row: Stored<MemberRow>): MemberRow => ({
     ...row,
@@ -134,6 +142,7 @@ export function createHouseholdStore(database: Database, encryption: EncryptionS
     row_version: Number(row.row_version),
     created_time: Number(row.created_time),
     last_modified_time: Number(row.last_modified_time),
+    change_time: Number(row.change_time),
   });
   const readRelationship = (row: Stored<RelationshipRow>): RelationshipRow => ({
     ...row,
@@ -169,17 +178,16 @@ export function createHouseholdStore(database: Database, encryption: EncryptionS
     is_deleted: bool(row.is_deleted),
   });
 
-  // Both tables name a record "Record <id>" when a concurrent write wins.
+  // Writes move rows in the change feed: a household's own change also moves its downsync position.
+  const householdMoved = feedMarker(clock, 'household', ['sync_time']);
+  const memberChanged = feedMarker(clock, 'household_member');
   const households = versionedTable<HouseholdRow, Stored<HouseholdRow>, Runner>(
     'household',
     { read: readHousehold, write: writeHousehold },
-    (id) => `Record ${id}`,
+    feedMarker(clock, 'household', ['change_time', 'sync_time']),
   );
-  const members = versionedTable<MemberRow, Stored<MemberRow>, Runner>(
-    'household_member',
-    { read: readMember, write: writeMember },
-    (id) => `Record ${id}`,
-  );
+  const members = versionedTable<MemberRow, Stored<MemberRow>, Runner>('household_member', { read: readMember, write: writeMember }, memberChanged);
+  const inTx = (tx: Tx) => tx.kysely.withTables<Tables>() as unknown as Runner;
 
   function householdQuery(db: Runner, filter: HouseholdFilter) {
     let query = db.selectFrom('household').where('tenant_id', '=', filter.tenantId);
@@ -189,7 +197,7 @@ export function createHouseholdStore(database: Database, encryption: EncryptionS
     }
     if (filter.localityCode !== undefined) query = query.where('locality_code', '=', filter.localityCode);
     if (filter.householdType !== undefined) query = query.where('household_type', '=', filter.householdType);
-    if (filter.lastChangedSince !== undefined) query = query.where('last_modified_time', '>=', filter.lastChangedSince);
+    if (filter.lastChangedSince !== undefined) query = query.where('change_time', '>=', filter.lastChangedSince);
     if (!filter.includeDeleted) query = query.where('is_deleted', '=', bool(false));
     return query;
   }
@@ -208,7 +216,7 @@ export function createHouseholdStore(database: Database, encryption: EncryptionS
       query = query.where('individual_client_reference_id', 'in', list(filter.individualClientReferenceIds));
     }
     if (filter.isHeadOfHousehold !== undefined) query = query.where('is_head_of_household', '=', bool(filter.isHeadOfHousehold));
-    if (filter.lastChangedSince !== undefined) query = query.where('last_modified_time', '>=', filter.lastChangedSince);
+    if (filter.lastChangedSince !== undefined) query = query.where('change_time', '>=', filter.lastChangedSince);
     if (!filter.includeDeleted) query = query.where('is_deleted', '=', bool(false));
     return query;
   }
@@ -230,18 +238,14 @@ export function createHouseholdStore(database: Database, encryption: EncryptionS
     insertHousehold: households.insert,
     updateHousehold: households.update,
 
-    /** A member changed: the household shows up in the next incremental downsync. */
-    async touchHouseholds(db: Runner, tenantId: string, ids: readonly string[], time: number): Promise<void> {
+    /** A member changed: the household shows up in the next incremental downsync (its sync time is the commit's). */
+    async touchHouseholds(tx: Tx, tenantId: string, ids: readonly string[], time: number): Promise<void> {
       await inChunks(ids, async (part) => {
-        await db
-          .updateTable('household')
-          .set({ sync_time: time })
-          .where('tenant_id', '=', tenantId)
-          .where('id', 'in', part)
-          .where('sync_time', '<', time)
-          .execute();
+        // Written now so that this transaction holds the rows it re-stamps at commit (see offline.feed.ts).
+        await inTx(tx).updateTable('household').set({ sync_time: time }).where('tenant_id', '=', tenantId).where('id', 'in', part).execute();
         return [];
       });
+      householdMoved(tx, tenantId, ids);
     },
 
     /** A caller's search: only rows inside `scope` are read, whatever tenant the filter names. */
@@ -254,7 +258,7 @@ export function createHouseholdStore(database: Database, encryption: EncryptionS
       const rows = await householdQuery(db, filter)
         .where(tenantInScope(scope, 'tenant_id'))
         .selectAll()
-        .orderBy('last_modified_time')
+        .orderBy('change_time')
         .orderBy('id')
         .limit(page.limit)
         .offset(page.offset)
@@ -309,7 +313,7 @@ export function createHouseholdStore(database: Database, encryption: EncryptionS
       const rows = await memberQuery(db, filter)
         .where(tenantInScope(scope, 'tenant_id'))
         .selectAll()
-        .orderBy('last_modified_time')
+        .orderBy('change_time')
         .orderBy('id')
         .limit(page.limit)
         .offset(page.offset)
@@ -321,11 +325,12 @@ export function createHouseholdStore(database: Database, encryption: EncryptionS
     updateMember: members.update,
 
     /** A relationship of these members changed (a relative arrived): they show up in the next incremental pull. */
-    async touchMembers(db: Runner, ids: readonly string[], time: number): Promise<void> {
+    async touchMembers(tx: Tx, tenantId: string, ids: readonly string[], time: number): Promise<void> {
       await inChunks(ids, async (part) => {
-        await db.updateTable('household_member').set({ last_modified_time: time }).where('id', 'in', part).execute();
+        await inTx(tx).updateTable('household_member').set({ last_modified_time: time }).where('id', 'in', part).execute();
         return [];
       });
+      memberChanged(tx, tenantId, ids);
     },
 
     /** Members still waiting for a household or an individual; all of the tenant's, or those touching `refs`. */
@@ -350,7 +355,8 @@ export function createHouseholdStore(database: Database, encryption: EncryptionS
     },
 
     /** Fills the household id of the members waiting for these households; answers the members linked. */
-    async linkHousehold(db: Runner, tenantId: string, householdId: string, clientReferenceId: string, time: number): Promise<MemberRow[]> {
+    async linkHousehold(tx: Tx, tenantId: string, householdId: string, clientReferenceId: string, time: number): Promise<MemberRow[]> {
+      const db = inTx(tx);
       const waiting = await db
         .selectFrom('household_member')
         .selectAll()
@@ -366,15 +372,21 @@ export function createHouseholdStore(database: Database, encryption: EncryptionS
         .where('household_client_reference_id', '=', clientReferenceId)
         .where('household_id', 'is', null)
         .execute();
+      memberChanged(
+        tx,
+        tenantId,
+        waiting.map((row) => row.id),
+      );
       return waiting.map((row) => ({ ...readMember(row), household_id: householdId, last_modified_time: time }));
     },
 
-    async setIndividual(db: Runner, memberId: string, individualId: string | null, problem: string | null, time: number): Promise<void> {
-      await db
+    async setIndividual(tx: Tx, member: MemberRow, individualId: string | null, problem: string | null, time: number): Promise<void> {
+      await inTx(tx)
         .updateTable('household_member')
         .set({ individual_id: individualId, link_problem: problem, last_modified_time: time })
-        .where('id', '=', memberId)
+        .where('id', '=', member.id)
         .execute();
+      memberChanged(tx, member.tenant_id, [member.id]);
     },
 
     /** Living members of other rows that already hold this individual. */
@@ -406,17 +418,18 @@ export function createHouseholdStore(database: Database, encryption: EncryptionS
       );
     },
 
-    async insertRelationship(db: Runner, row: RelationshipRow): Promise<void> {
-      await db.insertInto('household_member_relationship').values(writeRelationship(row)).execute();
+    async insertRelationship(tx: Tx, row: RelationshipRow): Promise<void> {
+      await inTx(tx).insertInto('household_member_relationship').values(writeRelationship(row)).execute();
     },
 
-    async updateRelationship(db: Runner, row: RelationshipRow): Promise<void> {
+    async updateRelationship(tx: Tx, row: RelationshipRow): Promise<void> {
       const { id, ...rest } = writeRelationship(row);
-      await db.updateTable('household_member_relationship').set(rest).where('id', '=', id).execute();
+      await inTx(tx).updateTable('household_member_relationship').set(rest).where('id', '=', id).execute();
     },
 
     /** Relationships waiting for a relative member that has now arrived; answers their member ids. */
-    async linkRelatives(db: Runner, tenantId: string, memberId: string, clientReferenceId: string, time: number): Promise<string[]> {
+    async linkRelatives(tx: Tx, tenantId: string, memberId: string, clientReferenceId: string, time: number): Promise<string[]> {
+      const db = inTx(tx);
       const waiting = await db
         .selectFrom('household_member_relationship')
         .select('member_id')

@@ -10,6 +10,7 @@ import { createHouseholdService } from './household.service.js';
 import { createHouseholdStore, HOUSEHOLD_PII } from './household.store.js';
 import { createMemberService } from './member.service.js';
 import { init } from './migrations/0001_init.js';
+import { changeTime } from './migrations/0002_change_time.js';
 
 import type { WaitingLink } from './household.schema.js';
 
@@ -28,9 +29,9 @@ const INDIVIDUAL_LINKER = 'household.link-arrived-individuals';
 /** DIGIT's households and their members, synced from offline devices. */
 export const householdModule = defineModule<HouseholdApi, HouseholdDeps>({
   name: 'household',
-  migrations: [init],
+  migrations: [init, changeTime],
   create({ database, clock, outbox, dispatcher, logger }, { mdms, boundary, idgen, individual, encryption }) {
-    const store = createHouseholdStore(database, encryption.service);
+    const store = createHouseholdStore(database, encryption.service, clock);
     // Addresses follow key rotations.
     encryption.service.registerSealedTable({ name: 'household', table: 'household', id: 'id', json: HOUSEHOLD_PII.json });
     const tenants = mdms.service.tenants;

@@ -5,7 +5,6 @@ import type { BoundaryApi } from '../../common/boundary/index.js';
 import type { EncryptionApi } from '../../common/encryption/index.js';
 import type { IdgenApi } from '../../common/idgen/index.js';
 import type { MdmsApi } from '../../common/mdms/index.js';
-import type { UserApi } from '../../common/user/index.js';
 import type { DedupApi } from '../dedup/index.js';
 import { individualRoutes } from './individual.routes.js';
 import { createIndividualService, type BatchResult } from './individual.service.js';
@@ -41,7 +40,6 @@ export type IndividualApi = {
 export type IndividualDeps = {
   mdms: MdmsApi;
   audit: AuditApi;
-  users: UserApi;
   boundary: BoundaryApi;
   idgen: IdgenApi;
   encryption: EncryptionApi;

@@ -3,8 +3,8 @@ import type { OfflineSearchParams } from '../../kernel/offline.js';
 import type { Scope } from '../../kernel/scope.js';
 import type { IdgenApi } from '../../common/idgen/index.js';
 import type { MdmsApi } from '../../common/mdms/index.js';
-import type { IndividualApi } from '../individual/index.js';
 import { init } from './migrations/0001_init.js';
+import { changeTime } from './migrations/0002_change_time.js';
 import { taskRoutes } from './task.routes.js';
 import type { Task, TaskSearch } from './task.schema.js';
 import { createTaskService, type Actor, type BulkResult } from './task.service.js';
@@ -27,14 +27,14 @@ export type TaskApi = {
   search(criteria: TaskSearch | null | undefined, params: OfflineSearchParams, scope: Scope): Promise<{ totalCount: number; tasks: Task[] }>;
 };
 
-export type TaskDeps = { mdms: MdmsApi; idgen: IdgenApi; individual: IndividualApi };
+export type TaskDeps = { mdms: MdmsApi; idgen: IdgenApi };
 
 /** DIGIT's project task registry (`/project/task/v1/…`): what a program does for a beneficiary. */
 export const taskModule = defineModule<TaskApi, TaskDeps>({
   name: 'task',
-  migrations: [init],
+  migrations: [init, changeTime],
   create({ database, clock, outbox }, { mdms, idgen }) {
-    const store = createTaskStore(database);
+    const store = createTaskStore(database, clock);
     const service = createTaskService({ database, store, clock, outbox, tenants: mdms.service.tenants, idgen });
     return {
       api: {

@@ -7,13 +7,10 @@ import { newId } from '../../kernel/ids.js';
 import type { AdditionalFields, ClientAuditDetails, OfflineSearchParams, Refusal } from '../../kernel/offline.js';
 import {
   assertSearchTenant,
-  changeEach,
-  createEach,
   inRequestOrder,
   knownTenants,
   listFilter,
   namedOnce,
-  nextVersion,
   pageOf,
   parseBatch,
   storedAddress,
@@ -22,6 +19,7 @@ import {
   type Actor,
   type BulkResult,
 } from '../../kernel/offline.batch.js';
+import { changeEach, createEach, nextVersion, type Outcome } from '../../kernel/offline.write.js';
 import type { TenantDirectory } from '../../kernel/tenancy.js';
 import type { IdgenApi } from '../../common/idgen/index.js';
 import { TaskInput, TaskRef, type Task, type TaskResource, type TaskResourceInput, type TaskSearch } from './task.schema.js';
@@ -189,28 +187,33 @@ export function createTaskService({ database, store, clock, outbox, tenants, idg
     async create(records: readonly unknown[], actor: Actor): Promise<BulkResult<Task>> {
       const { parsed, refused } = parseBatch<TaskInput>(TaskInput, records);
       const checked = await knownTenants(tenants, withClientReference(parsed, refused, taskProblem), refused);
-      const accepted = await createEach(checked, {
+      const accepted = await createEach(checked, refused, {
         database,
         clock,
         byClientRef: (tx, tenantId, refs) => store.byClientRef(store.runner(tx), tenantId, refs),
         drawIds: (tenantId, count) => idgen.service.generate([{ idName: ID_NAME, tenantId, count }]),
-        async insert(tx, record, id, now) {
-          const row: TaskRow = {
-            tenant_id: record.tenantId,
-            id,
-            client_reference_id: record.clientReferenceId!,
-            ...fieldsOf(record, undefined, actor, now),
-            client_audit_details: record.clientAuditDetails ?? null,
-            row_version: 1,
-            is_deleted: false,
-            created_by: actor.uuid,
-            last_modified_by: actor.uuid,
-            created_time: now,
-            last_modified_time: now,
-          };
-          await store.insert(store.runner(tx), row);
-          await announce(tx, TASK_EVENTS.created, row);
-          return row;
+        async insert(tx, fresh, now) {
+          const out = new Map<number, Outcome<TaskRow>>();
+          for (const { index, record, id } of fresh) {
+            const row: TaskRow = {
+              tenant_id: record.tenantId,
+              id,
+              client_reference_id: record.clientReferenceId!,
+              ...fieldsOf(record, undefined, actor, now),
+              client_audit_details: record.clientAuditDetails ?? null,
+              row_version: 1,
+              is_deleted: false,
+              created_by: actor.uuid,
+              last_modified_by: actor.uuid,
+              created_time: now,
+              last_modified_time: now,
+              change_time: now,
+            };
+            if (!(await store.insert(tx, row))) continue;
+            await announce(tx, TASK_EVENTS.created, row);
+            out.set(index, row);
+          }
+          return out;
         },
       });
       return { accepted: inRequestOrder(accepted, toTask), errors: toErrors(refused) };
@@ -234,7 +237,7 @@ export function createTaskService({ database, store, clock, outbox, tenants, idg
             client_audit_details: record.clientAuditDetails ?? current.client_audit_details,
             ...nextVersion(current, actor, now),
           };
-          await store.update(store.runner(tx), row);
+          if (!(await store.update(tx, row))) return undefined;
           await announce(tx, TASK_EVENTS.updated, row);
           return row;
         },
@@ -251,7 +254,7 @@ export function createTaskService({ database, store, clock, outbox, tenants, idg
         deleted: 'answer',
         async change(tx, _record, current, now) {
           const row: TaskRow = { ...current, is_deleted: true, ...nextVersion(current, actor, now) };
-          await store.update(store.runner(tx), row);
+          if (!(await store.update(tx, row))) return undefined;
           await announce(tx, TASK_EVENTS.deleted, row);
           return row;
         },
@@ -259,7 +262,7 @@ export function createTaskService({ database, store, clock, outbox, tenants, idg
       return { accepted: inRequestOrder(accepted, toTask), errors: toErrors(refused) };
     },
 
-    /** DIGIT's _search: body filters, URL params for tenant, paging and incremental pull; ordered by last change, then id. */
+    /** DIGIT's _search: body filters, URL params for tenant, paging and incremental pull; ordered by change (commit order), then id. */
     async search(criteria: TaskSearch | null | undefined, params: OfflineSearchParams, scope: Scope): Promise<{ totalCount: number; tasks: Task[] }> {
       await assertSearchTenant(tenants, criteria?.tenantId, params.tenantId);
       const from = Math.max(criteria?.plannedStartDate ?? 0, criteria?.plannedStartDateFrom ?? 0);

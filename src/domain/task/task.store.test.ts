@@ -3,8 +3,10 @@ import { testDatabase, type TestDatabase } from '../../../test/helpers.js';
 import { connectDatabase, type Database } from '../../kernel/db.js';
 import { newId } from '../../kernel/ids.js';
 import { migrate } from '../../kernel/migrator.js';
+import { changeClockMigrations } from '../../kernel/offline.feed.js';
 import { SYSTEM_SCOPE, scopeFor, type Scope } from '../../kernel/scope.js';
 import { init } from './migrations/0001_init.js';
+import { changeTime } from './migrations/0002_change_time.js';
 import { createTaskStore, type TaskRow, type TaskStore } from './task.store.js';
 
 // Issue #14: a task search reads only rows inside the caller's scope, even for a tenant outside it
@@ -17,8 +19,11 @@ let store: TaskStore;
 beforeAll(async () => {
   db = await testDatabase();
   database = await connectDatabase(db.config);
-  await migrate(database, [{ module: 'task', migrations: [init] }]);
-  store = createTaskStore(database);
+  await migrate(database, [
+    { module: 'kernel', migrations: changeClockMigrations },
+    { module: 'task', migrations: [init, changeTime] },
+  ]);
+  store = createTaskStore(database, { now: () => 1 });
 });
 afterAll(async () => {
   await database.close();
@@ -49,12 +54,13 @@ const task = (tenant_id: string): TaskRow => ({
   last_modified_by: null,
   created_time: 1,
   last_modified_time: 1,
+  change_time: 1,
 });
 
 describe('task search takes the scope', () => {
   it('finds the tenant\'s tasks only inside the scope', async () => {
     const row = task('pb.amritsar');
-    await store.insert(store.runner(), row);
+    await database.transaction((tx) => store.insert(tx, row));
     const search = (scope: Scope) => store.search(store.runner(), { tenantId: 'pb.amritsar', includeDeleted: false }, { limit: 10, offset: 0 }, scope);
     for (const scope of [SYSTEM_SCOPE, scopeFor(null, ['pb']), scopeFor(null, ['pb.amritsar'])]) {
       expect((await search(scope)).rows.map((r) => r.id)).toEqual([row.id]);

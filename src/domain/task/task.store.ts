@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Database, Tx } from '../../kernel/db.js';
 import type { Scope } from '../../kernel/scope.js';
 import { tenantInScope } from '../../kernel/scope.sql.js';
+import type { Clock } from '../../kernel/clock.js';
+import { feedMarker } from '../../kernel/offline.feed.js';
 import { versionedTable } from '../../kernel/offline.store.js';
 
 /** Rows as the service sees them: json decoded, booleans as booleans, times as numbers. */
@@ -29,6 +31,8 @@ export type TaskRow = {
   last_modified_by: string | null;
   created_time: number;
   last_modified_time: number;
+  /** When the last change committed, commit-ordered (kernel/offline.feed.ts): what lastChangedSince pages by. */
+  change_time: number;
 };
 
 type Stored<T> = { [K in keyof T]: T[K] extends boolean ? unknown : T[K] };
@@ -57,7 +61,7 @@ export type TaskFilter = {
 const numberOrNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
 
 /** Kysely queries for tasks; no rules here (see the service). */
-export function createTaskStore(database: Database) {
+export function createTaskStore(database: Database, clock: Clock) {
   const json = (value: unknown) => (value === null || value === undefined ? null : database.toJson(value));
   const fromJson = (value: unknown) => (value === null || value === undefined ? null : database.fromJson(value));
 
@@ -76,6 +80,7 @@ export function createTaskStore(database: Database) {
     row_version: Number(row.row_version),
     created_time: Number(row.created_time),
     last_modified_time: Number(row.last_modified_time),
+    change_time: Number(row.change_time),
   });
   const write = (row: TaskRow): Stored<TaskRow> => ({
     ...row,
@@ -100,7 +105,7 @@ export function createTaskStore(database: Database) {
     if (filter.plannedStartFrom !== undefined) q = q.where('planned_start_date', '>=', filter.plannedStartFrom);
     if (filter.plannedStartTo !== undefined) q = q.where('planned_start_date', '<=', filter.plannedStartTo);
     if (filter.plannedEndTo !== undefined) q = q.where('planned_end_date', '<=', filter.plannedEndTo);
-    if (filter.lastChangedSince !== undefined) q = q.where('last_modified_time', '>=', filter.lastChangedSince);
+    if (filter.lastChangedSince !== undefined) q = q.where('change_time', '>=', filter.lastChangedSince);
     if (!filter.includeDeleted) q = q.where('is_deleted', '=', database.toBool(false));
     return q;
   }
@@ -110,10 +115,10 @@ export function createTaskStore(database: Database) {
       return (tx ? tx.kysely : database.kysely).withTables<Tables>() as unknown as Runner;
     },
 
-    // Lookups, insert and the guarded update (a concurrent write rolls the batch back whole; the device searches and resends).
-    ...versionedTable<TaskRow, Stored<TaskRow>, Runner>('project_task', { read, write }, (id) => `Task ${id}`),
+    // Lookups, insert and the guarded update; writes move the task in the change feed.
+    ...versionedTable<TaskRow, Stored<TaskRow>, Runner>('project_task', { read, write }, feedMarker(clock, 'project_task')),
 
-    /** Ordered by last change, then id: what an incremental pull pages by. Only rows inside `scope` are read. */
+    /** Ordered by change (commit order), then id: what an incremental pull pages by. Only rows inside `scope` are read. */
     async search(db: Runner, filter: TaskFilter, page: Page, scope: Scope): Promise<{ total: number; rows: TaskRow[] }> {
       const count = await query(db, filter)
         .where(tenantInScope(scope, 'tenant_id'))
@@ -123,7 +128,7 @@ export function createTaskStore(database: Database) {
       const rows = await query(db, filter)
         .where(tenantInScope(scope, 'tenant_id'))
         .selectAll()
-        .orderBy('last_modified_time')
+        .orderBy('change_time')
         .orderBy('id')
         .limit(page.limit)
         .offset(page.offset)
