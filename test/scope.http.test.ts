@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminAuth, employeeAuth, isDigitError, post, requestInfo, testPlatform, type TestPlatform } from './helpers.js';
+import { SYSTEM_SCOPE } from '../src/kernel/scope.js';
 
 /**
  * Issue #14, finding 1: the tenant check read only string tenantIds before validation, and Ajv then
@@ -89,7 +90,7 @@ describe('finding 1: a one-element array no longer carries a request into anothe
     }
     // The record's own tenantId counts too: naming the city outside, the state inside, is refused.
     expectRefused(await post(platform, url, { RequestInfo: requestInfo, Mdms: { tenantId: 'pb.amritsar', schemaCode: 'ACCESSCONTROL-ROLEACTIONS.roleactions', data } }, amritsarMdmsAdmin), 403);
-    const [kept] = await platform.mdms.service.searchData({ tenantId: 'pb', schemaCode: 'ACCESSCONTROL-ROLEACTIONS.roleactions', uniqueIdentifiers: ['EMPLOYEE.1'] });
+    const [kept] = await platform.mdms.service.searchData({ tenantId: 'pb', schemaCode: 'ACCESSCONTROL-ROLEACTIONS.roleactions', uniqueIdentifiers: ['EMPLOYEE.1'] }, SYSTEM_SCOPE);
     expect(kept).toBeUndefined();
   });
 

@@ -9,6 +9,7 @@ import { DomainError, invalid, type ErrorDetail } from '../../kernel/errors.js';
 import type { Outbox } from '../../kernel/events.js';
 import { newId } from '../../kernel/ids.js';
 import { assertKnownTenant, stateTenantOf } from '../../kernel/tenancy.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import type { MdmsService } from '../mdms/index.js';
 import type { UserService } from '../user/index.js';
 import { createOwnership, type OwnerOfService } from './workflow.ownership.js';
@@ -155,7 +156,7 @@ export function createWorkflowService({ database, store, clock, outbox, changes,
 
   async function master(stateTenant: string, moduleName: string, name: string): Promise<unknown[]> {
     try {
-      const result = await mdms.searchV1({ tenantId: stateTenant, moduleDetails: [{ moduleName, masterDetails: [{ name }] }] });
+      const result = await mdms.searchV1({ tenantId: stateTenant, moduleDetails: [{ moduleName, masterDetails: [{ name }] }] }, SYSTEM_SCOPE);
       return result[moduleName]?.[name] ?? [];
     } catch (error) {
       if (error instanceof DomainError && error.kind === 'invalid') return [];
