@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testPlatform, type TestPlatform } from '../../../test/helpers.js';
-import { expectOutOfScope } from '../../../test/scope.helpers.js';
+import { adminAuth, employeeAuth, isDigitError, post, requestInfo, testPlatform, type TestPlatform } from '../../../test/helpers.js';
+import { expectOutOfScope, expectRefusal } from '../../../test/scope.helpers.js';
 import { scopeFor, SYSTEM_SCOPE } from '../../kernel/scope.js';
 import type { Mdms } from './mdms.schema.js';
 import { readableFrom } from './mdms.service.js';
@@ -114,5 +114,86 @@ describe('MDMS writes are checked against the stored record', () => {
     expect(
       await service.searchData({ tenantId: 'pb.jalandhar', schemaCode: DEPARTMENT, uniqueIdentifiers: ['SCOPE_NEW'] }, SYSTEM_SCOPE),
     ).toEqual([]);
+  });
+});
+
+describe('ACCESSCONTROL-* masters are written at the state only', () => {
+  const ROLE_ACTIONS = 'ACCESSCONTROL-ROLEACTIONS.roleactions';
+  // A role of its own, so that no seeded role-action is in the way; actions 101-103 are seeded.
+  const grant = (tenantId: string, actionid = 101) => ({ rolecode: 'ACL_PROBE', actionid, actioncode: '', tenantId });
+
+  beforeAll(async () => {
+    await platform.mdms.service.createData(
+      'ACCESSCONTROL-ROLES.roles',
+      { tenantId: 'pb', data: { code: 'ACL_PROBE', name: 'ACL probe' } },
+      { uuid: null },
+      SYSTEM_SCOPE,
+    );
+  });
+
+  it('refuses an active record at a city with a 400 naming the state, even for a state caller', async () => {
+    const { service } = platform.mdms;
+    const code = await expectRefusal(
+      service.createData(ROLE_ACTIONS, { tenantId: 'pb.amritsar', data: grant('pb.amritsar') }, { uuid: null }, SYSTEM_SCOPE),
+      'invalid',
+    );
+    expect(code).toBe('INVALID_TENANT_ID');
+    expect(
+      await service.searchData({ tenantId: 'pb.amritsar', schemaCode: ROLE_ACTIONS, uniqueIdentifiers: ['ACL_PROBE.101'] }, SYSTEM_SCOPE),
+    ).toEqual([]);
+  });
+
+  it("answers a city MDMS_ADMIN's write at its own city with 400 in DIGIT's shape, and writes nothing", async () => {
+    const admin = await adminAuth(platform);
+    const cityAdmin = await employeeAuth(platform, admin, 'acl.mdms.amritsar', ['EMPLOYEE', 'MDMS_ADMIN'], 'pb.amritsar');
+    const response = await post(
+      platform,
+      `/mdms-v2/v2/_create/${ROLE_ACTIONS}`,
+      { RequestInfo: requestInfo, Mdms: { tenantId: 'pb.amritsar', schemaCode: ROLE_ACTIONS, data: grant('pb.amritsar') } },
+      cityAdmin,
+    );
+    expect(response.status, JSON.stringify(response.body)).toBe(400);
+    expect(isDigitError(response.body)).toBe(true);
+    expect(response.body['Errors']).toEqual([
+      expect.objectContaining({ code: 'INVALID_TENANT_ID', message: expect.stringContaining('read at the state tenant only') }),
+    ]);
+    expect(
+      await platform.mdms.service.searchData(
+        { tenantId: 'pb.amritsar', schemaCode: ROLE_ACTIONS, uniqueIdentifiers: ['ACL_PROBE.101'] },
+        SYSTEM_SCOPE,
+      ),
+    ).toEqual([]);
+    // Other masters at the city stay writable for it.
+    const department_ = await post(
+      platform,
+      `/mdms-v2/v2/_create/${DEPARTMENT}`,
+      { RequestInfo: requestInfo, Mdms: { tenantId: 'pb.amritsar', schemaCode: DEPARTMENT, data: department('ACL_OK', 'Still fine') } },
+      cityAdmin,
+    );
+    expect(department_.status, JSON.stringify(department_.body)).toBe(202);
+    // The state's own role-actions are written as before, by a state administrator.
+    const atState = await post(
+      platform,
+      `/mdms-v2/v2/_create/${ROLE_ACTIONS}`,
+      { RequestInfo: requestInfo, Mdms: { tenantId: 'pb', schemaCode: ROLE_ACTIONS, data: grant('pb', 102) } },
+      admin,
+    );
+    expect(atState.status, JSON.stringify(atState.body)).toBe(202);
+  });
+
+  it('lets a record written at a city before the rule be deactivated', async () => {
+    const { service } = platform.mdms;
+    const { database } = platform;
+    // Written as an older Plinth would have (straight into the table), then switched off.
+    const legacy = await service.createData(ROLE_ACTIONS, { tenantId: 'pb', data: grant('pb', 103) }, { uuid: null }, SYSTEM_SCOPE);
+    await database.kysely
+      .updateTable('mdms_data' as never)
+      .set({ tenant_id: 'pb.jalandhar' } as never)
+      .where('id' as never, '=', legacy.id as never)
+      .execute();
+    const moved = { ...legacy, tenantId: 'pb.jalandhar', data: legacy.data as object };
+    await expectRefusal(service.updateData(ROLE_ACTIONS, moved, { uuid: null }, SYSTEM_SCOPE), 'invalid');
+    const off = await service.updateData(ROLE_ACTIONS, { ...moved, isActive: false }, { uuid: null }, SYSTEM_SCOPE);
+    expect(off.isActive).toBe(false);
   });
 });

@@ -10,7 +10,7 @@ import { isUniqueViolation } from '../../kernel/offline.store.js';
 import { assertInScope, publicScope, scopeKey, SYSTEM_SCOPE, type Scope } from '../../kernel/scope.js';
 import { assertKnownTenant, isTenantIdSyntax, tenantLineage, type TenantDirectory } from '../../kernel/tenancy.js';
 import type { AuditLog } from '../audit/index.js';
-import { auditAccessControl } from './mdms.audit.js';
+import { assertAccessControlAtState, auditAccessControl } from './mdms.audit.js';
 import { applyFilter, filterBudget, FilterTooExpensive } from './mdms.jsonpath.js';
 import type { Mdms, MdmsCriteria, MdmsRes, SchemaDefinition, V1Criteria } from './mdms.schema.js';
 import type { DataRow, MdmsStore, Runner, SchemaRow } from './mdms.store.js';
@@ -228,6 +228,7 @@ export function createMdmsService({ database, store, clock, outbox, changes, aud
   async function createDataInTx(tx: Tx, pathSchemaCode: string, input: DataInput, actor: Actor, scope: Scope): Promise<Mdms> {
     const schemaCode = schemaCodeOf(pathSchemaCode, input.schemaCode);
     assertInScope(scope, input.tenantId);
+    assertAccessControlAtState(schemaCode, input.tenantId, input.isActive ?? true);
     const db = runner(tx);
     await assertWritableTenant(db, input.tenantId, schemaCode);
     const schema = await resolveSchema(db, input.tenantId, schemaCode);
@@ -290,6 +291,7 @@ export function createMdmsService({ database, store, clock, outbox, changes, aud
       );
     }
     const isActive = input.isActive ?? existing.is_active;
+    assertAccessControlAtState(schemaCode, existing.tenant_id, isActive);
     if (isActive) {
       const refErrors = await checkReferences(db, input.tenantId, definition, input.data);
       if (refErrors.length > 0) throw new DomainError('invalid', refErrors);
