@@ -54,6 +54,7 @@ import {
 } from './exchange/subscriptions/index.js';
 import { readSeedDir } from './seed.js';
 import { addWebApps } from './kernel/webapp.js';
+import { SYSTEM_SCOPE } from './kernel/scope.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -129,7 +130,7 @@ const SEEDED = 'seed.loaded_time';
 /** Role names and the mobile number rule, read from MDMS at the state tenant. */
 function userMasters(mdms: MdmsApi): UserMasters {
   const master = async (tenantId: string, moduleName: string, name: string) =>
-    (await mdms.service.searchV1({ tenantId, moduleDetails: [{ moduleName, masterDetails: [{ name }] }] }))[moduleName]?.[name] ?? [];
+    (await mdms.service.searchV1({ tenantId, moduleDetails: [{ moduleName, masterDetails: [{ name }] }] }, SYSTEM_SCOPE))[moduleName]?.[name] ?? [];
   return {
     async roleNames(stateTenantId) {
       const roles = (await master(stateTenantId, 'ACCESSCONTROL-ROLES', 'roles')) as Array<{ code?: string; name?: string }>;
@@ -144,7 +145,7 @@ function userMasters(mdms: MdmsApi): UserMasters {
       return typeof pattern === 'string' ? new RegExp(pattern) : undefined;
     },
     async dataSecurity(stateTenantId) {
-      const read = await mdms.service.searchV1({ tenantId: stateTenantId, moduleDetails: [{ moduleName: 'DataSecurity', masterDetails: [{ name: 'SecurityPolicy' }, { name: 'MaskingPatterns' }] }] });
+      const read = await mdms.service.searchV1({ tenantId: stateTenantId, moduleDetails: [{ moduleName: 'DataSecurity', masterDetails: [{ name: 'SecurityPolicy' }, { name: 'MaskingPatterns' }] }] }, SYSTEM_SCOPE);
       return { policies: read['DataSecurity']?.['SecurityPolicy'] ?? [], patterns: read['DataSecurity']?.['MaskingPatterns'] ?? [] };
     },
   };

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminAuth, employeeAuth, isDigitError, post, requestInfo, testPlatform, type TestPlatform } from './helpers.js';
+import { SYSTEM_SCOPE } from '../src/kernel/scope.js';
 
 /**
  * Issue #14, finding 1: the tenant check read only string tenantIds before validation, and Ajv then
@@ -113,7 +114,7 @@ describe('finding 1, MDMS: a city MDMS_ADMIN cannot write a state-level role-act
       amritsarMdmsAdmin,
     );
   const stored = async (actionid: number) => {
-    const rows = await platform.mdms.service.searchData({ tenantId: 'pb', schemaCode, uniqueIdentifiers: [`CITIZEN.${actionid}`] });
+    const rows = await platform.mdms.service.searchData({ tenantId: 'pb', schemaCode, uniqueIdentifiers: [`CITIZEN.${actionid}`] }, SYSTEM_SCOPE);
     return rows.map((r) => r.tenantId);
   };
 
@@ -137,7 +138,7 @@ describe('finding 1, MDMS: a city MDMS_ADMIN cannot write a state-level role-act
   it('control: the MDMS_ADMIN may write a role-action in its own city', async () => {
     const response = await create(['pb.amritsar'], 108, 'pb.amritsar');
     expect(response.status, JSON.stringify(response.body)).toBe(202);
-    const rows = await platform.mdms.service.searchData({ tenantId: 'pb.amritsar', schemaCode, uniqueIdentifiers: ['CITIZEN.108'] });
+    const rows = await platform.mdms.service.searchData({ tenantId: 'pb.amritsar', schemaCode, uniqueIdentifiers: ['CITIZEN.108'] }, SYSTEM_SCOPE);
     expect(rows.map((r) => r.tenantId)).toEqual(['pb.amritsar']);
   });
 });

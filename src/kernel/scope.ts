@@ -27,6 +27,21 @@ export function scopeFor(user: UserInfo | null, tenants: readonly string[]): Sco
   return Object.freeze({ user, tenants: Object.freeze([...new Set(tenants)]), citizen: user?.type === 'CITIZEN', system: false });
 }
 
+/**
+ * The scope of a read of public reference data (master data, localization messages, boundaries):
+ * DIGIT serves it to anyone, anonymous callers included (a citizen's app loads a city's localities
+ * before login), so it is the tenants the read reaches (the tenant named and its lineage), not
+ * the caller's roles. Only for reads: a write always takes the caller's `request.scope`.
+ */
+export function publicScope(tenants: readonly string[]): Scope {
+  return scopeFor(null, tenants);
+}
+
+/** A stable text for the scope, for caches whose answers depend on it. */
+export function scopeKey(scope: Scope): string {
+  return scope.system ? '*' : [...scope.tenants].sort().join(',');
+}
+
 /** True when `tenantId` is one of the scope's tenants or below one. */
 export function inScope(scope: Scope, tenantId: string): boolean {
   if (scope.system) return true;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPlatform, type TestPlatform } from '../../../test/helpers.js';
 import type { RoleGrant, UserInfo } from '../../kernel/auth.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import { createGrantPolicy, type GrantPolicy } from './access.grants.js';
 
 /** The seeded policy (seed/mdms/ACCESSCONTROL-ROLES.rolegrants.json), read through MDMS. */
@@ -60,7 +61,7 @@ describe('the role-grant policy', () => {
     await platform.mdms.service.createData(
       'ACCESSCONTROL-ROLES.rolegrants',
       { tenantId: 'pb', schemaCode: 'ACCESSCONTROL-ROLES.rolegrants', data: { granterRole: 'GRO', roles: ['PGR_LME'], userTypes: ['EMPLOYEE'] }, isActive: true },
-      { uuid: null },
+      { uuid: null }, SYSTEM_SCOPE,
     );
     expect(await may(gro, employee('pb.amritsar', 'PGR_LME'))).toBe(true);
     expect(await may(gro, employee('pb.amritsar', 'PGR_LME', 'EMPLOYEE'))).toBe(false);

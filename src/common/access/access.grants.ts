@@ -3,6 +3,7 @@ import { createReadCache } from '../../kernel/cache.js';
 import type { ChangeFeed } from '../../kernel/changes.js';
 import { DomainError } from '../../kernel/errors.js';
 import { stateTenantOf, tenantCovers } from '../../kernel/tenancy.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import type { MdmsService } from '../mdms/index.js';
 
 /** MDMS master of the role-grant policy: which granter role may create or change users holding which roles. */
@@ -74,7 +75,7 @@ export function createGrantPolicy({ mdms, changes }: { mdms: MdmsService; change
   async function load(state: string): Promise<{ rules: readonly GrantRule[] }> {
     let records: unknown[];
     try {
-      const result = await mdms.searchV1({ tenantId: state, moduleDetails: [{ moduleName: GRANTS_MODULE, masterDetails: [{ name: GRANTS_MASTER }] }] });
+      const result = await mdms.searchV1({ tenantId: state, moduleDetails: [{ moduleName: GRANTS_MODULE, masterDetails: [{ name: GRANTS_MASTER }] }] }, SYSTEM_SCOPE);
       records = result[GRANTS_MODULE]?.[GRANTS_MASTER] ?? [];
     } catch (error) {
       // An unknown or malformed tenant has no policy: nothing can be granted there.

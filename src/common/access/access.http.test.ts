@@ -5,6 +5,7 @@ import { createOutbox } from '../../kernel/events.js';
 import { createHttpApp, type HttpApp } from '../../kernel/http.js';
 import { createMetrics } from '../../kernel/metrics.js';
 import type { ModuleInstance } from '../../kernel/module.js';
+import { scopeFor, type Scope } from '../../kernel/scope.js';
 import { accessModule, type AccessApi } from './index.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -30,6 +31,11 @@ beforeAll(async () => {
     },
     { mdms: platform.mdms },
   );
+  // No kernel auth on this bare app: each request gets the scope the kernel would give a state administrator.
+  app.decorateRequest('scope', null as unknown as Scope);
+  app.addHook('preHandler', async (request) => {
+    request.scope = scopeFor(null, ['pb']);
+  });
   app.addHook('onRoute', (route) => void routeConfigs.set(route.url, route.config));
   access.routes?.(app);
   await app.ready();

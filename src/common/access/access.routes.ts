@@ -23,7 +23,10 @@ const OK = '200 OK';
 
 const actorOf = (request: FastifyRequest): Actor => ({ uuid: request.userInfo?.uuid ?? null });
 
-/** Role writes go to the query's tenant, else the caller's state: roles are state-level masters. */
+/**
+ * Role writes go to the query's tenant, else the caller's state: roles are state-level masters, so
+ * the caller's scope must cover the state (MDMS checks the write against request.scope).
+ */
 function writeTenantOf(request: FastifyRequest, query: string | undefined): string {
   const tenantId = query ?? request.userInfo?.tenantId;
   if (!tenantId) throw invalid('INVALID_TENANT_ID', 'tenantId is required (query parameter)', ['tenantId']);
@@ -97,7 +100,7 @@ export function accessRoutes(service: AccessService) {
       },
       async (request) => {
         const { RequestInfo, roles } = request.body;
-        const created = await service.createRoles(roles, writeTenantOf(request, request.query.tenantId), actorOf(request));
+        const created = await service.createRoles(roles, writeTenantOf(request, request.query.tenantId), actorOf(request), request.scope);
         return { responseInfo: responseInfo(RequestInfo, request.id, OK), roles: created };
       },
     );
@@ -115,7 +118,7 @@ export function accessRoutes(service: AccessService) {
       },
       async (request) => {
         const { RequestInfo, roles } = request.body;
-        const updated = await service.updateRoles(roles, writeTenantOf(request, request.query.tenantId), actorOf(request));
+        const updated = await service.updateRoles(roles, writeTenantOf(request, request.query.tenantId), actorOf(request), request.scope);
         return { responseInfo: responseInfo(RequestInfo, request.id, OK), roles: updated };
       },
     );

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testPlatform, type TestPlatform } from '../../../test/helpers.js';
 import type { RoleGrant } from '../../kernel/auth.js';
 import { DomainError } from '../../kernel/errors.js';
+import { scopeFor, SYSTEM_SCOPE } from '../../kernel/scope.js';
 import { createAccessService, templatePattern, type AccessService } from './access.service.js';
 
 const ROLE_ACTIONS = 'ACCESSCONTROL-ROLEACTIONS.roleactions';
@@ -9,6 +10,8 @@ const ACTIONS = 'ACCESSCONTROL-ACTIONS-TEST.actions-test';
 // Seed: EMPLOYEE (among others) may call this; MDMS_ADMIN and SUPERUSER may call the templated create.
 const MENU = '/access/v1/actions/mdms/_get';
 const MDMS_CREATE = '/mdms-v2/v2/_create/common-masters.Department';
+/** A caller whose roles cover the state for the role writes (what the kernel would put in request.scope). */
+const STATE = scopeFor(null, ['pb']);
 
 let platform: TestPlatform;
 let access: AccessService;
@@ -25,14 +28,14 @@ const role = (code: string, tenantId: string): RoleGrant => ({ code, tenantId })
 const allowed = (roles: RoleGrant[], uri: string, tenantIds: string[]) => access.isAuthorized(roles, uri, tenantIds);
 
 async function record(schemaCode: string, uniqueIdentifier: string) {
-  const [found] = await platform.mdms.service.searchData({ tenantId: 'pb', schemaCode, uniqueIdentifiers: [uniqueIdentifier] });
+  const [found] = await platform.mdms.service.searchData({ tenantId: 'pb', schemaCode, uniqueIdentifiers: [uniqueIdentifier] }, SYSTEM_SCOPE);
   if (!found) throw new Error(`no ${schemaCode} ${uniqueIdentifier} in the seed`);
   return found;
 }
 
 async function setActive(schemaCode: string, uniqueIdentifier: string, isActive: boolean) {
   const found = await record(schemaCode, uniqueIdentifier);
-  await platform.mdms.service.updateData(schemaCode, { ...found, data: found.data as object, isActive }, { uuid: null });
+  await platform.mdms.service.updateData(schemaCode, { ...found, data: found.data as object, isActive }, { uuid: null }, SYSTEM_SCOPE);
 }
 
 describe('isAuthorized: tenants', () => {
@@ -145,7 +148,7 @@ describe('isAuthorized: master data changes take effect at once', () => {
     await platform.mdms.service.createData(
       ROLE_ACTIONS,
       { tenantId: 'pb', data: { rolecode: 'GA', actionid: 303, actioncode: 'EGOV_HRMS_EMPLOYEES_SEARCH', tenantId: 'pb' } },
-      { uuid: null },
+      { uuid: null }, SYSTEM_SCOPE,
     );
     expect(await allowed(ga, '/egov-hrms/employees/_search', ['pb.amritsar'])).toBe(true);
   });
@@ -182,7 +185,7 @@ describe('role writes', () => {
       'pb.amritsar',
       {
         uuid: 'user-1',
-      },
+      }, STATE,
     );
     expect(created).toEqual([{ code: 'TL_CEMP', name: 'TL Counter Employee', description: 'Trade licence counter' }]);
     const stored = await record('ACCESSCONTROL-ROLES.roles', 'TL_CEMP');
@@ -198,7 +201,7 @@ describe('role writes', () => {
         { code: 'NEW_ONE', name: 'New again' },
       ],
       'pb',
-      { uuid: null },
+      { uuid: null }, STATE,
     );
     await expect(dup).rejects.toMatchObject({ code: 'DUPLICATE_ROLE_CODE' });
     const existing = access.createRoles(
@@ -207,18 +210,29 @@ describe('role writes', () => {
         { code: 'EMPLOYEE', name: 'Employee' },
       ],
       'pb',
-      { uuid: null },
+      { uuid: null }, STATE,
     );
     await expect(existing).rejects.toBeInstanceOf(DomainError);
     expect(await access.searchRoles({ codes: ['NEW_ONE', 'NEW_TWO'], tenantId: 'pb' })).toEqual([]);
   });
 
+  it("refuses a caller whose scope does not cover the state, where roles are written (403, nothing written)", async () => {
+    const city = scopeFor(null, ['pb.amritsar']);
+    await expect(access.createRoles([{ code: 'CITY_MADE', name: 'City made' }], 'pb.amritsar', { uuid: null }, city)).rejects.toMatchObject({
+      kind: 'forbidden',
+      code: 'CustomException',
+    });
+    expect(await access.searchRoles({ codes: ['CITY_MADE'], tenantId: 'pb' })).toEqual([]);
+    await expect(access.updateRoles([{ code: 'EMPLOYEE', name: 'Renamed' }], 'pb.amritsar', { uuid: null }, city)).rejects.toMatchObject({ kind: 'forbidden' });
+    expect((await access.searchRoles({ codes: ['EMPLOYEE'], tenantId: 'pb' }))[0]?.name).not.toBe('Renamed');
+  });
+
   it('updates name and description, keeping the creator and recording the modifier', async () => {
-    const [updated] = await access.updateRoles([{ code: 'TL_CEMP', name: 'TL Clerk', description: null }], 'pb', { uuid: 'user-2' });
+    const [updated] = await access.updateRoles([{ code: 'TL_CEMP', name: 'TL Clerk', description: null }], 'pb', { uuid: 'user-2' }, STATE);
     expect(updated).toEqual({ code: 'TL_CEMP', name: 'TL Clerk', description: null });
     const stored = await record('ACCESSCONTROL-ROLES.roles', 'TL_CEMP');
     expect(stored.auditDetails).toMatchObject({ createdBy: 'user-1', lastModifiedBy: 'user-2' });
-    await expect(access.updateRoles([{ code: 'NO_SUCH_ROLE', name: 'x' }], 'pb', { uuid: null })).rejects.toMatchObject({
+    await expect(access.updateRoles([{ code: 'NO_SUCH_ROLE', name: 'x' }], 'pb', { uuid: null }, STATE)).rejects.toMatchObject({
       code: 'INVALID_ROLE_CODE',
     });
   });

@@ -3,6 +3,7 @@ import { createReadCache } from '../../kernel/cache.js';
 import type { ChangeFeed } from '../../kernel/changes.js';
 import { DomainError, invalid } from '../../kernel/errors.js';
 import { stateTenantOf, tenantCovers } from '../../kernel/tenancy.js';
+import { SYSTEM_SCOPE, type Scope } from '../../kernel/scope.js';
 import type { Actor, MdmsService } from '../mdms/index.js';
 import type { Action, Role, RoleInput } from './access.schema.js';
 
@@ -139,7 +140,7 @@ export function createAccessService({ mdms, changes }: AccessServiceDeps) {
     const result = await mdms.searchV1({
       tenantId,
       moduleDetails: wanted.map(({ module, master }) => ({ moduleName: module, masterDetails: [{ name: master }] })),
-    });
+    }, SYSTEM_SCOPE);
     return (module: string, master: string): unknown[] => result[module]?.[master] ?? [];
   }
 
@@ -197,7 +198,7 @@ export function createAccessService({ mdms, changes }: AccessServiceDeps) {
 
   /** The master record of each role code at `tenantId`, active or not, for updates and duplicate checks. */
   async function roleRecords(tenantId: string, codes: readonly string[]) {
-    const records = await mdms.searchData({ tenantId, schemaCode: ROLES_SCHEMA, uniqueIdentifiers: [...codes], limit: 1000 });
+    const records = await mdms.searchData({ tenantId, schemaCode: ROLES_SCHEMA, uniqueIdentifiers: [...codes], limit: 1000 }, SYSTEM_SCOPE);
     // searchData falls back to the state's records; only the tenant's own can be updated here.
     return new Map(records.filter((r) => r.tenantId === tenantId).map((r) => [r.uniqueIdentifier, r]));
   }
@@ -255,7 +256,7 @@ export function createAccessService({ mdms, changes }: AccessServiceDeps) {
      * Adds roles to the state's roles master. All are checked before the first write; the writes
      * themselves are one MDMS transaction each (MdmsApi offers no batch).
      */
-    async createRoles(roles: readonly RoleInput[], tenantId: string, actor: Actor): Promise<Role[]> {
+    async createRoles(roles: readonly RoleInput[], tenantId: string, actor: Actor, scope: Scope): Promise<Role[]> {
       assertDistinct(roles);
       const state = stateTenantOf(tenantId);
       const existing = await roleRecords(
@@ -270,6 +271,7 @@ export function createAccessService({ mdms, changes }: AccessServiceDeps) {
           ROLES_SCHEMA,
           { tenantId: state, schemaCode: ROLES_SCHEMA, data: roleData(role), isActive: true },
           actor,
+          scope,
         );
         created.push(roleOf(record.data) ?? { code: role.code, name: role.name, description: role.description ?? null });
       }
@@ -277,7 +279,7 @@ export function createAccessService({ mdms, changes }: AccessServiceDeps) {
     },
 
     /** Changes the name and description of existing roles; the code is the key and cannot change. */
-    async updateRoles(roles: readonly RoleInput[], tenantId: string, actor: Actor): Promise<Role[]> {
+    async updateRoles(roles: readonly RoleInput[], tenantId: string, actor: Actor, scope: Scope): Promise<Role[]> {
       assertDistinct(roles);
       const state = stateTenantOf(tenantId);
       const existing = await roleRecords(
@@ -301,6 +303,7 @@ export function createAccessService({ mdms, changes }: AccessServiceDeps) {
             auditDetails: record.auditDetails,
           },
           actor,
+          scope,
         );
         updated.push(roleOf(saved.data) ?? { code: role.code, name: role.name, description: role.description ?? null });
       }

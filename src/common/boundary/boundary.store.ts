@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../../kernel/db.js';
+import type { Database, Tx } from '../../kernel/db.js';
 import type { BoundaryTypeLevel } from './boundary.tree.js';
 
 /** Rows as the service sees them: json decoded (the store converts). */
@@ -57,7 +57,7 @@ export function isUniqueViolation(error: unknown): boolean {
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
-/** Kysely queries for boundaries, hierarchies and relationships; no rules here (see boundary.service.ts). */
+/** Kysely queries for boundaries, hierarchies and relationships; no rules here (see boundary.service.ts and its operations). */
 export function createBoundaryStore(database: Database) {
   const json = (value: unknown) => (value === null || value === undefined ? null : database.toJson(value));
   const readEntity = (row: EntityRow): EntityRow => ({
@@ -71,8 +71,9 @@ export function createBoundaryStore(database: Database) {
   });
 
   return {
-    runner(): Runner {
-      return database.kysely.withTables<BoundaryTables>() as unknown as Runner;
+    /** The database, or the transaction `tx` when given. */
+    runner(tx?: Tx): Runner {
+      return (tx ? tx.kysely : database.kysely).withTables<BoundaryTables>() as unknown as Runner;
     },
 
     async findEntities(db: Runner, tenantId: string, codes: readonly string[]): Promise<EntityRow[]> {

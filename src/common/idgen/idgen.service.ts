@@ -4,6 +4,7 @@ import type { Database, Tx } from '../../kernel/db.js';
 import { invalid } from '../../kernel/errors.js';
 import { newId } from '../../kernel/ids.js';
 import { assertKnownTenant, stateTenantOf, tenantLineage } from '../../kernel/tenancy.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import type { MdmsService } from '../mdms/index.js';
 import { localTime, paddingOf, parseFormat, renderIds, sequenceKeys, usesCity, DEFAULT_PADDING, type Token } from './idgen.format.js';
 import { MAX_IDS_PER_CALL, type Reservation } from './idgen.schema.js';
@@ -93,10 +94,13 @@ export function createIdgenService({ database, store, clock, mdms, timeZone }: I
   /** MDMS `common-masters.IdFormat` by idname: the tenant's own record, else its state's. */
   async function configuredFormat(idName: string, tenantId: string): Promise<ConfiguredFormat | undefined> {
     for (const tenant of tenantLineage(tenantId)) {
-      const res = await mdms.searchV1({
-        tenantId: tenant,
-        moduleDetails: [{ moduleName: FORMAT_MODULE, masterDetails: [{ name: FORMAT_MASTER }] }],
-      });
+      const res = await mdms.searchV1(
+        {
+          tenantId: tenant,
+          moduleDetails: [{ moduleName: FORMAT_MODULE, masterDetails: [{ name: FORMAT_MASTER }] }],
+        },
+        SYSTEM_SCOPE,
+      );
       const found = indexFormats(res[FORMAT_MODULE]?.[FORMAT_MASTER] ?? []).get(idName);
       if (found) return found;
     }
@@ -105,7 +109,10 @@ export function createIdgenService({ database, store, clock, mdms, timeZone }: I
 
   /** `tenant.tenants[code == tenantId].city.code`, as DIGIT's `[city]`. */
   async function cityCodeOf(tenantId: string): Promise<string> {
-    const res = await mdms.searchV1({ tenantId, moduleDetails: [{ moduleName: TENANT_MODULE, masterDetails: [{ name: TENANT_MASTER }] }] });
+    const res = await mdms.searchV1(
+      { tenantId, moduleDetails: [{ moduleName: TENANT_MODULE, masterDetails: [{ name: TENANT_MASTER }] }] },
+      SYSTEM_SCOPE,
+    );
     const tenant = (res[TENANT_MODULE]?.[TENANT_MASTER] ?? []).find((t) => isRecord(t) && t['code'] === tenantId);
     const city = isRecord(tenant) ? tenant['city'] : undefined;
     const code = isRecord(city) ? city['code'] : undefined;

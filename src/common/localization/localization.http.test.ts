@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DomainError } from '../../kernel/errors.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import { SEED_DIR, adminAuth, login, post, requestInfo, testPlatform, type TestPlatform } from '../../../test/helpers.js';
 import type { LocalizationTables } from './localization.store.js';
 
@@ -110,6 +111,7 @@ describe('merging city → state → default, and en_IN filling gaps', () => {
       'default',
       [msg('M_ALL', 'default all'), msg('M_STATE', 'default state'), msg('M_CITY', 'default city'), msg('M_EN_ONLY', 'English only')],
       system,
+      SYSTEM_SCOPE,
     );
     expect(
       (await upsert('pb', [msg('M_STATE', 'state state'), msg('M_CITY', 'state city'), msg('M_ALL', 'राज्य सब', 'hi_IN')])).status,
@@ -143,8 +145,8 @@ describe('writes', () => {
     const first = await upsert('pb', batch);
     expect(first.status).toBe(200);
     expect(first.body).toEqual({ messages: batch });
-    expect(await service().upsert('pb', batch, system)).toEqual({ created: 0, updated: 0, unchanged: 2 });
-    expect(await service().upsert('pb', [{ ...batch[0]!, message: 'one, changed' }, batch[1]!], system)).toEqual({
+    expect(await service().upsert('pb', batch, system, SYSTEM_SCOPE)).toEqual({ created: 0, updated: 0, unchanged: 2 });
+    expect(await service().upsert('pb', [{ ...batch[0]!, message: 'one, changed' }, batch[1]!], system, SYSTEM_SCOPE)).toEqual({
       created: 0,
       updated: 1,
       unchanged: 1,
@@ -311,7 +313,7 @@ describe('bad input is refused with a clear 400 and changes nothing', () => {
 
   it('an unknown or malformed tenant, and an empty list', async () => {
     expectRefusal(await upsert('pb.nowhere', [msg('T', 't')]), 'INVALID_TENANT_ID', 'tenantId');
-    await expect(service().upsert('../x', [msg('T', 't')], system)).rejects.toMatchObject({ code: 'INVALID_TENANT_ID' });
+    await expect(service().upsert('../x', [msg('T', 't')], system, SYSTEM_SCOPE)).rejects.toMatchObject({ code: 'INVALID_TENANT_ID' });
     expectRefusal(await upsert('pb', []), 'INVALID_REQUEST', 'messages');
   });
 

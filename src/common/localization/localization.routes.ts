@@ -15,7 +15,7 @@ import {
   UpdateMessagesRequest,
   V2SearchRequest,
 } from './localization.schema.js';
-import type { Actor, LocalizationService } from './localization.service.js';
+import { readableFrom, type Actor, type LocalizationService } from './localization.service.js';
 
 const tags = ['localization'];
 
@@ -68,12 +68,10 @@ function localizationErrors(error: FastifyError, _request: FastifyRequest, reply
 export function localizationRoutes(service: LocalizationService) {
   return (app: HttpApp) => {
     const search = async (query: SearchQuery) => ({
-      messages: await service.search({
-        tenantId: query.tenantId,
-        locale: query.locale,
-        modules: splitList(query.module),
-        codes: splitList(query.codes),
-      }),
+      messages: await service.search(
+        { tenantId: query.tenantId, locale: query.locale, modules: splitList(query.module), codes: splitList(query.codes) },
+        readableFrom(query.tenantId),
+      ),
     });
 
     // Open, as in DIGIT's gateway whitelist (`/localization/messages/v1/_search`): the UIs read
@@ -120,12 +118,10 @@ export function localizationRoutes(service: LocalizationService) {
       async (request) => {
         const criteria = request.body.messageSearchCriteria;
         return {
-          messages: await service.search({
-            tenantId: criteria.tenantId,
-            locale: criteria.locale,
-            modules: splitList(criteria.module),
-            codes: splitList(criteria.codes),
-          }),
+          messages: await service.search(
+            { tenantId: criteria.tenantId, locale: criteria.locale, modules: splitList(criteria.module), codes: splitList(criteria.codes) },
+            readableFrom(criteria.tenantId),
+          ),
         };
       },
     );
@@ -143,7 +139,7 @@ export function localizationRoutes(service: LocalizationService) {
       },
       async (request) => {
         const { tenantId, messages } = request.body;
-        await service.upsert(tenantId, messages, actorOf(request));
+        await service.upsert(tenantId, messages, actorOf(request), request.scope);
         return { messages };
       },
     );
@@ -161,7 +157,7 @@ export function localizationRoutes(service: LocalizationService) {
       },
       async (request) => {
         const { tenantId, messages } = request.body;
-        await service.create(tenantId, messages, actorOf(request));
+        await service.create(tenantId, messages, actorOf(request), request.scope);
         return { messages };
       },
     );
@@ -179,7 +175,7 @@ export function localizationRoutes(service: LocalizationService) {
       },
       async (request) => {
         const { tenantId, locale, module, messages } = request.body;
-        await service.update({ tenantId, locale, module, messages }, actorOf(request));
+        await service.update({ tenantId, locale, module, messages }, actorOf(request), request.scope);
         return { messages: messages.map((m) => ({ code: m.code, message: m.message, module, locale })) };
       },
     );
@@ -197,7 +193,7 @@ export function localizationRoutes(service: LocalizationService) {
       },
       async (request) => {
         const { tenantId, messages } = request.body;
-        await service.delete(tenantId, messages);
+        await service.delete(tenantId, messages, request.scope);
         return { successful: true };
       },
     );

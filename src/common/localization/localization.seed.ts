@@ -2,6 +2,7 @@ import type { Database } from '../../kernel/db.js';
 import { DomainError, type ErrorDetail } from '../../kernel/errors.js';
 import type { SeedFile } from '../../kernel/module.js';
 import { isTenantIdSyntax } from '../../kernel/tenancy.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import { MAX_MESSAGES_PER_CALL, checkMessage, keyOf, type Message } from './localization.rules.js';
 import type { Actor, LocalizationService, WriteCounts } from './localization.service.js';
 
@@ -96,7 +97,7 @@ export async function seedMessages(
     for (const [tenantId, messages] of byTenant) {
       // A state's full translation can exceed what one API call may carry.
       for (let i = 0; i < messages.length; i += MAX_MESSAGES_PER_CALL) {
-        const counts = await service.inTransaction.writeInTx(tx, tenantId, messages.slice(i, i + MAX_MESSAGES_PER_CALL), 'upsert', actor);
+        const counts = await service.inTransaction.writeInTx(tx, tenantId, messages.slice(i, i + MAX_MESSAGES_PER_CALL), 'upsert', actor, SYSTEM_SCOPE);
         total.created += counts.created;
         total.updated += counts.updated;
         total.unchanged += counts.unchanged;

@@ -5,6 +5,7 @@ import type { Database, Tx } from '../../kernel/db.js';
 import { DomainError, type ErrorDetail } from '../../kernel/errors.js';
 import type { Outbox } from '../../kernel/events.js';
 import { newId } from '../../kernel/ids.js';
+import { assertInScope, publicScope, scopeKey, type Scope } from '../../kernel/scope.js';
 import { assertKnownTenant, isTenantIdSyntax, tenantLineage, type TenantDirectory } from '../../kernel/tenancy.js';
 import {
   DEFAULT_TENANT,
@@ -68,6 +69,14 @@ function isUniqueViolation(error: unknown): boolean {
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }
 
+/** The tenants a search of `tenantId` merges: the tenant, its ancestors, then `default`. */
+function lineageOf(tenantId: string): string[] {
+  return tenantId === DEFAULT_TENANT ? [DEFAULT_TENANT] : [...tenantLineage(tenantId), DEFAULT_TENANT];
+}
+
+/** Messages are public text (DIGIT's UIs read their labels before login): anyone reads a tenant's lineage. */
+export const readableFrom = (tenantId: string): Scope => publicScope(lineageOf(tenantId));
+
 /**
  * DIGIT's egov-localization: messages per tenant, locale, module and code. Reads merge the tenant
  * lineage (city → state → `default`) and fill missing codes from `en_IN`; the computed lists are
@@ -87,15 +96,11 @@ export function createLocalizationService({ database, store, clock, outbox, chan
     }
   }
 
-  function lineageOf(tenantId: string): string[] {
-    return tenantId === DEFAULT_TENANT ? [DEFAULT_TENANT] : [...tenantLineage(tenantId), DEFAULT_TENANT];
-  }
-
-  async function computed(tenantId: string, locale: string, modules: readonly string[] | undefined): Promise<readonly Message[]> {
-    return cache.get(JSON.stringify([tenantId, locale, modules ?? null]), async () => {
+  async function computed(tenantId: string, locale: string, modules: readonly string[] | undefined, scope: Scope): Promise<readonly Message[]> {
+    return cache.get(JSON.stringify([scopeKey(scope), tenantId, locale, modules ?? null]), async () => {
       const lineage = lineageOf(tenantId);
       const locales = locale === FALLBACK_LOCALE ? [locale] : [locale, FALLBACK_LOCALE];
-      const rows = await store.forSearch(store.runner(), lineage, locales, modules);
+      const rows = await store.forSearch(store.runner(), lineage, locales, modules, scope);
       return Object.freeze(mergeMessages(rows, lineage, locale));
     });
   }
@@ -170,11 +175,11 @@ export function createLocalizationService({ database, store, clock, outbox, chan
     return byGroup;
   }
 
-  async function existingRows(db: Runner, tenantId: string, messages: readonly MessageKey[]): Promise<Map<string, MessageRow>> {
+  async function existingRows(db: Runner, tenantId: string, messages: readonly MessageKey[], scope: Scope): Promise<Map<string, MessageRow>> {
     const existing = new Map<string, MessageRow>();
     for (const [, list] of groups(messages)) {
       const first = list[0]!;
-      for (const row of await store.inGroup(db, tenantId, first.locale, first.module)) existing.set(keyOf(row), row);
+      for (const row of await store.inGroup(db, tenantId, first.locale, first.module, scope)) existing.set(keyOf(row), row);
     }
     return existing;
   }
@@ -192,12 +197,14 @@ export function createLocalizationService({ database, store, clock, outbox, chan
 
   /**
    * The write path shared by create, update, upsert and the seed loader, in the caller's
-   * transaction. The caller has checked the tenant (`checkTenant`) before opening it.
+   * transaction. The caller has checked the tenant (`checkTenant`) before opening it; `scope` is the
+   * caller's (request.scope) or SYSTEM_SCOPE for the seed loader, and must cover the tenant.
    */
-  async function writeInTx(tx: Tx, tenantId: string, messages: readonly Message[], mode: WriteMode, actor: Actor): Promise<WriteCounts> {
+  async function writeInTx(tx: Tx, tenantId: string, messages: readonly Message[], mode: WriteMode, actor: Actor, scope: Scope): Promise<WriteCounts> {
+    assertInScope(scope, tenantId);
     checkMessages(messages);
     const db = store.runner(tx);
-    const existing = await existingRows(db, tenantId, messages);
+    const existing = await existingRows(db, tenantId, messages, scope);
     const errors: ErrorDetail[] = [];
     messages.forEach((message, index) => {
       const found = existing.has(keyOf(message));
@@ -241,13 +248,13 @@ export function createLocalizationService({ database, store, clock, outbox, chan
       } else if (row.message === message.message) {
         unchanged++;
       } else {
-        await store.updateMessage(db, row.id, { message: message.message, last_modified_by: actor.uuid, last_modified_time: now });
+        await store.updateMessage(db, row.id, { message: message.message, last_modified_by: actor.uuid, last_modified_time: now }, scope);
         changed.push(message);
         updated++;
       }
     }
     try {
-      await store.insert(db, inserts, mode === 'upsert' ? 'replace' : 'fail');
+      await store.insert(db, inserts, mode === 'upsert' ? 'replace' : 'fail', scope);
     } catch (error) {
       // Another transaction created one of these messages after we looked.
       if (isUniqueViolation(error)) {
@@ -265,13 +272,14 @@ export function createLocalizationService({ database, store, clock, outbox, chan
     return { created: inserts.length, updated, unchanged };
   }
 
-  async function deleteInTx(tx: Tx, tenantId: string, keys: readonly MessageKey[]): Promise<number> {
+  async function deleteInTx(tx: Tx, tenantId: string, keys: readonly MessageKey[], scope: Scope): Promise<number> {
+    assertInScope(scope, tenantId);
     // Deletion names messages by key only; the text is not asked for.
     checkMessages(keys.map((k) => ({ ...k, message: '-' })));
     const db = store.runner(tx);
-    const existing = await existingRows(db, tenantId, keys);
+    const existing = await existingRows(db, tenantId, keys, scope);
     const ids = keys.flatMap((k) => existing.get(keyOf(k))?.id ?? []);
-    const deleted = await store.deleteByIds(db, ids);
+    const deleted = await store.deleteByIds(db, ids, scope);
     if (deleted > 0)
       await announce(
         tx,
@@ -283,41 +291,44 @@ export function createLocalizationService({ database, store, clock, outbox, chan
   }
 
   return {
-    /** DIGIT's search: merged over the tenant lineage, filled from `en_IN`, sorted by code. */
-    async search(criteria: SearchCriteria): Promise<Message[]> {
+    /**
+     * DIGIT's search: merged over the tenant lineage, filled from `en_IN`, sorted by code. `scope`:
+     * readableFrom(tenantId) for callers (messages are public text), SYSTEM_SCOPE for the platform.
+     */
+    async search(criteria: SearchCriteria, scope: Scope): Promise<Message[]> {
       const errors = checkSearch(criteria);
       if (errors.length > 0) throw invalid(errors);
       await checkTenant(criteria.tenantId);
       const modules = criteria.modules && criteria.modules.length > 0 ? [...new Set(criteria.modules)].sort() : undefined;
-      const list = await computed(criteria.tenantId, criteria.locale, modules);
+      const list = await computed(criteria.tenantId, criteria.locale, modules, scope);
       if (!criteria.codes || criteria.codes.length === 0) return [...list];
       const codes = new Set(criteria.codes);
       return list.filter((m) => codes.has(m.code));
     },
 
     /** Inserts new messages and changes the text of existing ones (by tenant, locale, module, code). */
-    async upsert(tenantId: string, messages: readonly Message[], actor: Actor): Promise<WriteCounts> {
+    async upsert(tenantId: string, messages: readonly Message[], actor: Actor, scope: Scope): Promise<WriteCounts> {
       await checkTenant(tenantId);
-      return database.transaction((tx) => writeInTx(tx, tenantId, messages, 'upsert', actor));
+      return database.transaction((tx) => writeInTx(tx, tenantId, messages, 'upsert', actor, scope));
     },
 
     /** Inserts messages; refuses the whole call if any of them already exists. */
-    async create(tenantId: string, messages: readonly Message[], actor: Actor): Promise<WriteCounts> {
+    async create(tenantId: string, messages: readonly Message[], actor: Actor, scope: Scope): Promise<WriteCounts> {
       await checkTenant(tenantId);
-      return database.transaction((tx) => writeInTx(tx, tenantId, messages, 'create', actor));
+      return database.transaction((tx) => writeInTx(tx, tenantId, messages, 'create', actor, scope));
     },
 
     /** Changes the text of existing messages of one locale and module; refuses the call if any is missing. */
-    async update(input: UpdateInput, actor: Actor): Promise<WriteCounts> {
+    async update(input: UpdateInput, actor: Actor, scope: Scope): Promise<WriteCounts> {
       await checkTenant(input.tenantId);
       const messages = input.messages.map((m) => ({ code: m.code, message: m.message, module: input.module, locale: input.locale }));
-      return database.transaction((tx) => writeInTx(tx, input.tenantId, messages, 'update', actor));
+      return database.transaction((tx) => writeInTx(tx, input.tenantId, messages, 'update', actor, scope));
     },
 
     /** Deletes messages by key; keys that name nothing are ignored (deleting is idempotent). Answers how many went. */
-    async delete(tenantId: string, keys: readonly MessageKey[]): Promise<number> {
+    async delete(tenantId: string, keys: readonly MessageKey[], scope: Scope): Promise<number> {
       await checkTenant(tenantId);
-      return database.transaction((tx) => deleteInTx(tx, tenantId, keys));
+      return database.transaction((tx) => deleteInTx(tx, tenantId, keys, scope));
     },
 
     /** Drops every cached list, in this process and (PostgreSQL) in the others. */

@@ -14,12 +14,13 @@ import {
   V1SearchRequest,
   V1SearchResponse,
 } from './mdms.schema.js';
-import type { Actor, MdmsService } from './mdms.service.js';
+import { readableFrom, type Actor, type MdmsService } from './mdms.service.js';
 
 const tags = ['mdms'];
 
 const actorOf = (request: FastifyRequest): Actor => ({ uuid: request.userInfo?.uuid ?? null });
-// Master data is public reference data (tenants, complaint types…): DIGIT's UIs read it before login.
+// Master data is public reference data (tenants, complaint types…): DIGIT's UIs read it before login,
+// so searches read the named tenant's lineage whoever asks (readableFrom); writes take request.scope.
 const anonymous = { anonymous: true };
 // Filters are conditions on the records' data: a `tenantId` inside them names a field, not a tenant of the request.
 const searchConfig = { ...anonymous, tenantOpaque: ['MdmsCriteria.filters'] } as const;
@@ -32,7 +33,7 @@ export function mdmsRoutes(service: MdmsService) {
       { config: { tenantOpaque: ['SchemaDefinition.definition'] }, schema: { tags, summary: 'Define a master (JSON Schema with x-unique and x-ref-schema)', body: SchemaCreateRequest, response: { 202: SchemaResponse } } },
       async (request, reply) => {
         const { SchemaDefinition, RequestInfo } = request.body;
-        const created = await service.createSchema(SchemaDefinition, actorOf(request));
+        const created = await service.createSchema(SchemaDefinition, actorOf(request), request.scope);
         return reply.status(202).send({ ResponseInfo: responseInfo(RequestInfo, request.id), SchemaDefinitions: [created] });
       },
     );
@@ -42,7 +43,7 @@ export function mdmsRoutes(service: MdmsService) {
       { schema: { tags, summary: 'Search master definitions', body: SchemaSearchRequest, response: { 202: SchemaResponse } }, config: anonymous },
       async (request, reply) => {
         const { SchemaDefCriteria, RequestInfo } = request.body;
-        const found = await service.searchSchemas(SchemaDefCriteria);
+        const found = await service.searchSchemas(SchemaDefCriteria, readableFrom(SchemaDefCriteria.tenantId));
         return reply.status(202).send({ ResponseInfo: responseInfo(RequestInfo, request.id), SchemaDefinitions: found });
       },
     );
@@ -64,7 +65,7 @@ export function mdmsRoutes(service: MdmsService) {
       { schema: { tags, summary: 'Create a master data record', params: SchemaCodeParams, body: MdmsWriteRequest, response: { 202: MdmsResponse } } },
       async (request, reply) => {
         const { Mdms, RequestInfo } = request.body;
-        const created = await service.createData(request.params.schemaCode, Mdms, actorOf(request));
+        const created = await service.createData(request.params.schemaCode, Mdms, actorOf(request), request.scope);
         return reply.status(202).send({ ResponseInfo: responseInfo(RequestInfo, request.id), mdms: [created] });
       },
     );
@@ -82,7 +83,7 @@ export function mdmsRoutes(service: MdmsService) {
       },
       async (request, reply) => {
         const { Mdms, RequestInfo } = request.body;
-        const updated = await service.updateData(request.params.schemaCode, Mdms, actorOf(request));
+        const updated = await service.updateData(request.params.schemaCode, Mdms, actorOf(request), request.scope);
         return reply.status(202).send({ ResponseInfo: responseInfo(RequestInfo, request.id), mdms: [updated] });
       },
     );
@@ -92,7 +93,7 @@ export function mdmsRoutes(service: MdmsService) {
       { schema: { tags, summary: 'Search master data records', body: MdmsSearchRequest, response: { 200: MdmsResponse } }, config: searchConfig },
       async (request) => {
         const { MdmsCriteria, RequestInfo } = request.body;
-        return { ResponseInfo: responseInfo(RequestInfo, request.id), mdms: await service.searchData(MdmsCriteria) };
+        return { ResponseInfo: responseInfo(RequestInfo, request.id), mdms: await service.searchData(MdmsCriteria, readableFrom(MdmsCriteria.tenantId)) };
       },
     );
 
@@ -101,7 +102,7 @@ export function mdmsRoutes(service: MdmsService) {
       { schema: { tags, summary: 'Count master data records', body: MdmsSearchRequest, response: { 200: MdmsCountResponse } }, config: searchConfig },
       async (request) => {
         const { MdmsCriteria, RequestInfo } = request.body;
-        return { ResponseInfo: responseInfo(RequestInfo, request.id), totalCount: await service.countData(MdmsCriteria) };
+        return { ResponseInfo: responseInfo(RequestInfo, request.id), totalCount: await service.countData(MdmsCriteria, readableFrom(MdmsCriteria.tenantId)) };
       },
     );
 
@@ -111,7 +112,7 @@ export function mdmsRoutes(service: MdmsService) {
         { schema: { tags, summary: "DIGIT's v1 search: moduleDetails/masterDetails with JsonPath filters", body: V1SearchRequest, response: { 200: V1SearchResponse } }, config: anonymous },
         async (request) => {
           const { MdmsCriteria, RequestInfo } = request.body;
-          return { ResponseInfo: responseInfo(RequestInfo, request.id), MdmsRes: await service.searchV1(MdmsCriteria) };
+          return { ResponseInfo: responseInfo(RequestInfo, request.id), MdmsRes: await service.searchV1(MdmsCriteria, readableFrom(MdmsCriteria.tenantId)) };
         },
       );
     }

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Database } from '../../kernel/db.js';
 import type { SeedFile } from '../../kernel/module.js';
 import { DomainError, type ErrorDetail } from '../../kernel/errors.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import type { Actor, MdmsService } from './mdms.service.js';
 import { refSchemas, uniqueIdentifierOf, type SchemaDefinitionBody } from './mdms.validation.js';
 
@@ -93,6 +94,7 @@ export async function seedMasters(
   const masters = files.map((f) => parse(f, errors)).filter((m): m is ParsedMaster => m !== undefined);
   if (errors.length > 0) throw new DomainError('invalid', errors);
   const report = { schemasCreated: 0, recordsCreated: 0, recordsUpdated: 0, recordsUnchanged: 0 };
+  // The operator's own files, loaded by the platform: every tenant is in scope.
   const { createSchemaInTx, createDataInTx, updateDataInTx } = service.inTransaction;
 
   class Refused extends Error {}
@@ -115,7 +117,7 @@ export async function seedMasters(
             if (!existing) throw new DomainError('invalid', { code: 'SCHEMA_DEFINITION_NOT_FOUND_ERR', message: `no definition for ${master.schemaCode} in the file or the database` });
             definition = existing.definition as SchemaDefinitionBody;
           } else if (!existing || existing.tenant_id !== master.tenantId) {
-            await createSchemaInTx(tx, { tenantId: master.tenantId, code: master.schemaCode, description: master.description, definition: master.definition }, actor);
+            await createSchemaInTx(tx, { tenantId: master.tenantId, code: master.schemaCode, description: master.description, definition: master.definition }, actor, SYSTEM_SCOPE);
             report.schemasCreated++;
           } else if (!isDeepStrictEqual(existing.definition, master.definition)) {
             throw new DomainError('invalid', {
@@ -138,13 +140,13 @@ export async function seedMasters(
             }
             const existing = key === undefined ? undefined : await service.findByKey(tx, master.tenantId, master.schemaCode, key);
             if (!existing) {
-              await createDataInTx(tx, master.schemaCode, { tenantId: master.tenantId, data }, actor);
+              await createDataInTx(tx, master.schemaCode, { tenantId: master.tenantId, data }, actor, SYSTEM_SCOPE);
               report.recordsCreated++;
             } else if (isDeepStrictEqual(existing.data, data) && existing.is_active) {
               report.recordsUnchanged++;
             } else {
               const current = service.toMdms(existing);
-              await updateDataInTx(tx, master.schemaCode, { ...current, data, isActive: true }, actor);
+              await updateDataInTx(tx, master.schemaCode, { ...current, data, isActive: true }, actor, SYSTEM_SCOPE);
               report.recordsUpdated++;
             }
           });

@@ -7,9 +7,10 @@ import { DomainError, invalid, type ErrorDetail } from '../../kernel/errors.js';
 import type { Outbox } from '../../kernel/events.js';
 import { newId } from '../../kernel/ids.js';
 import { isUniqueViolation } from '../../kernel/offline.store.js';
+import { assertInScope, publicScope, scopeKey, SYSTEM_SCOPE, type Scope } from '../../kernel/scope.js';
 import { assertKnownTenant, isTenantIdSyntax, tenantLineage, type TenantDirectory } from '../../kernel/tenancy.js';
 import type { AuditLog } from '../audit/index.js';
-import { auditAccessControl } from './mdms.audit.js';
+import { assertAccessControlAtState, auditAccessControl } from './mdms.audit.js';
 import { applyFilter, filterBudget, FilterTooExpensive } from './mdms.jsonpath.js';
 import type { Mdms, MdmsCriteria, MdmsRes, SchemaDefinition, V1Criteria } from './mdms.schema.js';
 import type { DataRow, MdmsStore, Runner, SchemaRow } from './mdms.store.js';
@@ -41,6 +42,12 @@ export type MdmsServiceDeps = {
   /** Where changes of ACCESSCONTROL-* masters are recorded (see mdms.audit.ts). */
   audit: Pick<AuditLog, 'appendInTx'>;
 };
+
+/**
+ * Master data is public reference data: a read of one tenant's masters reaches the tenant and its
+ * lineage, whoever asks (see publicScope). Writes take the caller's scope.
+ */
+export const readableFrom = (tenantId: string): Scope => publicScope(tenantLineage(tenantId));
 
 /**
  * Filters become one SQL condition per leaf; SQLite refuses expressions deeper than 1000 and a
@@ -85,12 +92,13 @@ export function createMdmsService({ database, store, clock, outbox, changes, aud
   const runner = (tx?: Tx): Runner => (tx ? (tx.kysely.withTables() as unknown as Runner) : store.runner());
 
   const tenants: TenantDirectory = {
-    knownTenants: () => tenantList.get('all', async () => new Set(await store.tenantCodes(store.runner()))),
+    // The platform's own directory of every state's tenants, whoever asks.
+    knownTenants: () => tenantList.get('all', async () => new Set(await store.tenantCodes(store.runner(), SYSTEM_SCOPE))),
   };
 
   /** Inside a transaction the tenant list is read through it: it may hold tenants not yet committed. */
   function tenantsSeenBy(db: Runner): TenantDirectory {
-    return { knownTenants: async () => new Set(await store.tenantCodes(db)) };
+    return { knownTenants: async () => new Set(await store.tenantCodes(db, SYSTEM_SCOPE)) };
   }
 
   /** A new state may register its own tenant list before it is a known tenant. */
@@ -130,7 +138,7 @@ export function createMdmsService({ database, store, clock, outbox, changes, aud
   /** The definition that governs `schemaCode` at `tenantId`: its own, else the nearest ancestor's. */
   async function resolveSchema(db: Runner, tenantId: string, schemaCode: string): Promise<SchemaRow> {
     const lineage = tenantLineage(tenantId);
-    const rows = await store.findSchema(db, lineage, schemaCode);
+    const rows = await store.findSchema(db, lineage, schemaCode, readableFrom(tenantId));
     const row = lineage.map((t) => rows.find((r) => r.tenant_id === t)).find((r) => r !== undefined);
     if (!row || !row.is_active) {
       throw invalid('SCHEMA_DEFINITION_NOT_FOUND_ERR', `No schema "${schemaCode}" is defined for tenant ${tenantId} or its state`, [
@@ -146,7 +154,7 @@ export function createMdmsService({ database, store, clock, outbox, changes, aud
     for (const ref of refSchemas(definition)) {
       const values = [...new Set(valuesAt(data, ref.fieldPath).map(String))];
       if (values.length === 0) continue;
-      const found = await store.activeData(db, tenantLineage(tenantId), [ref.schemaCode], values);
+      const found = await store.activeData(db, tenantLineage(tenantId), [ref.schemaCode], values, readableFrom(tenantId));
       const existing = new Set(found.map((row) => row.unique_identifier));
       const missing = values.filter((v) => !existing.has(v));
       if (missing.length > 0) {
@@ -181,12 +189,13 @@ export function createMdmsService({ database, store, clock, outbox, changes, aud
     return pathCode;
   }
 
-  async function createSchemaInTx(tx: Tx, input: SchemaInput, actor: Actor): Promise<SchemaDefinition> {
+  async function createSchemaInTx(tx: Tx, input: SchemaInput, actor: Actor, scope: Scope): Promise<SchemaDefinition> {
+    assertInScope(scope, input.tenantId);
     const db = runner(tx);
     await assertWritableTenant(db, input.tenantId, input.code);
     const problems = checkDefinition(input.definition);
     if (problems.length > 0) throw new DomainError('invalid', problems);
-    const existing = await store.findSchema(db, [input.tenantId], input.code);
+    const existing = await store.findSchema(db, [input.tenantId], input.code, scope);
     if (existing.length > 0) {
       throw invalid('DUPLICATE_SCHEMA_CODE', `Schema "${input.code}" already exists for tenant ${input.tenantId}`, [input.code]);
     }
@@ -203,7 +212,7 @@ export function createMdmsService({ database, store, clock, outbox, changes, aud
       created_time: now,
       last_modified_time: now,
     };
-    await store.insertSchema(db, row);
+    await store.insertSchema(db, row, scope);
     const schema = toSchema(row);
     await outbox.append(tx, {
       type: 'plinth.mdms.schema.created.v1',
@@ -216,15 +225,17 @@ export function createMdmsService({ database, store, clock, outbox, changes, aud
     return schema;
   }
 
-  async function createDataInTx(tx: Tx, pathSchemaCode: string, input: DataInput, actor: Actor): Promise<Mdms> {
+  async function createDataInTx(tx: Tx, pathSchemaCode: string, input: DataInput, actor: Actor, scope: Scope): Promise<Mdms> {
     const schemaCode = schemaCodeOf(pathSchemaCode, input.schemaCode);
+    assertInScope(scope, input.tenantId);
+    assertAccessControlAtState(schemaCode, input.tenantId, input.isActive ?? true);
     const db = runner(tx);
     await assertWritableTenant(db, input.tenantId, schemaCode);
     const schema = await resolveSchema(db, input.tenantId, schemaCode);
     const { definition, uniqueIdentifier } = await validateRecord(db, schema, input.tenantId, input.data);
     const duplicate = (hint = '') =>
       invalid('DUPLICATE_RECORD', `A ${schemaCode} record with unique identifier "${uniqueIdentifier}" already exists${hint}`, [uniqueIdentifier]);
-    const existing = await store.findByKey(db, input.tenantId, schemaCode, uniqueIdentifier);
+    const existing = await store.findByKey(db, input.tenantId, schemaCode, uniqueIdentifier, scope);
     if (existing) throw duplicate(existing.is_active ? '' : ' (it is deactivated: update it with isActive true instead)');
     const refErrors = await checkReferences(db, input.tenantId, definition, input.data);
     if (refErrors.length > 0) throw new DomainError('invalid', refErrors);
@@ -242,7 +253,7 @@ export function createMdmsService({ database, store, clock, outbox, changes, aud
       last_modified_time: now,
     };
     try {
-      await store.insertData(db, row);
+      await store.insertData(db, row, scope);
     } catch (error) {
       // Two writers passed the check above at once (PostgreSQL): the loser gets the same refusal.
       if (isUniqueViolation(error)) throw duplicate();
@@ -260,13 +271,14 @@ export function createMdmsService({ database, store, clock, outbox, changes, aud
     return record;
   }
 
-  async function updateDataInTx(tx: Tx, pathSchemaCode: string, input: DataInput, actor: Actor): Promise<Mdms> {
+  async function updateDataInTx(tx: Tx, pathSchemaCode: string, input: DataInput, actor: Actor, scope: Scope): Promise<Mdms> {
     const schemaCode = schemaCodeOf(pathSchemaCode, input.schemaCode);
     if (!input.id) throw invalid('MASTER_DATA_ID_ABSENT_ERR', 'Mdms.id is required to update a record');
     if (!input.auditDetails) throw invalid('AUDIT_DETAILS_ABSENT_ERR', 'Mdms.auditDetails must be sent back as read');
     const db = runner(tx);
     await assertKnownTenant(tenantsSeenBy(db), input.tenantId);
-    const existing = await store.findById(db, input.id);
+    // The STORED record's tenant must be in the caller's scope (403), whatever the body names.
+    const existing = await store.findById(db, input.id, scope);
     if (!existing || existing.tenant_id !== input.tenantId || existing.schema_code !== schemaCode) {
       throw invalid('INVALID_MASTER_DATA_ID', `No ${schemaCode} record with id "${input.id}" at tenant ${input.tenantId}`, [input.id]);
     }
@@ -279,13 +291,14 @@ export function createMdmsService({ database, store, clock, outbox, changes, aud
       );
     }
     const isActive = input.isActive ?? existing.is_active;
+    assertAccessControlAtState(schemaCode, existing.tenant_id, isActive);
     if (isActive) {
       const refErrors = await checkReferences(db, input.tenantId, definition, input.data);
       if (refErrors.length > 0) throw new DomainError('invalid', refErrors);
     }
     const now = clock.now();
     const changesToRow = { data: input.data, is_active: isActive, last_modified_by: actor.uuid, last_modified_time: now };
-    await store.updateData(db, existing.id, changesToRow);
+    await store.updateData(db, existing.id, changesToRow, scope);
     const record = toMdms({ ...existing, ...changesToRow });
     await outbox.append(tx, {
       type: 'plinth.mdms.data.updated.v1',
@@ -299,9 +312,9 @@ export function createMdmsService({ database, store, clock, outbox, changes, aud
   }
 
   /** DIGIT's v2 fallback: the first tenant, from the requested one up to its state, that has matches. */
-  async function fallbackTenant(criteria: MdmsCriteria): Promise<string | undefined> {
+  async function fallbackTenant(criteria: MdmsCriteria, scope: Scope): Promise<string | undefined> {
     for (const tenantId of tenantLineage(criteria.tenantId)) {
-      const count = await store.countData(store.runner(), dataQuery(criteria, tenantId));
+      const count = await store.countData(store.runner(), dataQuery(criteria, tenantId), scope);
       if (count > 0) return tenantId;
     }
     return undefined;
@@ -334,49 +347,51 @@ export function createMdmsService({ database, store, clock, outbox, changes, aud
   return {
     tenants,
 
-    createSchema(input: SchemaInput, actor: Actor): Promise<SchemaDefinition> {
-      return database.transaction((tx) => createSchemaInTx(tx, input, actor));
+    /** `scope`: the caller's (request.scope), or SYSTEM_SCOPE for the platform's own writes. */
+    createSchema(input: SchemaInput, actor: Actor, scope: Scope): Promise<SchemaDefinition> {
+      return database.transaction((tx) => createSchemaInTx(tx, input, actor, scope));
     },
 
-    async searchSchemas(criteria: { tenantId: string; codes?: string[]; offset?: number; limit?: number }): Promise<SchemaDefinition[]> {
+    /** `scope`: readableFrom(tenantId) for callers (public data), SYSTEM_SCOPE for the platform. */
+    async searchSchemas(criteria: { tenantId: string; codes?: string[]; offset?: number; limit?: number }, scope: Scope): Promise<SchemaDefinition[]> {
       await assertKnownTenant(tenants, criteria.tenantId);
       const page = { offset: criteria.offset ?? 0, limit: criteria.limit ?? 10 };
-      return cached(`schema|${JSON.stringify([criteria.tenantId, criteria.codes ?? [], page])}`, async () =>
-        (await store.searchSchemas(store.runner(), { ...criteria, ...page })).map(toSchema),
+      return cached(`schema|${scopeKey(scope)}|${JSON.stringify([criteria.tenantId, criteria.codes ?? [], page])}`, async () =>
+        (await store.searchSchemas(store.runner(), { ...criteria, ...page }, scope)).map(toSchema),
       );
     },
 
-    createData(schemaCode: string, input: DataInput, actor: Actor): Promise<Mdms> {
+    createData(schemaCode: string, input: DataInput, actor: Actor, scope: Scope): Promise<Mdms> {
       return database.transaction(async (tx) => {
-        const record = await createDataInTx(tx, schemaCode, input, actor);
+        const record = await createDataInTx(tx, schemaCode, input, actor, scope);
         await auditAccessControl(tx, audit, record, 'created', actor);
         return record;
       });
     },
 
-    updateData(schemaCode: string, input: DataInput, actor: Actor): Promise<Mdms> {
+    updateData(schemaCode: string, input: DataInput, actor: Actor, scope: Scope): Promise<Mdms> {
       return database.transaction(async (tx) => {
-        const record = await updateDataInTx(tx, schemaCode, input, actor);
+        const record = await updateDataInTx(tx, schemaCode, input, actor, scope);
         await auditAccessControl(tx, audit, record, 'updated', actor);
         return record;
       });
     },
 
-    async searchData(criteria: MdmsCriteria): Promise<Mdms[]> {
+    async searchData(criteria: MdmsCriteria, scope: Scope): Promise<Mdms[]> {
       await assertKnownTenant(tenants, criteria.tenantId);
       const page = { offset: criteria.offset ?? 0, limit: criteria.limit ?? 10 };
-      return cached(`data|${JSON.stringify({ ...criteria, ...page })}`, async () => {
-        const tenantId = await fallbackTenant(criteria);
+      return cached(`data|${scopeKey(scope)}|${JSON.stringify({ ...criteria, ...page })}`, async () => {
+        const tenantId = await fallbackTenant(criteria, scope);
         if (tenantId === undefined) return [];
-        return (await store.searchData(store.runner(), dataQuery(criteria, tenantId), page)).map(toMdms);
+        return (await store.searchData(store.runner(), dataQuery(criteria, tenantId), page, scope)).map(toMdms);
       });
     },
 
-    async countData(criteria: MdmsCriteria): Promise<number> {
+    async countData(criteria: MdmsCriteria, scope: Scope): Promise<number> {
       await assertKnownTenant(tenants, criteria.tenantId);
-      const { count } = await cached(`count|${JSON.stringify(criteria)}`, async () => {
+      const { count } = await cached(`count|${scopeKey(scope)}|${JSON.stringify(criteria)}`, async () => {
         for (const tenantId of tenantLineage(criteria.tenantId)) {
-          const n = await store.countData(store.runner(), dataQuery(criteria, tenantId));
+          const n = await store.countData(store.runner(), dataQuery(criteria, tenantId), scope);
           if (n > 0) return { count: n };
         }
         return { count: 0 };
@@ -389,9 +404,9 @@ export function createMdmsService({ database, store, clock, outbox, changes, aud
      * applied. Anonymous and cheap to send, so its work is bounded: the records handed out and
      * every step of the filters come out of one budget per request (400 when exceeded).
      */
-    async searchV1(criteria: V1Criteria): Promise<MdmsRes> {
+    async searchV1(criteria: V1Criteria, scope: Scope): Promise<MdmsRes> {
       await assertKnownTenant(tenants, criteria.tenantId);
-      return cached(`v1|${JSON.stringify(criteria)}`, async () => {
+      return cached(`v1|${scopeKey(scope)}|${JSON.stringify(criteria)}`, async () => {
         // One answer per module and master (a later masterDetail of the same name replaces an
         // earlier one, as in the answer's map), so repeating a master costs nothing more.
         const wanted = new Map<string, { module: string; master: string; filter: string }>();
@@ -405,7 +420,7 @@ export function createMdmsService({ database, store, clock, outbox, changes, aud
         const lineage = tenantLineage(criteria.tenantId);
         const codes = [...new Set([...wanted.values()].map((w) => `${w.module}.${w.master}`))];
         const byCode = new Map<string, Awaited<ReturnType<typeof store.activeData>>>();
-        for (const row of await store.activeData(store.runner(), lineage, codes)) {
+        for (const row of await store.activeData(store.runner(), lineage, codes, undefined, scope)) {
           const list = byCode.get(row.schema_code);
           if (list) list.push(row);
           else byCode.set(row.schema_code, [row]);
@@ -440,8 +455,9 @@ export function createMdmsService({ database, store, clock, outbox, changes, aud
     /** For the seed loader: several writes in the caller's transaction. */
     inTransaction: { createSchemaInTx, createDataInTx, updateDataInTx },
     resolveSchema: (tx: Tx, tenantId: string, schemaCode: string) => resolveSchema(runner(tx), tenantId, schemaCode),
+    /** One record, read through the caller's transaction (master data: readable from the tenant's lineage). */
     findByKey: (tx: Tx, tenantId: string, schemaCode: string, uniqueIdentifier: string) =>
-      store.findByKey(runner(tx), tenantId, schemaCode, uniqueIdentifier),
+      store.findByKey(runner(tx), tenantId, schemaCode, uniqueIdentifier, readableFrom(tenantId)),
     toMdms,
   };
 }

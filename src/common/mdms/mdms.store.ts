@@ -1,5 +1,7 @@
 import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
 import type { Database } from '../../kernel/db.js';
+import { assertInScope, outOfScope, type Scope } from '../../kernel/scope.js';
+import { tenantInScope } from '../../kernel/scope.sql.js';
 
 /** Rows as the service sees them: json decoded, booleans as booleans (the store converts). */
 export type SchemaRow = {
@@ -65,7 +67,10 @@ function sqliteScalar(value: unknown): string | number {
   return JSON.stringify(value);
 }
 
-/** Kysely queries for master data; no rules here (they live in mdms.service.ts). */
+/**
+ * Kysely queries for master data; no rules here (they live in mdms.service.ts). Every read takes a
+ * Scope and reaches only rows inside it; a write checks the row's tenant against it.
+ */
 export function createMdmsStore(database: Database) {
   const json = (value: unknown) => database.toJson(value);
   const readSchema = (row: Stored<SchemaRow>): SchemaRow => ({ ...row, definition: database.fromJson(row.definition), is_active: database.fromBool(row.is_active) });
@@ -88,8 +93,8 @@ export function createMdmsStore(database: Database) {
     return conditions.length === 0 ? sql<SqlBool>`1 = 1` : sql<SqlBool>`(${sql.join(conditions, sql` and `)})`;
   }
 
-  function whereData(db: Runner, query: DataQuery) {
-    let q = db.selectFrom('mdms_data').where('tenant_id', '=', query.tenantId);
+  function whereData(db: Runner, query: DataQuery, scope: Scope) {
+    let q = db.selectFrom('mdms_data').where('tenant_id', '=', query.tenantId).where(tenantInScope(scope, 'tenant_id'));
     if (query.schemaCode) q = q.where('schema_code', '=', query.schemaCode);
     if (query.ids?.length) q = q.where('id', 'in', query.ids);
     if (query.uniqueIdentifiers?.length) q = q.where('unique_identifier', 'in', query.uniqueIdentifiers);
@@ -106,35 +111,43 @@ export function createMdmsStore(database: Database) {
       return database.kysely.withTables<MdmsTables>() as unknown as Runner;
     },
 
-    async findSchema(db: Runner, tenantIds: readonly string[], code: string): Promise<SchemaRow[]> {
-      const rows = await db.selectFrom('mdms_schema').selectAll().where('code', '=', code).where('tenant_id', 'in', tenantIds).execute();
+    async findSchema(db: Runner, tenantIds: readonly string[], code: string, scope: Scope): Promise<SchemaRow[]> {
+      const rows = await db
+        .selectFrom('mdms_schema')
+        .selectAll()
+        .where('code', '=', code)
+        .where('tenant_id', 'in', tenantIds)
+        .where(tenantInScope(scope, 'tenant_id'))
+        .execute();
       return rows.map(readSchema);
     },
 
     async searchSchemas(
       db: Runner,
       criteria: { tenantId: string; codes?: readonly string[] | undefined; offset: number; limit: number },
+      scope: Scope,
     ): Promise<SchemaRow[]> {
-      let q = db.selectFrom('mdms_schema').selectAll().where('tenant_id', '=', criteria.tenantId);
+      let q = db.selectFrom('mdms_schema').selectAll().where('tenant_id', '=', criteria.tenantId).where(tenantInScope(scope, 'tenant_id'));
       if (criteria.codes?.length) q = q.where('code', 'in', criteria.codes);
       const rows = await q.orderBy('created_time', 'desc').orderBy('id', 'desc').offset(criteria.offset).limit(criteria.limit).execute();
       return rows.map(readSchema);
     },
 
-    async insertSchema(db: Runner, row: SchemaRow): Promise<void> {
+    async insertSchema(db: Runner, row: SchemaRow, scope: Scope): Promise<void> {
+      assertInScope(scope, row.tenant_id);
       await db
         .insertInto('mdms_schema')
         .values({ ...row, definition: json(row.definition), is_active: database.toBool(row.is_active) })
         .execute();
     },
 
-    async countData(db: Runner, query: DataQuery): Promise<number> {
-      const row = await whereData(db, query).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
+    async countData(db: Runner, query: DataQuery, scope: Scope): Promise<number> {
+      const row = await whereData(db, query, scope).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirst();
       return Number(row?.n ?? 0);
     },
 
-    async searchData(db: Runner, query: DataQuery, page: { offset: number; limit: number }): Promise<DataRow[]> {
-      const rows = await whereData(db, query)
+    async searchData(db: Runner, query: DataQuery, page: { offset: number; limit: number }, scope: Scope): Promise<DataRow[]> {
+      const rows = await whereData(db, query, scope)
         .selectAll()
         .orderBy('created_time', 'desc')
         .orderBy('id', 'desc')
@@ -149,12 +162,14 @@ export function createMdmsStore(database: Database) {
       db: Runner,
       tenantIds: readonly string[],
       schemaCodes: readonly string[],
-      uniqueIdentifiers?: readonly string[],
+      uniqueIdentifiers: readonly string[] | undefined,
+      scope: Scope,
     ): Promise<DataRow[]> {
       let q = db
         .selectFrom('mdms_data')
         .selectAll()
         .where('tenant_id', 'in', tenantIds)
+        .where(tenantInScope(scope, 'tenant_id'))
         .where('schema_code', 'in', schemaCodes)
         .where('is_active', '=', database.toBool(true));
       if (uniqueIdentifiers) q = q.where('unique_identifier', 'in', uniqueIdentifiers);
@@ -162,47 +177,56 @@ export function createMdmsStore(database: Database) {
       return rows.map(readData);
     },
 
-    async findByKey(db: Runner, tenantId: string, schemaCode: string, uniqueIdentifier: string): Promise<DataRow | undefined> {
+    async findByKey(db: Runner, tenantId: string, schemaCode: string, uniqueIdentifier: string, scope: Scope): Promise<DataRow | undefined> {
       const row = await db
         .selectFrom('mdms_data')
         .selectAll()
         .where('tenant_id', '=', tenantId)
+        .where(tenantInScope(scope, 'tenant_id'))
         .where('schema_code', '=', schemaCode)
         .where('unique_identifier', '=', uniqueIdentifier)
         .executeTakeFirst();
       return row && readData(row);
     },
 
-    async findById(db: Runner, id: string): Promise<DataRow | undefined> {
+    /** The record with this id; 403 when it exists outside the scope (the STORED tenant decides). */
+    async findById(db: Runner, id: string, scope: Scope): Promise<DataRow | undefined> {
       const row = await db.selectFrom('mdms_data').selectAll().where('id', '=', id).executeTakeFirst();
+      if (row) assertInScope(scope, row.tenant_id);
       return row && readData(row);
     },
 
-    async insertData(db: Runner, row: DataRow): Promise<void> {
+    async insertData(db: Runner, row: DataRow, scope: Scope): Promise<void> {
+      assertInScope(scope, row.tenant_id);
       await db
         .insertInto('mdms_data')
         .values({ ...row, data: json(row.data), is_active: database.toBool(row.is_active) })
         .execute();
     },
 
+    /** Changes a record read with findById; one outside the scope is left alone and refused (403). */
     async updateData(
       db: Runner,
       id: string,
       changes: { data: unknown; is_active: boolean; last_modified_by: string | null; last_modified_time: number },
+      scope: Scope,
     ): Promise<void> {
-      await db
+      const result = await db
         .updateTable('mdms_data')
         .set({ ...changes, data: json(changes.data), is_active: database.toBool(changes.is_active) })
         .where('id', '=', id)
-        .execute();
+        .where(tenantInScope(scope, 'tenant_id'))
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) throw outOfScope();
     },
 
-    /** Codes of every active `tenant.tenants` record, across states. */
-    async tenantCodes(db: Runner): Promise<string[]> {
+    /** Codes of every active `tenant.tenants` record inside the scope (the platform's directory: every state). */
+    async tenantCodes(db: Runner, scope: Scope): Promise<string[]> {
       const rows = await db
         .selectFrom('mdms_data')
         .select('data')
         .where('schema_code', '=', 'tenant.tenants')
+        .where(tenantInScope(scope, 'tenant_id'))
         .where('is_active', '=', database.toBool(true))
         .execute();
       return rows

@@ -4,6 +4,7 @@ import { SMTPServer } from 'smtp-server';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminAuth, employeeAuth, post, requestInfo, testPlatform, type TestPlatform } from '../../../test/helpers.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import type { LogSmsProvider, NotifyRequest } from './index.js';
 
 type Json = Record<string, unknown>;
@@ -69,6 +70,7 @@ beforeAll(async () => {
       { code: 'PLINTH_TEST_TYPE_LAMP', module: MODULE, locale: 'hi_IN', message: 'बत्ती बंद' },
     ],
     { uuid: null },
+    SYSTEM_SCOPE,
   );
   const created = await post(
     platform,

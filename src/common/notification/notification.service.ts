@@ -5,6 +5,7 @@ import type { Database, Tx } from '../../kernel/db.js';
 import { DomainError, type ErrorDetail } from '../../kernel/errors.js';
 import type { CloudEvent, Outbox } from '../../kernel/events.js';
 import { newId } from '../../kernel/ids.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import type { LocalizationApi } from '../localization/index.js';
 import type { ShortUrlApi } from '../shorturl/index.js';
 import type { EventInput, UserEventApi } from '../userevent/index.js';
@@ -199,7 +200,7 @@ export function createNotificationService(deps: NotificationServiceDeps) {
   }
 
   async function template(tenantId: string, locale: string, code: string, module: string | undefined): Promise<string | undefined> {
-    const found = await localization.service.search({ tenantId, locale, modules: module ? [module] : undefined, codes: [code] });
+    const found = await localization.service.search({ tenantId, locale, modules: module ? [module] : undefined, codes: [code] }, SYSTEM_SCOPE);
     return found.find((m) => m.code === code)?.message;
   }
 

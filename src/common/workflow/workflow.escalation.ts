@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../kernel/clock.js';
 import { DomainError, invalid } from '../../kernel/errors.js';
 import { stateTenantOf, tenantCovers } from '../../kernel/tenancy.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import type { MdmsService } from '../mdms/index.js';
 import type { WorkflowCaller, WorkflowService } from './workflow.service.js';
 
@@ -43,7 +44,7 @@ export function createEscalationService({ service, mdms, clock, logger }: Escala
   async function configs(stateTenant: string, businessService: string): Promise<Escalation[]> {
     let records: unknown[] = [];
     try {
-      const result = await mdms.searchV1({ tenantId: stateTenant, moduleDetails: [{ moduleName: 'Workflow', masterDetails: [{ name: 'AutoEscalation' }] }] });
+      const result = await mdms.searchV1({ tenantId: stateTenant, moduleDetails: [{ moduleName: 'Workflow', masterDetails: [{ name: 'AutoEscalation' }] }] }, SYSTEM_SCOPE);
       records = result['Workflow']?.['AutoEscalation'] ?? [];
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
@@ -158,7 +159,7 @@ export function createEscalationService({ service, mdms, clock, logger }: Escala
         const system: WorkflowCaller = { uuid: null, type: 'SYSTEM', tenantId: state, roles: [{ code: AUTO_ESCALATE_ROLE, tenantId: state }] };
         let records: unknown[] = [];
         try {
-          const result = await mdms.searchV1({ tenantId: state, moduleDetails: [{ moduleName: 'Workflow', masterDetails: [{ name: 'AutoEscalation' }] }] });
+          const result = await mdms.searchV1({ tenantId: state, moduleDetails: [{ moduleName: 'Workflow', masterDetails: [{ name: 'AutoEscalation' }] }] }, SYSTEM_SCOPE);
           records = result['Workflow']?.['AutoEscalation'] ?? [];
         } catch (error) {
           if (!(error instanceof DomainError)) throw error;

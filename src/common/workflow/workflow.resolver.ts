@@ -2,6 +2,7 @@ import { createReadCache } from '../../kernel/cache.js';
 import type { ChangeFeed } from '../../kernel/changes.js';
 import type { Database } from '../../kernel/db.js';
 import { DomainError, invalid } from '../../kernel/errors.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import { stateTenantOf } from '../../kernel/tenancy.js';
 import type { MdmsService } from '../mdms/index.js';
 import { compileWorkflow, type CompiledWorkflow } from './workflow.definition.js';
@@ -28,7 +29,7 @@ export function createResolver({ database, store, changes, mdms }: ResolverDeps)
 
   async function master(stateTenant: string, moduleName: string, name: string): Promise<unknown[]> {
     try {
-      const result = await mdms.searchV1({ tenantId: stateTenant, moduleDetails: [{ moduleName, masterDetails: [{ name }] }] });
+      const result = await mdms.searchV1({ tenantId: stateTenant, moduleDetails: [{ moduleName, masterDetails: [{ name }] }] }, SYSTEM_SCOPE);
       return result[moduleName]?.[name] ?? [];
     } catch (error) {
       if (error instanceof DomainError && error.kind === 'invalid') return [];

@@ -6,6 +6,7 @@ import { RequestInfo, ResponseInfo, responseInfo } from '../../kernel/envelope.j
 import { DomainError, invalid } from '../../kernel/errors.js';
 import type { HttpApp } from '../../kernel/http.js';
 import { assertKnownTenant, stateTenantOf } from '../../kernel/tenancy.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import type { MdmsApi } from '../../common/mdms/index.js';
 import type { CompiledWorkflow, WorkflowApi } from '../../common/workflow/index.js';
 
@@ -166,10 +167,13 @@ export function createDashboardService({ database, mdms, workflow }: DashboardDe
   const store = dashboardStore(database);
 
   async function serviceDefs(tenantId: string): Promise<ServiceDef[]> {
-    const res = await mdms.service.searchV1({
-      tenantId: stateTenantOf(tenantId),
-      moduleDetails: [{ moduleName: 'RAINMAKER-PGR', masterDetails: [{ name: 'ServiceDefs' }] }],
-    });
+    const res = await mdms.service.searchV1(
+      {
+        tenantId: stateTenantOf(tenantId),
+        moduleDetails: [{ moduleName: 'RAINMAKER-PGR', masterDetails: [{ name: 'ServiceDefs' }] }],
+      },
+      SYSTEM_SCOPE,
+    );
     return (res['RAINMAKER-PGR']?.['ServiceDefs'] ?? []) as ServiceDef[];
   }
 

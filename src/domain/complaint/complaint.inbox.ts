@@ -7,6 +7,7 @@ import { RequestInfo, ResponseInfo, responseInfo } from '../../kernel/envelope.j
 import { DomainError, invalid } from '../../kernel/errors.js';
 import type { HttpApp } from '../../kernel/http.js';
 import { assertKnownTenant, stateTenantOf, tenantCovers } from '../../kernel/tenancy.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import type { MdmsApi } from '../../common/mdms/index.js';
 import type { ProcessInstance, WorkflowApi } from '../../common/workflow/index.js';
 import { Service } from './complaint.schema.js';
@@ -115,7 +116,7 @@ export function createComplaintInbox({ database, clock, mdms, workflow, service 
         { moduleName: 'RAINMAKER-PGR', masterDetails: [{ name: 'ServiceDefs' }] },
         { moduleName: 'common-masters', masterDetails: [{ name: 'wfSlaConfig' }] },
       ],
-    });
+    }, SYSTEM_SCOPE);
     const defs = (res['RAINMAKER-PGR']?.['ServiceDefs'] ?? []) as Array<{ serviceCode?: unknown; slaHours?: unknown }>;
     const byCode = new Map<string, number>();
     for (const def of defs) {

@@ -5,6 +5,7 @@ import { DomainError, invalid } from '../../kernel/errors.js';
 import type { Outbox } from '../../kernel/events.js';
 import { newId } from '../../kernel/ids.js';
 import { assertKnownTenant, stateTenantOf, tenantCovers, tenantLineage } from '../../kernel/tenancy.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import type { BoundaryApi } from '../../common/boundary/index.js';
 import type { FilestoreApi } from '../../common/filestore/index.js';
 import type { IdgenApi } from '../../common/idgen/index.js';
@@ -132,7 +133,7 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
   }
 
   async function serviceDef(tenantId: string, code: string): Promise<ServiceDef> {
-    const res = await mdms.service.searchV1({ tenantId: stateTenantOf(tenantId), moduleDetails: [{ moduleName: 'RAINMAKER-PGR', masterDetails: [{ name: 'ServiceDefs' }] }] });
+    const res = await mdms.service.searchV1({ tenantId: stateTenantOf(tenantId), moduleDetails: [{ moduleName: 'RAINMAKER-PGR', masterDetails: [{ name: 'ServiceDefs' }] }] }, SYSTEM_SCOPE);
     const defs = (res['RAINMAKER-PGR']?.['ServiceDefs'] ?? []) as ServiceDef[];
     const def = defs.find((d) => d.serviceCode === code && d.active !== false);
     if (!def) throw invalid('INVALID_SERVICECODE', `service.serviceCode "${code}" is not an active complaint type (RAINMAKER-PGR.ServiceDefs) of ${stateTenantOf(tenantId)}`, ['service.serviceCode']);

@@ -4,6 +4,7 @@ import { DomainError, invalid } from '../../kernel/errors.js';
 import type { Outbox } from '../../kernel/events.js';
 import { newId } from '../../kernel/ids.js';
 import { assertKnownTenant, tenantLineage } from '../../kernel/tenancy.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import type { EncryptionService } from '../../common/encryption/index.js';
 import type { MdmsService } from '../../common/mdms/index.js';
 import {
@@ -77,7 +78,10 @@ export function createDedupService({ database, store, clock, outbox, encryption,
 
   /** Programs and thresholds from MDMS `Dedup.Config` (the state's records apply to its cities); "default" at DEFAULT_THRESHOLD when not configured. */
   async function programs(tenantId: string): Promise<ProgramConfig[]> {
-    const res = await mdms.searchV1({ tenantId, moduleDetails: [{ moduleName: 'Dedup', masterDetails: [{ name: 'Config' }] }] });
+    const res = await mdms.searchV1(
+      { tenantId, moduleDetails: [{ moduleName: 'Dedup', masterDetails: [{ name: 'Config' }] }] },
+      SYSTEM_SCOPE,
+    );
     const list = (res['Dedup']?.['Config'] ?? []).flatMap((record) => configOf(record) ?? []);
     if (!list.some((c) => c.program === DEFAULT_PROGRAM)) list.push({ program: DEFAULT_PROGRAM, threshold: DEFAULT_THRESHOLD });
     return list;

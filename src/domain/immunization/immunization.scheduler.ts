@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { CloudEvent } from '../../kernel/events.js';
 import { stateTenantOf } from '../../kernel/tenancy.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import type { MdmsApi } from '../../common/mdms/index.js';
 import type { IndividualApi } from '../individual/index.js';
 import type { Task, TaskApi } from '../task/index.js';
@@ -44,10 +45,13 @@ class SchedulingError extends Error {
 
 export function createScheduler({ mdms, individual, task, timeZone, logger }: SchedulerDeps) {
   async function masters(tenantId: string): Promise<{ config: ScheduleConfig | undefined; doses: Dose[] }> {
-    const res = await mdms.service.searchV1({
-      tenantId: stateTenantOf(tenantId),
-      moduleDetails: [{ moduleName: MODULE, masterDetails: [{ name: 'Schedule' }, { name: 'Config' }] }],
-    });
+    const res = await mdms.service.searchV1(
+      {
+        tenantId: stateTenantOf(tenantId),
+        moduleDetails: [{ moduleName: MODULE, masterDetails: [{ name: 'Schedule' }, { name: 'Config' }] }],
+      },
+      SYSTEM_SCOPE,
+    );
     const configs = ((res[MODULE]?.['Config'] ?? []) as unknown[]).filter(
       (c): c is ScheduleConfig =>
         isRecord(c) &&

@@ -1,5 +1,5 @@
 import type { UserInfo } from '../../kernel/auth.js';
-import type { Scope } from '../../kernel/scope.js';
+import { SYSTEM_SCOPE, type Scope } from '../../kernel/scope.js';
 import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
 import { DomainError } from '../../kernel/errors.js';
@@ -138,7 +138,7 @@ export function createIndividualService(deps: IndividualServiceDeps) {
   const policyCache = new WeakMap<object, Policies>();
 
   async function master(tenantId: string, moduleName: string, name: string): Promise<unknown[]> {
-    const res = await mdms.searchV1({ tenantId, moduleDetails: [{ moduleName, masterDetails: [{ name }] }] });
+    const res = await mdms.searchV1({ tenantId, moduleDetails: [{ moduleName, masterDetails: [{ name }] }] }, SYSTEM_SCOPE);
     return res[moduleName]?.[name] ?? [];
   }
 
