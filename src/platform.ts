@@ -278,6 +278,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       filestore: filestore.api,
       notification: notification.api,
       encryption: encryption.api,
+      audit: audit.api,
     });
     const task = taskModule.create(context, { mdms: mdms.api, idgen: idgen.api, individual: individual.api });
     const immunization = immunizationModule.create(context, { mdms: mdms.api, individual: individual.api, task: task.api });
