@@ -250,6 +250,8 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       userEvent: userEvent.api,
       users: users.api,
       encryption: encryption.api,
+      mdms: mdms.api,
+      audit: audit.api,
     });
     const hrms = hrmsModule.create(context, { users: users.api, tenants: mdms.api.service.tenants });
     const dedup = dedupModule.create(context, { encryption: encryption.api, mdms: mdms.api });
