@@ -252,6 +252,8 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       userEvent: userEvent.api,
       users: users.api,
       encryption: encryption.api,
+      mdms: mdms.api,
+      audit: audit.api,
     });
     const hrms = hrmsModule.create(context, { users: users.api, tenants: mdms.api.service.tenants });
     const dedup = dedupModule.create(context, { encryption: encryption.api, mdms: mdms.api });
@@ -279,6 +281,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       filestore: filestore.api,
       notification: notification.api,
       encryption: encryption.api,
+      audit: audit.api,
     });
     const task = taskModule.create(context, { mdms: mdms.api, idgen: idgen.api });
     const immunization = immunizationModule.create(context, { mdms: mdms.api, individual: individual.api, task: task.api });

@@ -14,6 +14,10 @@ export { isCipherText } from './encryption.keys.js';
 export { personalFields, sealStoredRows } from './encryption.fields.js';
 export type { PersonalFields, PersonalFieldSpec, StoredRowsSpec } from './encryption.fields.js';
 export type { SealedTable } from './encryption.reseal.js';
+export { compilePatterns, maskEverything, maskValue, parsePolicy, redactor, visibilitiesFor } from './encryption.policy.js';
+export type { PolicyAttribute, Redactor, SecurityPolicy, Visibility } from './encryption.policy.js';
+export { createPrivacy, dataSecurityMasters, decryptionEntries } from './encryption.privacy.js';
+export type { DataSecurityMasters, DecryptionContext, Privacy, PrivacyModels, Revealed } from './encryption.privacy.js';
 
 /**
  * DIGIT's egov-enc-service: per-tenant data keys wrapped by a master key, blind indexes, signing.

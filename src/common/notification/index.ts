@@ -1,10 +1,13 @@
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import { defineModule } from '../../kernel/module.js';
 import type { Tx } from '../../kernel/db.js';
 import type { LocalizationApi } from '../localization/index.js';
 import type { ShortUrlApi } from '../shorturl/index.js';
 import type { UserEventApi } from '../userevent/index.js';
 import type { UserApi } from '../user/index.js';
-import type { EncryptionApi } from '../encryption/index.js';
+import { dataSecurityMasters, type EncryptionApi } from '../encryption/index.js';
+import type { AuditApi } from '../audit/index.js';
+import type { MdmsApi } from '../mdms/index.js';
 import { httpSmsProvider, logSmsProvider, smtpSender, type LogSmsProvider, type SmsProvider } from './notification.channels.js';
 import { init } from './migrations/0001_init.js';
 import { notificationRoutes } from './notification.routes.js';
@@ -28,7 +31,15 @@ export type NotificationApi = {
   readonly sms: SmsProvider | LogSmsProvider;
 };
 
-export type NotificationDeps = { localization: LocalizationApi; shortUrl: ShortUrlApi; userEvent: UserEventApi; users: UserApi; encryption: EncryptionApi };
+export type NotificationDeps = {
+  localization: LocalizationApi;
+  shortUrl: ShortUrlApi;
+  userEvent: UserEventApi;
+  users: UserApi;
+  encryption: EncryptionApi;
+  mdms: MdmsApi;
+  audit: AuditApi;
+};
 
 /** SMS, email and in-app messages from localized templates, sent from the outbox. */
 export const notificationModule = defineModule<NotificationApi, NotificationDeps>({
@@ -38,7 +49,18 @@ export const notificationModule = defineModule<NotificationApi, NotificationDeps
     const sms = config.smsProvider === 'http' && config.smsUrl ? httpSmsProvider(config.smsUrl) : logSmsProvider(logger);
     const email = config.smtpUrl && config.mailFrom ? smtpSender(config.smtpUrl, config.mailFrom) : undefined;
     if (!email) logger.info('e-mail notifications are off: set PLINTH_SMTP_URL and PLINTH_MAIL_FROM to send them');
-    const service = createNotificationService({ database, outbox, clock, logger, ...deps, encryption: deps.encryption.service, sms, email });
+    const service = createNotificationService({
+      database,
+      outbox,
+      clock,
+      logger,
+      ...deps,
+      encryption: deps.encryption.service,
+      audit: deps.audit.log,
+      dataSecurity: dataSecurityMasters((criteria) => deps.mdms.service.searchV1(criteria, SYSTEM_SCOPE)),
+      sms,
+      email,
+    });
     // Addresses and texts follow key rotations.
     deps.encryption.service.registerSealedTable({ name: 'notification', table: 'notification_message', id: 'id', text: MESSAGE_PII.text });
     // Plain subscriber: sending is not a database write; each message guards itself (notification_message).

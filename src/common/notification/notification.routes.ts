@@ -1,5 +1,6 @@
 import { Type } from 'typebox';
 import { RequestInfo, ResponseInfo, responseInfo } from '../../kernel/envelope.js';
+import { DomainError } from '../../kernel/errors.js';
 import type { HttpApp } from '../../kernel/http.js';
 import { CHANNELS } from './notification.render.js';
 import type { NotificationService } from './notification.service.js';
@@ -41,14 +42,16 @@ const Message = Type.Object({
 
 const SearchResponse = Type.Object({ ResponseInfo, messages: Type.Array(Message), totalCount: Type.Number() });
 
-/** What went out, for operators: messages by tenant, reference, channel and status (newest first). */
+/** What went out, for operators: messages by tenant, reference, channel and status (newest first), masked by policy. */
 export function notificationRoutes(service: NotificationService) {
   return (app: HttpApp) => {
     app.post(
       '/notification/v1/_search',
       { schema: { tags, summary: 'Notifications sent (or skipped, failed) by tenant, reference, channel and status', body: SearchRequest, response: { 200: SearchResponse } } },
       async (request) => {
-        const found = await service.search(request.body.criteria);
+        // The route is protected, so the kernel has put the user here; this guards a misconfiguration.
+        if (!request.userInfo) throw new DomainError('unauthenticated', { code: 'CustomException', message: 'Authentication required: send a valid access token' });
+        const found = await service.searchAs(request.userInfo, request.body.criteria, request.id);
         return { ResponseInfo: responseInfo(request.body.RequestInfo, request.id), ...found };
       },
     );

@@ -10,7 +10,18 @@ import type { LocalizationApi } from '../localization/index.js';
 import type { ShortUrlApi } from '../shorturl/index.js';
 import type { EventInput, UserEventApi } from '../userevent/index.js';
 import type { UserApi } from '../user/index.js';
-import { personalFields, sealStoredRows, type EncryptionService, type PersonalFieldSpec } from '../encryption/index.js';
+import type { UserInfo } from '../../kernel/userinfo.js';
+import type { AuditLog } from '../audit/index.js';
+import {
+  createPrivacy,
+  decryptionEntries,
+  personalFields,
+  sealStoredRows,
+  type DataSecurityMasters,
+  type EncryptionService,
+  type PersonalFieldSpec,
+  type Revealed,
+} from '../encryption/index.js';
 import type { EmailSender, SmsProvider } from './notification.channels.js';
 import { CHANNELS, chooseLocale, headline, recipientKey, render, type Channel, type Recipient } from './notification.render.js';
 
@@ -104,6 +115,10 @@ export type MessageSearch = {
  */
 export const MESSAGE_PII: PersonalFieldSpec<MessageRow> = { name: 'notification', text: ['address', 'subject', 'body', 'last_error'] };
 
+/** The security policy of a sent message as the search answers it (`DataSecurity.SecurityPolicy`, model `Notification`). */
+const PRIVACY_MODEL = 'Notification';
+const MESSAGE_PII_PATHS = ['address', 'subject', 'message', 'lastError'];
+
 /** The parts of a queued message's event that are personal: sealed in the outbox (and JetStream). */
 const SEALED_EVENT_FIELDS = ['recipient', 'params'] as const;
 
@@ -141,14 +156,18 @@ export type NotificationServiceDeps = {
   users: UserApi;
   sms: SmsProvider;
   encryption: EncryptionService;
+  audit: AuditLog;
+  /** Where the `Notification` security policy is read (MDMS DataSecurity). */
+  dataSecurity: DataSecurityMasters;
   /** Undefined when PLINTH_SMTP_URL or PLINTH_MAIL_FROM is unset: e-mails are skipped with a log line. */
   email: EmailSender | undefined;
 };
 
 export function createNotificationService(deps: NotificationServiceDeps) {
-  const { database, outbox, clock, logger, localization, shortUrl, userEvent, users, sms, email, encryption } = deps;
+  const { database, outbox, clock, logger, localization, shortUrl, userEvent, users, sms, email, encryption, audit } = deps;
   const db = () => database.kysely.withTables<Tables>() as unknown as Kysely<Tables>;
   const pii = personalFields(encryption, MESSAGE_PII);
+  const privacy = createPrivacy(deps.dataSecurity, { model: PRIVACY_MODEL, paths: MESSAGE_PII_PATHS });
 
   /** The stored (and event-subject) form of a recipient: no mobile number or e-mail in clear. */
   async function storedRecipient(tenantId: string, recipient: Recipient, tx?: Tx): Promise<string> {
@@ -321,6 +340,24 @@ export function createNotificationService(deps: NotificationServiceDeps) {
   }
 
   /**
+   * The search as `viewer` may see it: each message's personal fields shown by the `Notification`
+   * policy for the viewer's roles on its tenant, and one `pii.decrypted` entry per message shown.
+   */
+  async function searchAs(viewer: UserInfo, criteria: MessageSearch, correlationId: string | null): Promise<{ messages: SentMessage[]; totalCount: number }> {
+    const found = await search(criteria);
+    const redactorOf = privacy.viewer(viewer);
+    const revealed: Revealed[] = [];
+    for (const message of found.messages) {
+      const redactor = await redactorOf(message.tenantId);
+      redactor.apply(message as unknown as Record<string, unknown>);
+      revealed.push({ tenantId: message.tenantId, subject: message.id, redactor });
+    }
+    const entries = decryptionEntries(revealed, { model: PRIVACY_MODEL, purpose: 'search', actorUuid: viewer.uuid, correlationId });
+    if (entries.length > 0) await database.transaction((tx) => audit.appendManyInTx(tx, entries));
+    return found;
+  }
+
+  /**
    * Encrypts messages stored before their personal fields were (run at start, idempotent): the
    * columns, then recipient keys that named a mobile number or e-mail.
    */
@@ -341,7 +378,7 @@ export function createNotificationService(deps: NotificationServiceDeps) {
     return columns + plain.length;
   }
 
-  return { notify, deliver, search, sealStored };
+  return { notify, deliver, search, searchAs, sealStored };
 }
 
 export type NotificationService = ReturnType<typeof createNotificationService>;

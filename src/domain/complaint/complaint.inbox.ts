@@ -137,7 +137,7 @@ export function createComplaintInbox({ database, clock, mdms, workflow, service 
     return sql<number>`created_time + (case service_code ${sql.join(cases, sql` `)} else ${ms(sla.fallback)} end)`;
   }
 
-  async function search(caller: UserInfo, request: InboxRequest) {
+  async function search(caller: UserInfo, request: InboxRequest, correlationId: string | null = null) {
     const { inbox } = request;
     const tenantId = inbox.tenantId;
     const criteria = inbox.processSearchCriteria;
@@ -217,7 +217,7 @@ export function createComplaintInbox({ database, clock, mdms, workflow, service 
       pageIds.length === 0
         ? [[], { ProcessInstances: [] as ProcessInstance[] }]
         : await Promise.all([
-            service.search(caller, { tenantId, serviceRequestId: pageIds.join(','), limit: pageIds.length }),
+            service.search(caller, { tenantId, serviceRequestId: pageIds.join(','), limit: pageIds.length }, { purpose: 'inbox', correlationId }),
             workflow.service.search(caller, { tenantId, businessService: BUSINESS_SERVICE, businessIds: pageIds, limit: pageIds.length }),
           ]);
     const byId = new Map(wrappers.map((w) => [w.service.serviceRequestId, w.service]));
@@ -257,7 +257,7 @@ export function complaintInboxRoutes(deps: InboxDeps) {
       },
       async (request) => {
         if (!request.userInfo) throw new DomainError('unauthenticated', { code: 'CustomException', message: 'Authentication required: send a valid access token' });
-        return { ResponseInfo: responseInfo(request.body.RequestInfo, request.id), ...(await inbox.search(request.userInfo, request.body)) };
+        return { ResponseInfo: responseInfo(request.body.RequestInfo, request.id), ...(await inbox.search(request.userInfo, request.body, request.id)) };
       },
     );
   };

@@ -32,7 +32,7 @@ export function complaintRoutes(service: ComplaintService) {
       { schema: { tags, summary: 'Take a workflow action on a complaint (ASSIGN, REASSIGN, RESOLVE, REJECT, REOPEN, RATE, COMMENT)', body: UpdateRequest, response: { 200: WrappersResponse } } },
       async (request) => ({
         ResponseInfo: responseInfo(request.body.RequestInfo, request.id),
-        ServiceWrappers: [await service.update(callerOf(request), request.body)],
+        ServiceWrappers: [await service.update(callerOf(request), request.body, { correlationId: request.id })],
       }),
     );
 
@@ -41,7 +41,7 @@ export function complaintRoutes(service: ComplaintService) {
       { schema: { tags, summary: 'Search complaints: citizens see their own, employees those of the tenant; newest first unless sortOrder=ASC', querystring: SearchQuery, body: RequestInfoBody, response: { 200: WrappersResponse } } },
       async (request) => ({
         ResponseInfo: responseInfo(request.body.RequestInfo, request.id),
-        ServiceWrappers: await service.search(callerOf(request), request.query),
+        ServiceWrappers: await service.search(callerOf(request), request.query, { correlationId: request.id }),
       }),
     );
 

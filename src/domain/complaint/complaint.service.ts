@@ -6,7 +6,9 @@ import type { Outbox } from '../../kernel/events.js';
 import { newId } from '../../kernel/ids.js';
 import { assertKnownTenant, stateTenantOf, tenantCovers, tenantLineage } from '../../kernel/tenancy.js';
 import { SYSTEM_SCOPE } from '../../kernel/scope.js';
+import type { AuditApi } from '../../common/audit/index.js';
 import type { BoundaryApi } from '../../common/boundary/index.js';
+import { createPrivacy, dataSecurityMasters, decryptionEntries, type Revealed } from '../../common/encryption/index.js';
 import type { FilestoreApi } from '../../common/filestore/index.js';
 import type { IdgenApi } from '../../common/idgen/index.js';
 import type { MdmsApi } from '../../common/mdms/index.js';
@@ -41,6 +43,12 @@ const CITIZEN_TEMPLATES: ReadonlyMap<string, string> = new Map([
 ]);
 const LOCALIZATION_MODULE = 'rainmaker-pgr';
 const NOTIFICATION_MODULE = 'pgr';
+/**
+ * The security policy of a complaint's citizen (`DataSecurity.SecurityPolicy`, model `PGR` for
+ * others' complaints, `PGRSelf` for a citizen's own), over `ServiceWrappers[].service`.
+ */
+const PRIVACY_MODEL = 'PGR';
+const CITIZEN_PII_PATHS = ['citizen.name', 'citizen.mobileNumber'];
 
 /** dd/MM/yyyy in India's time zone, as DIGIT's messages show dates. */
 export function complaintDate(ms: number): string {
@@ -61,6 +69,8 @@ export type ComplaintEvent = {
 };
 
 export type Origin = { ip: string | null; correlationId: string | null };
+/** What an answer of stored complaints is for (`pii.decrypted` entries name it), and its request. */
+export type Reading = { purpose?: string; correlationId?: string | null };
 
 export type ComplaintServiceDeps = {
   database: Database;
@@ -74,6 +84,7 @@ export type ComplaintServiceDeps = {
   users: UserApi;
   filestore: FilestoreApi;
   notification: NotificationApi;
+  audit: AuditApi;
   /** Where citizens reach this deployment: the base of the track link in messages. */
   publicUrl: string;
 };
@@ -87,7 +98,12 @@ const splitCsv = (value: string | undefined) => {
 };
 
 export function createComplaintService(deps: ComplaintServiceDeps) {
-  const { database, store, clock, outbox, mdms, idgen, workflow, boundary, users, filestore, notification, publicUrl } = deps;
+  const { database, store, clock, outbox, mdms, idgen, workflow, boundary, users, filestore, notification, audit, publicUrl } = deps;
+  const privacy = createPrivacy(dataSecurityMasters((criteria) => mdms.service.searchV1(criteria, SYSTEM_SCOPE)), {
+    model: PRIVACY_MODEL,
+    selfModel: `${PRIVACY_MODEL}Self`,
+    paths: CITIZEN_PII_PATHS,
+  });
   // PGR's applications are complaints: only this module moves them, so workflow and complaint agree.
   const pgr = workflow.service.claimBusinessService(BUSINESS_SERVICE, { owner: MODULE_NAME, via: '/pgr-services/v2/request/_create and _update' });
   // A complaint's files are its citizen's to read, whoever attached them (the LME's photo of the repair).
@@ -212,6 +228,28 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
     };
   }
 
+  /**
+   * The answers as `caller` may see them: each complaint's citizen shown by the policy for the
+   * caller's roles on its tenant (a citizen's own through `PGRSelf`). With the rows it was shown.
+   */
+  async function viewed(caller: UserInfo, rows: readonly ComplaintRow[], comments: string | null = null): Promise<{ wrappers: ServiceWrapper[]; revealed: Revealed[] }> {
+    const redactorOf = privacy.viewer(caller);
+    const wrappers: ServiceWrapper[] = [];
+    const revealed: Revealed[] = [];
+    for (const row of rows) {
+      const redactor = await redactorOf(row.tenant_id, row.account_id);
+      const wrapper = wrap(row, comments);
+      redactor.apply(wrapper.service as unknown as Record<string, unknown>);
+      wrappers.push(wrapper);
+      revealed.push({ tenantId: row.tenant_id, subject: row.service_request_id, redactor });
+    }
+    return { wrappers, revealed };
+  }
+
+  /** One `pii.decrypted` entry per stored complaint whose citizen was shown to the caller. */
+  const decryptions = (caller: UserInfo, revealed: readonly Revealed[], reading: Reading) =>
+    decryptionEntries(revealed, { model: PRIVACY_MODEL, purpose: reading.purpose ?? 'search', actorUuid: caller.uuid, correlationId: reading.correlationId ?? null });
+
   function eventOf(row: ComplaintRow): ComplaintEvent {
     return {
       serviceRequestId: row.service_request_id,
@@ -297,10 +335,12 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
         await outbox.append(tx, { type: CREATED_EVENT, source: SOURCE, subject: serviceRequestId, tenantId: row.tenant_id, data: eventOf(row) });
         await notifyCitizen(tx, row, emailId);
       });
-      return wrap(row, wf.comments ?? null);
+      // What the caller sent or the citizen's account holds (nothing decrypted from complaints): not audited.
+      const { wrappers } = await viewed(caller, [row], wf.comments ?? null);
+      return wrappers[0]!;
     },
 
-    async update(caller: UserInfo, request: UpdateRequest): Promise<ServiceWrapper> {
+    async update(caller: UserInfo, request: UpdateRequest, reading: Reading = {}): Promise<ServiceWrapper> {
       const { service: input, workflow: wf } = request;
       if (wf.action === 'APPLY') throw invalid('INVALID_ACTION', 'APPLY files a new complaint: use _create', ['workflow.action']);
       const existing = await store.byRequestId(store.runner(), input.tenantId, input.serviceRequestId);
@@ -331,6 +371,8 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
       // DIGIT's ASSIGN and REJECT texts name the employee and the reason (the workflow comment).
       const extra = { emp_name: assigneeName ?? '', reason: wf.comments ?? '' };
       await store.ready(row.tenant_id);
+      // The policy is read before the transaction (on SQLite it holds the one connection).
+      const redactor = await privacy.viewer(caller)(row.tenant_id, row.account_id);
       await database.transaction(async (tx) => {
         const [instance] = await pgr.commitTransition(tx, prepared);
         row.application_status = instance?.state.applicationStatus ?? instance?.state.state ?? existing.application_status;
@@ -339,17 +381,26 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
         if (documents.length > 0) await filestore.claim(row.tenant_id, documents.map((d) => d.fileStoreId), { module: FILE_MODULE, referenceId: row.service_request_id }, tx);
         await outbox.append(tx, { type: UPDATED_EVENT, source: SOURCE, subject: row.service_request_id, tenantId: row.tenant_id, data: eventOf(row) });
         await notifyCitizen(tx, row, emailId, extra);
+        // The answer shows the stored citizen: its decryption is recorded with the change.
+        const entries = decryptions(caller, [{ tenantId: row.tenant_id, subject: row.service_request_id, redactor }], { purpose: 'update', ...reading });
+        if (entries.length > 0) await audit.log.appendManyInTx(tx, entries);
       });
-      return wrap(row, wf.comments ?? null);
+      const answer = wrap(row, wf.comments ?? null);
+      redactor.apply(answer.service as unknown as Record<string, unknown>);
+      return answer;
     },
 
-    async search(caller: UserInfo, query: SearchQuery): Promise<ServiceWrapper[]> {
+    /** Complaints as `caller` may see them; each one whose citizen was shown is audited (`pii.decrypted`). */
+    async search(caller: UserInfo, query: SearchQuery, reading: Reading = {}): Promise<ServiceWrapper[]> {
       const rows = await store.search(store.runner(), filterOf(caller, query), {
         offset: query.offset ?? 0,
         limit: query.limit ?? DEFAULT_LIMIT,
         order: query.sortOrder === 'ASC' ? 'asc' : 'desc',
       });
-      return rows.map((row) => wrap(row));
+      const { wrappers, revealed } = await viewed(caller, rows);
+      const entries = decryptions(caller, revealed, reading);
+      if (entries.length > 0) await database.transaction((tx) => audit.log.appendManyInTx(tx, entries));
+      return wrappers;
     },
 
     count: (caller: UserInfo, query: SearchQuery): Promise<number> => store.count(store.runner(), filterOf(caller, query)),

@@ -1,4 +1,5 @@
 import { defineModule } from '../../kernel/module.js';
+import type { AuditApi } from '../../common/audit/index.js';
 import type { BoundaryApi } from '../../common/boundary/index.js';
 import type { EncryptionApi } from '../../common/encryption/index.js';
 import type { FilestoreApi } from '../../common/filestore/index.js';
@@ -34,6 +35,7 @@ export type ComplaintDeps = {
   filestore: FilestoreApi;
   notification: NotificationApi;
   encryption: EncryptionApi;
+  audit: AuditApi;
 };
 
 /** DIGIT's PGR: citizen complaints driven by the PGR workflow. */

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { compilePatterns, maskValue, parsePolicy, redactor, visibilitiesFor } from './individual.policy.js';
+import { compilePatterns, maskValue, parsePolicy, redactor, visibilitiesFor } from '../../common/encryption/index.js';
 import { dateOfBirthProblem, normalizeIdentifier, normalizeMobile, normalizeName } from './individual.service.js';
 
 type Seed = { data: unknown[] };

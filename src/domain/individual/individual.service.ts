@@ -9,19 +9,10 @@ import { firstOfEachKey, recordError, rowVersionRefusal, type RecordError, type 
 import { assertKnownTenant, stateTenantOf } from '../../kernel/tenancy.js';
 import type { AuditLog } from '../../common/audit/index.js';
 import type { BoundaryApi } from '../../common/boundary/index.js';
-import type { EncryptionService, TenantKeys } from '../../common/encryption/index.js';
+import { createPrivacy, dataSecurityMasters, decryptionEntries, type EncryptionService, type Redactor, type TenantKeys } from '../../common/encryption/index.js';
 import type { IdgenService } from '../../common/idgen/index.js';
 import type { MdmsService } from '../../common/mdms/index.js';
 import type { DedupService, DuplicateCandidate, PersonForLinkage } from '../dedup/index.js';
-import {
-  compilePatterns,
-  maskEverything,
-  parsePolicy,
-  redactor,
-  visibilitiesFor,
-  type Redactor,
-  type SecurityPolicy,
-} from './individual.policy.js';
 import {
   individualValidator,
   schemaProblems,
@@ -134,49 +125,14 @@ export function createIndividualService(deps: IndividualServiceDeps) {
 
   // ---- master data -------------------------------------------------------------------------
 
-  type Policies = { other: SecurityPolicy; self: SecurityPolicy | undefined; patterns: Map<string, RegExp | undefined> };
-  const policyCache = new WeakMap<object, Policies>();
-
   async function master(tenantId: string, moduleName: string, name: string): Promise<unknown[]> {
     const res = await mdms.searchV1({ tenantId, moduleDetails: [{ moduleName, masterDetails: [{ name }] }] }, SYSTEM_SCOPE);
     return res[moduleName]?.[name] ?? [];
   }
 
-  /** The state's `Individual` and `IndividualSelf` policies and masking patterns (MDMS answers are cached and stable). */
-  async function policiesOf(tenantId: string): Promise<Policies> {
-    const state = stateTenantOf(tenantId);
-    const policies = await master(state, 'DataSecurity', 'SecurityPolicy');
-    const patterns = await master(state, 'DataSecurity', 'MaskingPatterns');
-    const key = policies;
-    const cached = policyCache.get(key);
-    if (cached && policyCache.get(patterns) === cached) return cached;
-    const byModel = (model: string) => policies.map(parsePolicy).find((p) => p?.model === model);
-    const built: Policies = {
-      other: byModel('Individual') ?? maskEverything(ALL_PII_PATHS),
-      self: byModel('IndividualSelf'),
-      patterns: compilePatterns(patterns),
-    };
-    policyCache.set(key, built);
-    policyCache.set(patterns, built);
-    return built;
-  }
-
-  /** One caller's redactors, per tenant and self/other. */
-  function viewerOf(viewer: UserInfo | null) {
-    const cache = new Map<string, Redactor>();
-    return async (tenantId: string, userUuid: string | null | undefined): Promise<Redactor> => {
-      const self = viewer !== null && nonEmpty(userUuid) && viewer.uuid === userUuid;
-      const key = `${tenantId}|${self}`;
-      let r = cache.get(key);
-      if (!r) {
-        const p = await policiesOf(tenantId);
-        const policy = self && p.self ? p.self : p.other;
-        r = redactor(policy, visibilitiesFor(policy, viewer?.roles ?? [], tenantId), p.patterns);
-        cache.set(key, r);
-      }
-      return r;
-    };
-  }
+  /** The state's `Individual` and `IndividualSelf` policies: one caller's redactors, per tenant and self/other. */
+  const privacy = createPrivacy(dataSecurityMasters((criteria) => mdms.searchV1(criteria, SYSTEM_SCOPE)), { model: 'Individual', selfModel: 'IndividualSelf', paths: ALL_PII_PATHS });
+  const viewerOf = (viewer: UserInfo | null) => privacy.viewer(viewer);
 
   async function mobilePattern(tenantId: string): Promise<RegExp | undefined> {
     type Rule = { pattern?: string; mobileNumberRegex?: string; rules?: { pattern?: string }; default?: boolean; isDefault?: boolean };
@@ -594,17 +550,10 @@ export function createIndividualService(deps: IndividualServiceDeps) {
 
   /** One `pii.decrypted` entry per person whose personal fields were decrypted for the caller. */
   async function auditDecryptions(tx: Tx, decrypted: readonly Decrypted[], caller: Caller, purpose: string): Promise<void> {
-    const entries = decrypted
-      .filter(({ redactor: r }) => r.shown.length > 0)
-      .map(({ row, redactor: r }) => ({
-        tenantId: row.tenant_id,
-        action: 'pii.decrypted' as const,
-        subject: row.id,
-        outcome: 'success' as const,
-        actorUuid: caller.user?.uuid ?? null,
-        details: { model: 'Individual', purpose, fields: r.shown },
-        correlationId: caller.correlationId ?? null,
-      }));
+    const entries = decryptionEntries(
+      decrypted.map(({ row, redactor: r }) => ({ tenantId: row.tenant_id, subject: row.id, redactor: r })),
+      { model: 'Individual', purpose, actorUuid: caller.user?.uuid ?? null, correlationId: caller.correlationId ?? null },
+    );
     if (entries.length > 0) await audit.appendManyInTx(tx, entries);
   }
 

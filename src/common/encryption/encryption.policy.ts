@@ -4,7 +4,8 @@ import { tenantCovers } from '../../kernel/tenancy.js';
 /**
  * DIGIT's enc-client security policy (MDMS `DataSecurity.SecurityPolicy`), applied to a decrypted
  * record before it leaves: each attribute is shown PLAIN, MASKED with a pattern of
- * `DataSecurity.MaskingPatterns`, or NONE (null), by the caller's roles.
+ * `DataSecurity.MaskingPatterns`, or NONE (null), by the caller's roles. Shared by every module
+ * that answers personal data (individuals, complaints, notifications): see encryption.privacy.ts.
  */
 
 export type Visibility = 'PLAIN' | 'MASKED' | 'NONE';
@@ -164,9 +165,9 @@ export function redactor(
 }
 
 /** When the tenant has no usable policy: every personal field masked, whatever the role. */
-export function maskEverything(paths: readonly string[]): SecurityPolicy {
+export function maskEverything(model: string, paths: readonly string[]): SecurityPolicy {
   return {
-    model: 'Individual',
+    model,
     attributes: paths.map((jsonPath) => ({ name: jsonPath, jsonPath, patternId: null, defaultVisibility: 'MASKED' })),
   };
 }
