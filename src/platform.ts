@@ -23,7 +23,6 @@ import { auditModule, type AuditApi } from './common/audit/index.js';
 import { accessModule, type AccessApi } from './common/access/index.js';
 import {
   defaultUserSettings,
-  logOtpSink,
   userModule,
   type OtpSink,
   type UserApi,
@@ -116,7 +115,7 @@ export type PlatformOptions = {
   changePollMs?: number;
   /** Load `config.seedDir` when this database has never been seeded. */
   seedOnFirstStart?: boolean;
-  /** Where OTPs go; the log by default (development). */
+  /** Where OTPs go; by default the notification module's channels (SMS provider, e-mail). */
   otpSink?: OtpSink;
   users?: Partial<UserSettings>;
   /** Timings of the exchange delivery worker (tests shorten the backoff). */
@@ -220,13 +219,16 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
     const mdms = mdmsModule.create(context, { audit: audit.api });
     const access = accessModule.create(context, { mdms: mdms.api });
     const encryption = encryptionModule.create(context, { audit: audit.api });
+    // OTPs go out through the notification module's SMS and e-mail channels; it is made after users (it reads them).
+    const channels: { otp?: OtpSink } = {};
+    const otpSink: OtpSink = options.otpSink ?? { send: (message) => channels.otp!.send(message) };
     const users = userModule.create(context, {
       audit: audit.api.log,
       masters: userMasters(mdms.api),
       tenants: mdms.api.service.tenants,
       grants: access.api.grants,
       encryption: encryption.api,
-      otpSink: options.otpSink ?? logOtpSink(app.log),
+      otpSink,
       settings: {
         ...defaultUserSettings,
         rateLimits: { login: { max: config.loginRateLimit, timeWindow: 60_000 }, otp: { max: config.otpRateLimit, timeWindow: 60_000 } },
@@ -243,7 +245,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
     const localization = localizationModule.create(context, { mdms: mdms.api });
     const idgen = idgenModule.create(context, { mdms: mdms.api });
     const workflow = workflowModule.create(context, { mdms: mdms.api, users: users.api });
-    const filestore = filestoreModule.create(context, { access: access.api });
+    const filestore = filestoreModule.create(context, { access: access.api, encryption: encryption.api });
     const shortUrl = shortUrlModule.create(context, {});
     const userEvent = userEventModule.create(context, {});
     const notification = notificationModule.create(context, {
@@ -255,6 +257,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       mdms: mdms.api,
       audit: audit.api,
     });
+    channels.otp = notification.api.otp;
     const hrms = hrmsModule.create(context, { users: users.api, tenants: mdms.api.service.tenants });
     const dedup = dedupModule.create(context, { encryption: encryption.api, mdms: mdms.api });
     const individual = individualModule.create(context, {

@@ -21,6 +21,8 @@ Commands:
   keys rotate <tenantId>          new current data and signing keys for a state tenant; old ones keep
                                   decrypting; a worker re-encrypts the records in the background
   keys reencrypt <tenantId>       move the state's records to its current key now, and report how many
+  files seal                      encrypt the uploaded files stored before files were encrypted (a worker
+                                  also does at start); report how many
   events list [--status pending|delivered|dead] [--type T] [--limit N]
                                   the newest outbox events, then the dead letters per subscriber
   events retry <eventId…>|--all [--subscriber NAME]
@@ -279,6 +281,20 @@ export async function main(argv: string[]): Promise<number> {
             );
           }
           return 0;
+        } finally {
+          await platform.stop();
+        }
+      }
+      case 'files': {
+        if (rest[0] !== 'seal') {
+          console.error('plinth files: the only task is `plinth files seal`');
+          return 2;
+        }
+        const platform = await createPlatform(loadConfig());
+        try {
+          const { sealed, failed } = await platform.filestore.sealStored();
+          console.log(`encrypted ${sealed} file(s) stored before files were encrypted${failed > 0 ? `; ${failed} could not be (see the log), they stay readable as they are` : ''}`);
+          return failed > 0 ? 1 : 0;
         } finally {
           await platform.stop();
         }

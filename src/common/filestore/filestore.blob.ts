@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import type { BlobBody } from './filestore.cipher.js';
 
 /**
  * Where file bytes live: the local disk (below) or an S3-compatible bucket (filestore.s3.ts).
@@ -10,7 +11,8 @@ import type { Readable } from 'node:stream';
  * streams and fails for a missing key, `remove` of a missing key succeeds.
  */
 export type BlobStore = {
-  put(key: string, bytes: Buffer): Promise<void>;
+  /** A Buffer, or bytes made chunk by chunk (a sealed file: never whole in memory). */
+  put(key: string, body: Buffer | BlobBody): Promise<void>;
   read(key: string): Promise<Readable>;
   exists(key: string): Promise<boolean>;
   remove(key: string): Promise<void>;
@@ -27,14 +29,14 @@ export function diskBlobStore(root: string): BlobStore {
     return full;
   };
   return {
-    async put(key, bytes) {
+    async put(key, body) {
       const target = resolve(key);
       await fs.mkdir(path.dirname(target), { recursive: true });
       // Written under a temporary name and renamed: a reader never sees half a file.
       const temp = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
       const handle = await fs.open(temp, 'wx');
       try {
-        await handle.writeFile(bytes);
+        for (const chunk of Buffer.isBuffer(body) ? [body] : body.chunks()) await handle.write(chunk);
         await handle.sync();
       } finally {
         await handle.close();

@@ -30,7 +30,13 @@ function disposition(kind: 'inline' | 'attachment', fileName: string): string {
   return `${kind}; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(fileName)}`;
 }
 
-function send(reply: FastifyReply, row: FileRow, contentType: string, stream: NodeJS.ReadableStream, kind: 'inline' | 'attachment') {
+/**
+ * The plaintext streams as it is decrypted. Its length, when known (the original's is recorded),
+ * is sent so clients can show progress; it is the plaintext's, never the stored ciphertext's. No
+ * ranges: a Range header is answered with the whole file (200), as HTTP allows.
+ */
+function send(reply: FastifyReply, row: FileRow, contentType: string, stream: NodeJS.ReadableStream, kind: 'inline' | 'attachment', length: number | undefined) {
+  if (length !== undefined) reply.header('content-length', length);
   return reply
     .header('content-type', contentType)
     .header('content-disposition', disposition(kind, row.file_name))
@@ -115,8 +121,8 @@ export function filestoreRoutes(service: FilestoreService, authorizer: Authorize
 
     root.get(`${BASE}/id`, { schema: { tags, summary: 'Download a file', querystring: IdQuery } }, async (request, reply) => {
       const { tenantId, fileStoreId } = request.query as { tenantId: string; fileStoreId: string };
-      const { stream, row } = await service.open(tenantId, fileStoreId, await scopeOf(request, authorizer));
-      return send(reply, row, row.content_type, stream, 'attachment');
+      const { stream, row, length } = await service.open(tenantId, fileStoreId, await scopeOf(request, authorizer));
+      return send(reply, row, row.content_type, stream, 'attachment', length);
     });
 
     root.get(`${BASE}/tag`, { schema: { tags, summary: 'Links to the files of a tag', querystring: TagQuery } }, async (request) => {
@@ -138,8 +144,8 @@ export function filestoreRoutes(service: FilestoreService, authorizer: Authorize
       async (request, reply) => {
         const { name } = request.params as { name: string };
         const { expires, signature } = request.query as { expires: number; signature: string };
-        const { stream, row, contentType } = await service.openLink(name, expires, signature);
-        return send(reply, row, contentType, stream, 'inline');
+        const { stream, row, contentType, length } = await service.openLink(name, expires, signature);
+        return send(reply, row, contentType, stream, 'inline', length);
       },
     );
   };

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { sql } from 'kysely';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,6 +86,13 @@ describe('file store on S3', () => {
     );
     expect(keys.filter((k) => k.includes(pdfId))).toHaveLength(1);
     await expect(fs.access(path.join(platform.config.dataDir, 'files'))).rejects.toThrow();
+    // The bucket holds ciphertext only (#14 Build 4): nothing of the PDF's text, nor of the photo.
+    for (const key of keys.filter((k) => k.includes(pdfId) || k.includes(photoId))) {
+      const stored = Buffer.from(await (await client.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }))).Body!.transformToByteArray());
+      expect(stored.subarray(0, 7).toString('ascii'), key).toBe('PLNTHFS');
+      expect(stored.includes(Buffer.from('/Type /Catalog')), key).toBe(false);
+      expect(stored.includes(jpeg.subarray(100, 200)), key).toBe(false);
+    }
   });
 
   it('answers metadata, signed urls and downloads from S3 (original, thumbnail, by id)', async () => {

@@ -12,6 +12,7 @@ import type { BlobStore } from './filestore.blob.js';
 import { checkFileType, isImage, type FileKind } from './filestore.detect.js';
 import { checkLink, signLink } from './filestore.signing.js';
 import type { FileRow, FilestoreStore } from './filestore.store.js';
+import type { BlobRef, FileSealing } from './filestore.sealing.js';
 
 /** DIGIT's thumbnail widths (egov-filestore image.small/medium/large.width). */
 export const THUMBNAILS = { large: 1024, medium: 314, small: 100 } as const;
@@ -60,12 +61,14 @@ export function createFilestoreService(deps: {
   database: Database;
   store: FilestoreStore;
   blobs: BlobStore;
+  /** File bytes are stored encrypted (filestore.sealing.ts). */
+  sealing: FileSealing;
   clock: Clock;
   logger: FastifyBaseLogger;
   settings: FilestoreSettings;
   timeZone: string;
 }) {
-  const { database, store, blobs, clock, settings } = deps;
+  const { database, store, blobs, sealing, clock, settings } = deps;
   let key: Buffer | undefined;
   const linkKey = async () => {
     if (!key) {
@@ -82,6 +85,9 @@ export function createFilestoreService(deps: {
   };
   const variantsOf = (row: FileRow) => (Array.isArray(row.variants) ? (row.variants as string[]).filter((v): v is Variant => v in THUMBNAILS) : []);
   const blobKey = (row: Pick<FileRow, 'storage_key'>, variant?: Variant) => (variant ? `${row.storage_key}_${variant}` : row.storage_key);
+  /** A blob's store key, and its name inside the ciphertext (`<id>[_variant]`, as in links). */
+  const blobRef = (row: Pick<FileRow, 'id' | 'storage_key'>, variant?: Variant): BlobRef => ({ key: blobKey(row, variant), name: variant ? `${row.id}_${variant}` : row.id });
+  const blobsOf = (row: FileRow): BlobRef[] => [blobRef(row), ...variantsOf(row).map((v) => blobRef(row, v))];
 
   /** Per owner module (the `module` of a claim, e.g. PGR): who owns its records. */
   const recordOwners = new Map<string, RecordOwnerCheck>();
@@ -167,17 +173,22 @@ export function createFilestoreService(deps: {
         checked.push({ file, type, thumbs: await thumbnails(file.bytes, type.kind, file.fileName) });
       }
       const now = clock.now();
+      // A key per file, sealed under the state's: loaded before the metadata's transaction.
+      const fileKeys = await Promise.all(checked.map(() => sealing.newKey(tenantId)));
       const rows: FileRow[] = [];
       const written: string[] = [];
       try {
-        for (const { file, type, thumbs } of checked) {
+        for (const [i, { file, type, thumbs }] of checked.entries()) {
           const id = newId();
           const storageKey = `${tenantId}/${yearMonth(now)}/${id}`;
-          // A file and its thumbnails in parallel (one round trip's latency on S3). Every put is
-          // settled before a failure is thrown, so the removal below cannot race a late write.
-          const blobsOfFile: Array<[string, Buffer]> = [[storageKey, file.bytes], ...thumbs.map(([v, bytes]): [string, Buffer] => [`${storageKey}_${v}`, bytes])];
-          written.push(...blobsOfFile.map(([k]) => k));
-          const failed = (await Promise.allSettled(blobsOfFile.map(([k, bytes]) => blobs.put(k, bytes)))).find((r) => r.status === 'rejected');
+          const fileKey = fileKeys[i]!;
+          // A file and its thumbnails in parallel (one round trip's latency on S3), each encrypted
+          // as it is written. Every put is settled before a failure is thrown, so the removal below
+          // cannot race a late write.
+          const stored = { id, storage_key: storageKey };
+          const blobsOfFile: Array<[BlobRef, Buffer]> = [[blobRef(stored), file.bytes], ...thumbs.map(([v, bytes]): [BlobRef, Buffer] => [blobRef(stored, v), bytes])];
+          written.push(...blobsOfFile.map(([ref]) => ref.key));
+          const failed = (await Promise.allSettled(blobsOfFile.map(([ref, bytes]) => blobs.put(ref.key, sealing.seal(fileKey.key, ref, bytes))))).find((r) => r.status === 'rejected');
           if (failed) throw failed.reason;
           rows.push({
             id,
@@ -192,6 +203,8 @@ export function createFilestoreService(deps: {
             variants: thumbs.map(([v]) => v),
             owner_module: null,
             owner_reference_id: null,
+            data_key: fileKey.sealed,
+            sealed_time: now,
             created_by: createdBy,
             created_time: now,
             last_modified_by: createdBy,
@@ -242,13 +255,13 @@ export function createFilestoreService(deps: {
     },
 
     /** The file's bytes for an authenticated caller of the tenant. */
-    async open(tenantId: string, id: string, scope: Scope): Promise<{ stream: Readable; row: FileRow }> {
+    async open(tenantId: string, id: string, scope: Scope): Promise<{ stream: Readable; row: FileRow; length: number }> {
       const [row] = await visible(tenantId, [id], undefined, scope);
-      return { stream: await blobs.read(blobKey(row!)), row: row! };
+      return { stream: await sealing.open(row!, blobRef(row!)), row: row!, length: row!.file_size };
     },
 
     /** The bytes behind a signed link: 403 when the link is tampered with or expired. */
-    async openLink(name: string, expires: number, signature: string): Promise<{ stream: Readable; row: FileRow; contentType: string }> {
+    async openLink(name: string, expires: number, signature: string): Promise<{ stream: Readable; row: FileRow; contentType: string; length: number | undefined }> {
       const verdict = checkLink(await linkKey(), name, expires, signature, clock.now());
       if (verdict !== 'valid') {
         throw new DomainError('forbidden', { code: verdict === 'expired' ? 'LINK_EXPIRED' : 'INVALID_SIGNATURE', message: `This download link is ${verdict === 'expired' ? 'expired' : 'not valid'}` });
@@ -257,7 +270,8 @@ export function createFilestoreService(deps: {
       const [row] = match ? await store.byIds([match[1]!]) : [];
       const variant = match?.[2] as Variant | undefined;
       if (!row || (variant && !variantsOf(row).includes(variant))) throw notFound(name);
-      return { stream: await blobs.read(blobKey(row, variant)), row, contentType: row.content_type };
+      // The plaintext's length is recorded for the original only (thumbnails stream without one).
+      return { stream: await sealing.open(row, blobRef(row, variant)), row, contentType: row.content_type, length: variant ? undefined : row.file_size };
     },
 
     /**
@@ -272,6 +286,9 @@ export function createFilestoreService(deps: {
       await store.setOwner(ids, owner, by, clock.now(), tx);
     },
 
+    /** Encrypts the files uploaded before files were encrypted (idempotent); answers how many, and how many failed. */
+    sealStored: (stopped?: () => boolean) => sealing.sealStored(blobsOf, stopped),
+
     /** Deletes files nobody claimed within the allowed age; answers how many went. */
     async cleanup(now = clock.now()): Promise<number> {
       let removed = 0;
@@ -281,7 +298,7 @@ export function createFilestoreService(deps: {
         for (const row of rows) {
           // Row first: a claim racing the cleanup either wins (row stays) or finds no file.
           if (!(await store.deleteUnclaimed(row.id))) continue;
-          for (const key of [blobKey(row), ...variantsOf(row).map((v) => blobKey(row, v))]) await blobs.remove(key);
+          for (const ref of blobsOf(row)) await blobs.remove(ref.key);
           removed += 1;
         }
         if (rows.length < 100) return removed;

@@ -14,6 +14,10 @@ export type FileRow = {
   variants: unknown;
   owner_module: string | null;
   owner_reference_id: string | null;
+  /** The file's data key, sealed under its state's key; null for a file uploaded before files were encrypted and not sealed yet. */
+  data_key: string | null;
+  /** When every blob of the file was stored encrypted; null: the blobs may still be in clear. */
+  sealed_time: number | null;
   created_by: string | null;
   created_time: number;
   last_modified_by: string | null;
@@ -31,6 +35,7 @@ export function createFilestoreStore(database: Database) {
     file_size: Number(row.file_size),
     created_time: Number(row.created_time),
     last_modified_time: Number(row.last_modified_time),
+    sealed_time: row.sealed_time === null ? null : Number(row.sealed_time),
     variants: database.fromJson<string[]>(row.variants),
   });
   return {
@@ -78,6 +83,19 @@ export function createFilestoreStore(database: Database) {
         .limit(limit)
         .execute();
       return rows.map(toRow);
+    },
+    /** Files whose blobs may still be in clear (uploaded before files were encrypted), in id order after `after`. */
+    async unsealedAfter(after: string, limit: number): Promise<FileRow[]> {
+      const rows = await runner().selectFrom('filestore_file').selectAll().where('sealed_time', 'is', null).where('id', '>', after).orderBy('id').limit(limit).execute();
+      return rows.map(toRow);
+    },
+    /** Gives the file a data key unless it has one (another process may have been first); answers whether this one was stored. */
+    async setDataKey(id: string, dataKey: string): Promise<boolean> {
+      const result = await runner().updateTable('filestore_file').set({ data_key: dataKey }).where('id', '=', id).where('data_key', 'is', null).executeTakeFirst();
+      return Number(result.numUpdatedRows) > 0;
+    },
+    async markSealed(id: string, time: number): Promise<void> {
+      await runner().updateTable('filestore_file').set({ sealed_time: time }).where('id', '=', id).execute();
     },
     /** Deletes the row only while still unclaimed; answers whether it did. */
     async deleteUnclaimed(id: string): Promise<boolean> {

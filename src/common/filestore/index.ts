@@ -2,12 +2,15 @@ import path from 'node:path';
 import { defineModule } from '../../kernel/module.js';
 import type { Tx } from '../../kernel/db.js';
 import type { AccessApi } from '../access/index.js';
+import type { EncryptionApi } from '../encryption/index.js';
 import type { FilestoreS3Config } from '../../kernel/config.js';
 import { diskBlobStore, type BlobStore } from './filestore.blob.js';
 import { filestoreRoutes } from './filestore.routes.js';
 import { createFilestoreService, type FileLink, type FileMetadata, type FileOwner, type RecordOwnerCheck } from './filestore.service.js';
 import { createFilestoreStore } from './filestore.store.js';
+import { createFileSealing, SEALED_FILE_KEYS } from './filestore.sealing.js';
 import { init } from './migrations/0001_init.js';
+import { sealed } from './migrations/0002_sealed.js';
 
 export type { BlobStore } from './filestore.blob.js';
 export type { FileLink, FileMetadata, FileOwner, RecordOwnerCheck } from './filestore.service.js';
@@ -29,21 +32,27 @@ export type FilestoreApi = {
   urls(tenantId: string, fileStoreIds: readonly string[], baseUrl?: string, now?: number): Promise<FileLink[]>;
   /** Deletes unclaimed files older than the allowed age as of `now`; answers how many. */
   cleanup(now?: number): Promise<number>;
+  /** Encrypts the files uploaded before files were encrypted (a worker does at start; `plinth files seal`). */
+  sealStored(): Promise<{ sealed: number; failed: number }>;
 };
 
 const HOUR = 3_600_000;
 
-/** DIGIT's egov-filestore: uploads checked by their bytes, thumbnails, expiring links. */
-export const filestoreModule = defineModule<FilestoreApi, { access: AccessApi }>({
+/** DIGIT's egov-filestore: uploads checked by their bytes, thumbnails, expiring links; files encrypted at rest. */
+export const filestoreModule = defineModule<FilestoreApi, { access: AccessApi; encryption: EncryptionApi }>({
   name: 'filestore',
-  migrations: [init],
-  create({ config, database, clock, logger }, { access }) {
+  migrations: [init, sealed],
+  create({ config, database, clock, logger }, { access, encryption }) {
     // A bucket configured: S3 (every process of the deployment sees the same files); else the local disk.
     const blobs = config.filestoreS3 ? lazyS3BlobStore(config.filestoreS3) : diskBlobStore(path.join(config.dataDir, 'files'));
+    const store = createFilestoreStore(database);
+    // Files' data keys follow key rotations (re-wrapped; the files are not rewritten).
+    encryption.service.registerSealedTable(SEALED_FILE_KEYS);
     const service = createFilestoreService({
       database,
-      store: createFilestoreStore(database),
+      store,
       blobs,
+      sealing: createFileSealing({ encryption: encryption.service, store, blobs, clock, logger }),
       clock,
       logger,
       timeZone: config.timeZone,
@@ -56,6 +65,7 @@ export const filestoreModule = defineModule<FilestoreApi, { access: AccessApi }>
     });
     let timer: NodeJS.Timeout | undefined;
     let running: Promise<unknown> | undefined;
+    let stopping = false;
     const sweep = () => {
       running ??= service
         .cleanup()
@@ -70,17 +80,25 @@ export const filestoreModule = defineModule<FilestoreApi, { access: AccessApi }>
         registerRecordOwner: (module, check) => service.registerRecordOwner(module, check),
         urls: (tenantId, ids, baseUrl = config.publicUrl, now) => service.urls(tenantId, ids, baseUrl, now),
         cleanup: (now) => service.cleanup(now),
+        sealStored: () => service.sealStored(),
       },
       routes: filestoreRoutes(service, access.authorizer, config.publicUrl),
       async start() {
         // Workers sweep; API-only processes leave it to them.
         if (config.role === 'api') return;
+        // Files uploaded before files were encrypted are encrypted first, in the background (then the first sweep).
+        running = service
+          .sealStored(() => stopping)
+          .then(({ sealed, failed }) => (sealed > 0 || failed > 0) && logger.info({ sealed, failed }, 'filestore: files stored before encryption encrypted'))
+          .catch((error: unknown) => logger.warn({ err: error }, 'filestore: encrypting earlier files failed'))
+          .finally(() => (running = undefined));
         // Once now (a restart must not push the sweep back an hour), then hourly.
-        sweep();
+        void running.then(() => stopping || sweep());
         timer = setInterval(sweep, HOUR);
         timer.unref();
       },
       async stop() {
+        stopping = true;
         clearInterval(timer);
         await running;
         blobs.close?.();

@@ -11,6 +11,8 @@ import type { MdmsApi } from '../mdms/index.js';
 import { httpSmsProvider, logSmsProvider, smtpSender, type LogSmsProvider, type SmsProvider } from './notification.channels.js';
 import { init } from './migrations/0001_init.js';
 import { notificationRoutes } from './notification.routes.js';
+import { createOtpSender } from './notification.otp.js';
+import type { OtpSink } from '../user/index.js';
 import { createNotificationService, MESSAGE_PII, NOTIFICATION_REQUESTED, type MessageSearch, type NotifyRequest, type SentMessage } from './notification.service.js';
 
 export type { NotifyRequest, NotificationRequested, MessageSearch, SentMessage, MessageStatus } from './notification.service.js';
@@ -29,6 +31,8 @@ export type NotificationApi = {
   search(criteria: MessageSearch): Promise<{ messages: SentMessage[]; totalCount: number }>;
   /** The SMS provider in use; with PLINTH_SMS_PROVIDER=log, `sent()` lists what was "sent" (tests). */
   readonly sms: SmsProvider | LogSmsProvider;
+  /** Sends the user module's one-time passwords: by SMS to a mobile number, by e-mail to an address. */
+  readonly otp: OtpSink & { settle(): Promise<void> };
 };
 
 export type NotificationDeps = {
@@ -61,12 +65,13 @@ export const notificationModule = defineModule<NotificationApi, NotificationDeps
       sms,
       email,
     });
+    const otp = createOtpSender({ sms, email, logger });
     // Addresses and texts follow key rotations.
     deps.encryption.service.registerSealedTable({ name: 'notification', table: 'notification_message', id: 'id', text: MESSAGE_PII.text });
     // Plain subscriber: sending is not a database write; each message guards itself (notification_message).
     dispatcher.subscribe({ name: 'notification.send', types: [NOTIFICATION_REQUESTED], handle: (event) => service.deliver(event) });
     return {
-      api: { notify: (tx, request) => service.notify(tx, request), search: (criteria) => service.search(criteria), sms },
+      api: { notify: (tx, request) => service.notify(tx, request), search: (criteria) => service.search(criteria), sms, otp },
       routes: notificationRoutes(service),
       // Messages stored before addresses and texts were encrypted are encrypted now (idempotent).
       async start() {
@@ -74,6 +79,7 @@ export const notificationModule = defineModule<NotificationApi, NotificationDeps
         if (sealed > 0) logger.info({ rows: sealed }, 'notifications: personal fields of earlier messages encrypted');
       },
       async stop() {
+        await otp.settle();
         email?.close();
       },
     };
