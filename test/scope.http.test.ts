@@ -135,11 +135,14 @@ describe('finding 1, MDMS: a city MDMS_ADMIN cannot write a state-level role-act
     expect([...(await stored(105)), ...(await stored(107))]).toEqual([]);
   });
 
-  it('control: the MDMS_ADMIN may write a role-action in its own city', async () => {
+  it('control: in its own city the MDMS_ADMIN passes the scope check and meets the state-only rule (400, not 403)', async () => {
+    // Role-actions are read at the state only, so one written at a city is refused as ineffective;
+    // reaching that rule (400 INVALID_TENANT_ID) shows the 403s above come from the scope alone.
     const response = await create(['pb.amritsar'], 108, 'pb.amritsar');
-    expect(response.status, JSON.stringify(response.body)).toBe(202);
+    expect(response.status, JSON.stringify(response.body)).toBe(400);
+    expect(JSON.stringify(response.body)).toContain('INVALID_TENANT_ID');
     const rows = await platform.mdms.service.searchData({ tenantId: 'pb.amritsar', schemaCode, uniqueIdentifiers: ['CITIZEN.108'] }, SYSTEM_SCOPE);
-    expect(rows.map((r) => r.tenantId)).toEqual(['pb.amritsar']);
+    expect(rows).toEqual([]);
   });
 });
 
