@@ -86,34 +86,15 @@ async function tablesHolding(platform: TestPlatform, marker: string): Promise<st
   return [...new Set(found)];
 }
 
-/**
- * KNOWN GAP, issue #14 still open: the users table keeps name, user name, mobile number and e-mail
- * in clear (only the profile's identifiers are sealed). A marker found ONLY in those columns is
- * reported as a known gap instead of a failure; a marker anywhere else (another table, a free page,
- * the WAL alone) still fails. When users are encrypted the test below fails until this list goes.
- */
-const KNOWN_GAP_COLUMNS = new Set(['name', 'user_name', 'mobile_number', 'email_id']);
-const onlyInKnownGaps = (tables: readonly string[]) =>
-  tables.length > 0 &&
-  tables.every((entry) => {
-    const [table, columns = ''] = entry.split('.');
-    return table === 'users' && columns.split('/').every((column) => KNOWN_GAP_COLUMNS.has(column));
-  });
-
-type Finding = { text: string; knownGap: boolean };
-
-async function scan(platform: TestPlatform, label: string): Promise<Finding[]> {
-  const findings: Finding[] = [];
+async function scan(platform: TestPlatform, label: string): Promise<string[]> {
+  const findings: string[] = [];
   const places = await bytesAtRest(platform);
   for (const [kind, marker] of Object.entries(MARK)) {
     for (const form of forms(marker)) {
       const hits = places.filter((p) => p.bytes.includes(Buffer.from(form, 'utf8')));
       if (hits.length > 0) {
         const tables = await tablesHolding(platform, marker);
-        findings.push({
-          text: `${label}: the ${kind} marker "${form}" is in ${hits.map((h) => h.what).join(', ')} (tables: ${tables.join(', ') || 'none live: a free page'})`,
-          knownGap: onlyInKnownGaps(tables),
-        });
+        findings.push(`${label}: the ${kind} marker "${form}" is in ${hits.map((h) => h.what).join(', ')} (tables: ${tables.join(', ') || 'none live: a free page'})`);
       }
     }
   }
@@ -286,10 +267,7 @@ describe('personal data at rest after the demo flows', () => {
 
     // 6. Nothing of them in clear, on either side.
     const findings = [...(await scan(civil, CIVIL)), ...(await scan(health, HEALTH))];
-    const problems = findings.filter((f) => !f.knownGap).map((f) => f.text);
-    expect(problems, problems.join('\n')).toEqual([]);
-    // The known gap is real today; once users are sealed, drop KNOWN_GAP_COLUMNS and this line.
-    expect(findings.filter((f) => f.knownGap).length, 'users are sealed now: remove KNOWN_GAP_COLUMNS').toBeGreaterThan(0);
+    expect(findings, findings.join('\n')).toEqual([]);
     const download = await civil.app.inject({ method: 'GET', url: `/filestore/v1/files/id?tenantId=pb.amritsar&fileStoreId=${scanId}`, headers: citizenAuth });
     expect(download.rawPayload.equals(letter)).toBe(true);
 

@@ -39,6 +39,7 @@ export type PersonalFields<Row> = {
   openWith<R extends Row>(keys: TenantKeys, row: R): R;
   /** The blind index a search compares with `index` (same normalization as on write is the caller's). */
   blindIndex(tenantId: string, index: string, normalized: string, tx?: Tx): Promise<string>;
+  blindIndexWith(keys: TenantKeys, index: string, normalized: string): string;
   /** One value under the state's key (a column outside the row shape, e.g. an event's field). */
   encrypt(tenantId: string, plaintext: string): Promise<string>;
   /** Opens what `encrypt` (or `seal`) wrote; a value that is not a ciphertext is answered as it is. */
@@ -84,6 +85,7 @@ export function personalFields<Row extends Record<string, unknown>>(service: Enc
     open: async (tenantId, row) => openWith(await service.forTenant(tenantId), row),
     openWith,
     blindIndex: async (tenantId, index, normalized, tx) => (await service.forTenant(tenantId, tx)).blindIndex(purpose(index), normalized),
+    blindIndexWith: (keys, index, normalized) => keys.blindIndex(purpose(index), normalized),
     encrypt: async (tenantId, plaintext) => (await service.forTenant(tenantId)).encrypt(plaintext),
     decrypt: async (tenantId, value) => (isCipherText(value) ? (await service.forTenant(tenantId)).decrypt(value) : value),
   };

@@ -122,9 +122,11 @@ export function createHrmsService({ users, tenants }: { users: UserService; tena
           if (batch.length < BATCH) break;
         }
       }
+      // Paged by id, as the user search pages (names are ciphertext at rest), each page sorted by name.
       return found
-        .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '') || a.id - b.id)
+        .sort((a, b) => a.id - b.id)
         .slice(offset, offset + limit)
+        .sort((a, b) => (a.name ?? '').localeCompare(b.name ?? '') || a.id - b.id)
         .map(employeeOf);
     },
   };

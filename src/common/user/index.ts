@@ -8,7 +8,8 @@ import { sessions } from './migrations/0002_sessions.js';
 import { loginAttempts } from './migrations/0003_login_attempts.js';
 import { profileKey } from './migrations/0004_profile_key.js';
 import { otpIdentity } from './migrations/0005_otp_identity.js';
-import { createProfileCrypto } from './user.crypto.js';
+import { sealedIdentity } from './migrations/0006_sealed_identity.js';
+import { createUserCrypto } from './user.crypto.js';
 import type { EncryptionApi } from '../encryption/index.js';
 import { createOtpService, type OtpService, type OtpSettings, type OtpSink } from './user.otp.js';
 import { userRoutes, type RateLimits } from './user.routes.js';
@@ -72,12 +73,13 @@ export type UserDeps = {
 /** Users, login (password and OTP), tokens and lockout: DIGIT's egov-user, egov-otp and user-otp. */
 export const userModule = defineModule<UserApi, UserDeps>({
   name: 'user',
-  migrations: [init, sessions, loginAttempts, profileKey, otpIdentity],
+  migrations: [init, sessions, loginAttempts, profileKey, otpIdentity, sealedIdentity],
   create({ database, clock, changes, config, logger }, { audit, masters, tenants, grants, otpSink, settings, encryption }) {
-    const store = createUserStore(database);
-    const crypto = createProfileCrypto(encryption.service);
+    const crypto = createUserCrypto(encryption.service);
+    const store = createUserStore(database, crypto, tenants);
     const json = { to: (v: unknown) => database.toJson(v), from: (v: unknown) => database.fromJson<Record<string, unknown>>(v) ?? null };
-    encryption.service.registerReencryption('user', (keys, tx) => crypto.reencryptBatch(keys, store.inTx(tx), json.to, json.from));
+    // After a rotation, identity and profile move to the new data key together (key_id names it).
+    encryption.service.registerReencryption('user', (keys, tx) => crypto.reencryptBatch(keys, store.inTx(tx), json));
     const tokens = createTokenService({ database, store, clock, changes, accessTtlMs: settings.accessTokenTtlMs, refreshTtlMs: settings.refreshTokenTtlMs });
     const otp = createOtpService({ store, clock, sink: otpSink, encryption: encryption.service, settings: settings.otp });
     const service = createUserService({ database, store, tokens, otp, clock, changes, audit, masters, tenants, grants, crypto, lockout: settings.lockout });
@@ -91,9 +93,10 @@ export const userModule = defineModule<UserApi, UserDeps>({
         authenticator: service.authenticator,
         async init() {
           await tokens.init();
-          // Profiles written in the clear before this release are sealed once (idempotent; key_id marks them).
-          const sealed = await crypto.sealExisting(store.db, json.to, json.from);
-          if (sealed > 0) logger.info({ sealed }, 'user profiles encrypted at rest');
+          // Users written in the clear before this release are sealed once, before any request is served
+          // (idempotent: a null key_id marks a profile in clear, a null user_name_bidx an identity in clear).
+          const sealed = await crypto.sealExisting(store.db, json);
+          if (sealed > 0) logger.info({ sealed }, 'users encrypted at rest');
         },
         sweep,
       },

@@ -1,20 +1,75 @@
-import { DomainError } from '../../kernel/errors.js';
+import { DomainError, invalid } from '../../kernel/errors.js';
 import { stateTenantOf } from '../../kernel/tenancy.js';
 import type { EncryptionService, TenantKeys } from '../encryption/index.js';
-import { isCipherText } from '../encryption/index.js';
+import { isCipherText, personalFields, type PersonalFieldSpec } from '../encryption/index.js';
 import type { Runner } from './user.store.js';
 
 /**
- * Personal data in a user's `profile` is ciphertext at rest (#14 Build 4), under the state's data
- * key of the encryption module, as the individual registry stores its fields: identifiers
- * (Aadhaar, PAN), addresses, other phone numbers, relatives' names, birth date, marks. The
- * profile is never searched, so it needs no blind index. `key_id` on the row names the key, for
- * re-encryption after a rotation; null means "written before encryption" (see sealExisting).
+ * A user's personal data is ciphertext at rest (#14 Build 4), under the state's data key of the
+ * encryption module, as the individual registry stores its fields:
+ *
+ * - the identity columns (user name, which is a citizen's mobile number, name, mobile, e-mail),
+ *   each with a keyed blind index for exact search, as DIGIT's egov-user keeps `hashedusername`,
+ *   `hashedname`, `hashedmobilenumber` and `hashedemailid` beside the encrypted values;
+ * - identifiers (Aadhaar, PAN), addresses, other phone numbers, relatives' names, birth date and
+ *   marks inside `profile`, which is never searched, so it needs no index.
+ *
+ * `key_id` on the row names the data key of both, for re-encryption after a rotation; null means
+ * "profile written before encryption" (see sealExisting).
  */
 export const SEALED_PROFILE_FIELDS = [
-  'pan', 'aadhaarNumber', 'altContactNumber', 'alternatemobilenumber', 'permanentAddress', 'permanentCity', 'permanentPinCode',
-  'correspondenceAddress', 'correspondenceCity', 'correspondencePinCode', 'fatherOrHusbandName', 'identificationMark', 'dob',
+  'pan',
+  'aadhaarNumber',
+  'altContactNumber',
+  'alternatemobilenumber',
+  'permanentAddress',
+  'permanentCity',
+  'permanentPinCode',
+  'correspondenceAddress',
+  'correspondenceCity',
+  'correspondencePinCode',
+  'fatherOrHusbandName',
+  'identificationMark',
+  'dob',
 ] as const;
+
+/** The identity columns of a user, in clear. */
+export type Identity = { user_name: string; name: string | null; mobile_number: string | null; email_id: string | null };
+export type IdentityField = keyof Identity;
+/** Their blind-index columns, set on every write; `user_name_bidx` is null only on a row written before sealing. */
+export type IdentityIndexes = {
+  user_name_bidx: string | null;
+  name_bidx: string | null;
+  mobile_number_bidx: string | null;
+  email_id_bidx: string | null;
+};
+
+export const IDENTITY_FIELDS: readonly IdentityField[] = ['user_name', 'name', 'mobile_number', 'email_id'];
+export const INDEX_COLUMN = {
+  user_name: 'user_name_bidx',
+  name: 'name_bidx',
+  mobile_number: 'mobile_number_bidx',
+  email_id: 'email_id_bidx',
+} as const;
+/** The request field of each identity column, for error messages. */
+const REQUEST_FIELD: Record<IdentityField, string> = {
+  user_name: 'userName',
+  name: 'name',
+  mobile_number: 'mobileNumber',
+  email_id: 'emailId',
+};
+
+/** Exact match, as DIGIT's hashed columns and Plinth's search before: values are indexed as given. */
+const IDENTITY: PersonalFieldSpec<Identity> = {
+  name: 'users',
+  text: [...IDENTITY_FIELDS],
+  indexes: {
+    user_name_bidx: (row) => row.user_name,
+    name_bidx: (row) => row.name,
+    mobile_number_bidx: (row) => row.mobile_number,
+    email_id_bidx: (row) => row.email_id,
+  },
+};
 
 const BATCH = 200;
 const keyIdOf = (ciphertext: string) => ciphertext.slice(0, Math.max(0, ciphertext.indexOf('|')));
@@ -22,19 +77,28 @@ const keyIdOf = (ciphertext: string) => ciphertext.slice(0, Math.max(0, cipherte
 /** A sealed value keeps its JSON type: numbers (a `dob` in epoch ms) come back as numbers. */
 const NUMBER_TAG = 'n:';
 
-export type ProfileCrypto = {
+type Json = { to: (v: unknown) => unknown; from: (v: unknown) => Record<string, unknown> | null };
+
+export type UserCrypto = {
   /** The state's keys, fetched before a transaction (SQLite runs one at a time on its connection). */
   keys(tenantId: string): Promise<TenantKeys>;
-  seal(keys: TenantKeys, profile: Record<string, unknown>): { profile: Record<string, unknown>; keyId: string };
-  open(keys: TenantKeys, profile: Record<string, unknown>): Record<string, unknown>;
-  /** Encrypts the profiles stored in the clear (rows from before this release); answers how many. */
-  sealExisting(db: () => Runner, toJson: (v: unknown) => unknown, fromJson: (v: unknown) => Record<string, unknown> | null): Promise<number>;
+  sealProfile(keys: TenantKeys, profile: Record<string, unknown>): { profile: Record<string, unknown>; keyId: string };
+  openProfile(keys: TenantKeys, profile: Record<string, unknown>): Record<string, unknown>;
+  /** The identity in ciphertext with its blind indexes. A value shaped like a ciphertext is refused (it would be stored as is). */
+  sealIdentity(keys: TenantKeys, identity: Identity): Identity & IdentityIndexes;
+  openIdentity<R extends Identity>(keys: TenantKeys, row: R): R;
+  /** The blind index a search compares with the field's index column. */
+  index(keys: TenantKeys, field: IdentityField, value: string): string;
+  /** Encrypts what is stored in the clear (rows from before this release); answers how many rows. */
+  sealExisting(db: () => Runner, json: Json): Promise<number>;
   /** One batch of a state's rows under an old data key, rewritten under the current one. */
-  reencryptBatch(keys: TenantKeys, db: Runner, toJson: (v: unknown) => unknown, fromJson: (v: unknown) => Record<string, unknown> | null): Promise<number>;
+  reencryptBatch(keys: TenantKeys, db: Runner, json: Json): Promise<number>;
 };
 
-export function createProfileCrypto(encryption: EncryptionService): ProfileCrypto {
-  function seal(keys: TenantKeys, profile: Record<string, unknown>) {
+export function createUserCrypto(encryption: EncryptionService): UserCrypto {
+  const pii = personalFields(encryption, IDENTITY);
+
+  function sealProfile(keys: TenantKeys, profile: Record<string, unknown>) {
     const out: Record<string, unknown> = { ...profile };
     for (const field of SEALED_PROFILE_FIELDS) {
       const value = out[field];
@@ -44,7 +108,7 @@ export function createProfileCrypto(encryption: EncryptionService): ProfileCrypt
     return { profile: out, keyId: keyIdOf(keys.encrypt('key probe')) };
   }
 
-  function open(keys: TenantKeys, profile: Record<string, unknown>) {
+  function openProfile(keys: TenantKeys, profile: Record<string, unknown>) {
     const out: Record<string, unknown> = { ...profile };
     for (const field of SEALED_PROFILE_FIELDS) {
       const value = out[field];
@@ -61,48 +125,97 @@ export function createProfileCrypto(encryption: EncryptionService): ProfileCrypt
     return out;
   }
 
-  /** Values under an old key are decrypted and encrypted again; plain ones are sealed. */
-  function again(keys: TenantKeys, profile: Record<string, unknown>) {
-    return seal(keys, open(keys, profile));
+  function sealIdentity(keys: TenantKeys, identity: Identity): Identity & IdentityIndexes {
+    // Refused, not stored as is: a copied ciphertext would otherwise be decrypted for whoever reads the user.
+    for (const field of IDENTITY_FIELDS) {
+      if (isCipherText(identity[field]))
+        throw invalid('INVALID_USER_FIELD', `user.${REQUEST_FIELD[field]} has the form of a ciphertext`, [`user.${REQUEST_FIELD[field]}`]);
+    }
+    const { user_name, name, mobile_number, email_id } = identity;
+    return pii.sealWith(keys, { user_name, name, mobile_number, email_id }) as Identity & IdentityIndexes;
   }
+
+  /** A ciphertext under an old key, under the current one (a damaged one stays as it is). */
+  const again = (keys: TenantKeys, value: string | null) => {
+    if (!isCipherText(value) || keys.isCurrent(value)) return value;
+    try {
+      return keys.encrypt(keys.decrypt(value));
+    } catch (error) {
+      if (error instanceof DomainError) return value;
+      throw error;
+    }
+  };
 
   return {
     keys: (tenantId) => encryption.forTenant(stateTenantOf(tenantId)),
-    seal,
-    open,
-    async sealExisting(db, toJson, fromJson) {
+    sealProfile,
+    openProfile,
+    sealIdentity,
+    openIdentity: (keys, row) => pii.openWith(keys, row),
+    index: (keys, field, value) => pii.blindIndexWith(keys, INDEX_COLUMN[field], value),
+
+    async sealExisting(db, json) {
       let done = 0;
       for (;;) {
-        const rows = await db().selectFrom('users').select(['id', 'tenant_id', 'profile']).where('key_id', 'is', null).orderBy('id').limit(BATCH).execute();
+        const rows = await db()
+          .selectFrom('users')
+          .select(['id', 'tenant_id', 'profile', 'key_id', 'user_name', 'name', 'mobile_number', 'email_id', 'user_name_bidx'])
+          .where((eb) => eb.or([eb('key_id', 'is', null), eb('user_name_bidx', 'is', null)]))
+          .orderBy('id')
+          .limit(BATCH)
+          .execute();
         if (rows.length === 0) return done;
         for (const row of rows) {
           const keys = await encryption.forTenant(stateTenantOf(row.tenant_id));
-          const sealed = seal(keys, fromJson(row.profile) ?? {});
-          await db()
-            .updateTable('users')
-            .set({ profile: toJson(sealed.profile), key_id: sealed.keyId } as never)
-            .where('id', '=', row.id)
-            .where('key_id', 'is', null)
-            .execute();
-          done++;
+          const set: Record<string, unknown> = {};
+          let update = db().updateTable('users').where('id', '=', row.id);
+          if (row.key_id === null) {
+            const sealed = sealProfile(keys, json.from(row.profile) ?? {});
+            Object.assign(set, { profile: json.to(sealed.profile), key_id: sealed.keyId });
+            update = update.where('key_id', 'is', null);
+          }
+          if (row.user_name_bidx === null) {
+            // Under the current key; a row whose profile is under an older one is moved by the rotation's job.
+            const { user_name, name, mobile_number, email_id } = row;
+            Object.assign(set, pii.sealWith(keys, { user_name, name, mobile_number, email_id }));
+            update = update.where('user_name_bidx', 'is', null);
+          }
+          // Guarded by what was read: a write by the module meanwhile (which seals) wins.
+          const result = await update.set(set as never).executeTakeFirst();
+          done += Number(result.numUpdatedRows);
         }
       }
     },
-    async reencryptBatch(keys, db, toJson, fromJson) {
+
+    async reencryptBatch(keys, db, json) {
       const current = keyIdOf(keys.encrypt('key probe'));
       const state = keys.tenantId;
       const rows = await db
         .selectFrom('users')
-        .select(['id', 'profile'])
+        .select(['id', 'profile', 'user_name', 'name', 'mobile_number', 'email_id'])
         .where('key_id', 'is not', null)
         .where('key_id', '!=', current)
-        .where((eb) => eb.or([eb('tenant_id', '=', state), eb(eb.fn('substr', ['tenant_id', eb.val(1), eb.val(state.length + 1)]), '=', `${state}.`)]))
+        .where((eb) =>
+          eb.or([eb('tenant_id', '=', state), eb(eb.fn('substr', ['tenant_id', eb.val(1), eb.val(state.length + 1)]), '=', `${state}.`)]),
+        )
         .orderBy('id')
         .limit(BATCH)
         .execute();
       for (const row of rows) {
-        const sealed = again(keys, fromJson(row.profile) ?? {});
-        await db.updateTable('users').set({ profile: toJson(sealed.profile), key_id: sealed.keyId } as never).where('id', '=', row.id).execute();
+        const sealed = sealProfile(keys, openProfile(keys, json.from(row.profile) ?? {}));
+        // Blind indexes stay: the index key is never rotated.
+        await db
+          .updateTable('users')
+          .set({
+            profile: json.to(sealed.profile),
+            key_id: sealed.keyId,
+            user_name: again(keys, row.user_name) ?? row.user_name,
+            name: again(keys, row.name),
+            mobile_number: again(keys, row.mobile_number),
+            email_id: again(keys, row.email_id),
+          } as never)
+          .where('id', '=', row.id)
+          .execute();
       }
       return rows.length;
     },

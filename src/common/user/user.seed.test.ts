@@ -27,10 +27,11 @@ async function seedDir(files: Record<string, unknown>): Promise<string> {
 const rolesOf = (body: Record<string, unknown>) =>
   ((body['UserRequest'] as { roles: Array<{ code: string; tenantId: string }> }).roles ?? []).map((r) => `${r.code}@${r.tenantId}`).sort();
 
+/** The stored hash of a user (found by the service: user names are ciphertext at rest). */
 async function storedHash(userName: string, tenantId: string): Promise<string | null> {
-  const { rows } = await sql<{
-    password_hash: string | null;
-  }>`select password_hash from users where user_name = ${userName} and tenant_id = ${tenantId}`.execute(platform.database.kysely);
+  const [user] = await platform.users.service.search({ tenantId, userName, type: 'EMPLOYEE' }, { pageSize: 1 });
+  if (!user) return null;
+  const { rows } = await sql<{ password_hash: string | null }>`select password_hash from users where uuid = ${user.uuid}`.execute(platform.database.kysely);
   return rows[0]?.password_hash ?? null;
 }
 

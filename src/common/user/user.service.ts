@@ -6,9 +6,10 @@ import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
 import type { SeededLogin } from '../../kernel/module.js';
 import { DomainError, invalid } from '../../kernel/errors.js';
+import { isUniqueViolation } from '../../kernel/offline.store.js';
 import { assertKnownTenant, stateTenantOf, type TenantDirectory } from '../../kernel/tenancy.js';
 import type { OtpService } from './user.otp.js';
-import type { ProfileCrypto } from './user.crypto.js';
+import type { UserCrypto } from './user.crypto.js';
 import type { TenantKeys } from '../encryption/index.js';
 import { createUserRedactor } from './user.privacy.js';
 import { inScope, outOfScope, ownsOrNotCitizen, type Scope } from '../../kernel/scope.js';
@@ -51,8 +52,8 @@ export type UserServiceDeps = {
   masters: UserMasters;
   tenants: TenantDirectory;
   grants: Pick<GrantPolicy, 'refusal'>;
-  /** Seals and opens the personal fields of profiles (the encryption module's keys). */
-  crypto: ProfileCrypto;
+  /** Seals and opens profiles' personal fields (the store seals the identity columns). */
+  crypto: UserCrypto;
   lockout?: Partial<LockoutSettings>;
 };
 
@@ -72,6 +73,17 @@ export function createUserService(deps: UserServiceDeps) {
     const keys = keyring.get(stateTenantOf(tenantId));
     if (!keys) throw new Error(`keys of ${stateTenantOf(tenantId)} were not fetched before the transaction`);
     return keys;
+  }
+  const duplicateUserName = (type: UserType, userName: string | null | undefined, tenantId: string) =>
+    invalid('DUPLICATE_USER_NAME', `A ${type.toLowerCase()} with user name "${userName ?? ''}" already exists in ${tenantId}`, [userName ?? '']);
+  /** A create that lost a race to another with the same user name meets the unique blind index: the same refusal as the check. */
+  async function inserting<T>(type: UserType, userName: string | null | undefined, tenantId: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (isUniqueViolation(error)) throw duplicateUserName(type, userName, tenantId);
+      throw error;
+    }
   }
   const lockout = { ...defaultLockout, ...deps.lockout };
   const redact = createUserRedactor(masters.dataSecurity);
@@ -136,7 +148,7 @@ export function createUserService(deps: UserServiceDeps) {
     const grants = await roleGrants(rows);
     const answers: Array<ReturnType<typeof toDigitUser>> = [];
     for (const row of rows) {
-      const profile = crypto.open(await crypto.keys(row.tenant_id), row.profile);
+      const profile = crypto.openProfile(await crypto.keys(row.tenant_id), row.profile);
       answers.push(toDigitUser({ ...row, profile }, grants.get(row.id) ?? []));
     }
     return answers;
@@ -225,13 +237,12 @@ export function createUserService(deps: UserServiceDeps) {
     const userName = input.userName || input.mobileNumber;
     if (!userName) throw invalid('INVALID_USER_FIELD', 'user.userName is required', ['user.userName']);
     const db = store.inTx(tx);
-    if (await store.findByLogin(db, tenantId, type, userName)) {
-      throw invalid('DUPLICATE_USER_NAME', `A ${type.toLowerCase()} with user name "${userName}" already exists in ${tenantId}`, [userName]);
-    }
+    const keys = keysNow(tenantId);
+    if (await store.findByLogin(db, tenantId, type, userName, keys)) throw duplicateUserName(type, userName, tenantId);
     const now = clock.now();
     const uuid = randomUUID();
-    const sealed = crypto.seal(keysNow(tenantId), profileOf(input));
-    const id = await store.insertUser(db, {
+    const sealed = crypto.sealProfile(keys, profileOf(input));
+    const id = await store.insertUser(db, keys, {
       uuid,
       tenant_id: tenantId,
       type,
@@ -314,7 +325,9 @@ export function createUserService(deps: UserServiceDeps) {
       await checkRolesExist(roles);
       await authorizeGrant(caller, { tenantId, type, roles }, 'new user', origin);
       await prefetchKeys(tenantId);
-      const id = await database.transaction((tx) => insertUser(tx, input, type, tenantId, roles, caller?.uuid ?? null, origin));
+      const id = await inserting(type, input.userName || input.mobileNumber, tenantId, () =>
+        database.transaction((tx) => insertUser(tx, input, type, tenantId, roles, caller?.uuid ?? null, origin)),
+      );
       return (await withRoles([(await store.findById(store.db(), id))!]))[0]!;
     },
 
@@ -329,8 +342,8 @@ export function createUserService(deps: UserServiceDeps) {
       }
       const roles = [{ code: 'CITIZEN', tenantId }];
       await prefetchKeys(tenantId);
-      const id = await database.transaction((tx) =>
-        insertUser(tx, { ...input, userName: input.mobileNumber, password: input.password ?? null }, 'CITIZEN', tenantId, roles, null, origin),
+      const id = await inserting('CITIZEN', input.mobileNumber, tenantId, () =>
+        database.transaction((tx) => insertUser(tx, { ...input, userName: input.mobileNumber, password: input.password ?? null }, 'CITIZEN', tenantId, roles, null, origin)),
       );
       return (await withRoles([(await store.findById(store.db(), id))!]))[0]!;
     },
@@ -361,13 +374,16 @@ export function createUserService(deps: UserServiceDeps) {
       }
       const active = onlySelf ? existing.active : (input.active ?? existing.active);
       const keys = await prefetchKeys(existing.tenant_id);
-      const profile = crypto.seal(keys, profileOf(input, crypto.open(keys, existing.profile)));
+      const profile = crypto.sealProfile(keys, profileOf(input, crypto.openProfile(keys, existing.profile)));
       await database.transaction(async (tx) => {
         const runner = store.inTx(tx);
-        const changes_ = {
+        await store.updateIdentity(runner, keys, existing.id, {
+          user_name: existing.user_name,
           name: input.name !== undefined ? input.name : existing.name,
           mobile_number: input.mobileNumber !== undefined ? input.mobileNumber : existing.mobile_number,
           email_id: input.emailId !== undefined ? input.emailId : existing.email_id,
+        });
+        const changes_ = {
           profile: profile.profile,
           key_id: profile.keyId,
           active,
@@ -452,19 +468,19 @@ export function createUserService(deps: UserServiceDeps) {
    */
   async function createSeededEmployees(employees: readonly SeededEmployee[], actor: string | null) {
     const missing: SeededEmployee[] = [];
-    for (const e of employees) if (!(await store.findByLogin(store.db(), e.tenantId, 'EMPLOYEE', e.input.userName!))) missing.push(e);
+    for (const tenantId of new Set(employees.map((e) => e.tenantId))) await prefetchKeys(tenantId);
+    for (const e of employees) if (!(await store.findByLogin(store.db(), e.tenantId, 'EMPLOYEE', e.input.userName!, keysNow(e.tenantId)))) missing.push(e);
     const prepared = await Promise.all(
       missing.map(async (e) => {
         const password = generatedPassword();
         return { ...e, password, passwordHash: await hashPassword(password) };
       }),
     );
-    for (const tenantId of new Set(prepared.map((e) => e.tenantId))) await prefetchKeys(tenantId);
     const created = await database.transaction(async (tx) => {
       const done: SeededLogin[] = [];
       for (const e of prepared) {
         // Created meanwhile by another process: left alone, like any existing user.
-        if (await store.findByLogin(store.inTx(tx), e.tenantId, 'EMPLOYEE', e.input.userName!)) continue;
+        if (await store.findByLogin(store.inTx(tx), e.tenantId, 'EMPLOYEE', e.input.userName!, keysNow(e.tenantId))) continue;
         const roles = normaliseRoles(e.input, e.tenantId);
         await insertUser(tx, e.input, 'EMPLOYEE', e.tenantId, roles, actor, { ip: null, correlationId: null }, e.passwordHash);
         done.push({ tenantId: e.tenantId, userName: e.input.userName!, roles: roles.map((r) => r.code), password: e.password });

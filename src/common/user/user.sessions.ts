@@ -188,7 +188,8 @@ export function createSessions<DigitUser>(deps: SessionDeps<DigitUser>) {
         throw invalid('INVALID_MOBILE_NUMBER', `otp.mobileNumber does not match ${pattern.source}`, ['otp.mobileNumber']);
       }
       const type = ((request.userType ?? 'CITIZEN').toUpperCase() as UserType) || 'CITIZEN';
-      const existing = (await store.findUsers(store.db(), { mobileNumber: request.mobileNumber, type }, { offset: 0, limit: 1 }))[0];
+      // Within the state: its key indexes the number (the OTP is issued there too).
+      const existing = (await store.findUsers(store.db(), { mobileNumber: request.mobileNumber, type, tenantRoots: [tenantId] }, { offset: 0, limit: 1 }))[0];
       const shouldSend = request.type === 'register' ? !existing : Boolean(existing?.active);
       if (shouldSend) await otp.issue(tenantId, request.mobileNumber, request.type);
       return { isSuccessful: true };

@@ -1,8 +1,11 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, Tx } from '../../kernel/db.js';
 import type { UserType } from '../../kernel/auth.js';
+import { stateTenantOf, type TenantDirectory } from '../../kernel/tenancy.js';
+import type { TenantKeys } from '../encryption/index.js';
+import { INDEX_COLUMN, type Identity, type IdentityField, type IdentityIndexes, type UserCrypto } from './user.crypto.js';
 
-/** A user as the service sees it: json decoded, booleans as booleans. */
+/** A user as the service sees it: identity decrypted, json decoded, booleans as booleans (the profile stays sealed, see user.crypto.ts). */
 export type UserRow = {
   id: number;
   uuid: string;
@@ -36,7 +39,7 @@ export type RoleRow = { user_id: number; role_code: string; tenant_id: string };
 type Stored<Row, Bools extends keyof Row> = Omit<Row, Bools | 'profile'> & { [K in Bools]: boolean | number } & { profile: unknown };
 
 export type UserTables = {
-  users: Omit<Stored<UserRow, 'active' | 'account_locked'>, 'id'> & { id: number };
+  users: Omit<Stored<UserRow, 'active' | 'account_locked'>, 'id'> & { id: number } & IdentityIndexes;
   user_roles: RoleRow;
   user_login_failures: { user_id: number; time: number; ip: string | null };
   user_otps: {
@@ -82,30 +85,79 @@ export type UserQuery = {
   tenantRoots?: readonly string[] | undefined;
 };
 
-/** Kysely queries for users, roles, OTPs and tokens; no rules here. */
-export function createUserStore(database: Database) {
+/** What a user row may change outside its identity (which only `updateIdentity` writes, sealed). */
+export type UserChanges = Partial<Omit<UserRow, 'id' | 'uuid' | IdentityField>>;
+
+/** DIGIT pages by id (egov-user's DENSE_RANK over id) and sorts by name; names are ciphertext, so a page is sorted once opened. */
+const byName = (a: UserRow, b: UserRow) => (a.name ?? '').localeCompare(b.name ?? '') || a.id - b.id;
+
+/**
+ * Kysely queries for users, roles, OTPs and tokens; no rules here. The identity columns are sealed
+ * on write and opened on read here (user.crypto.ts), and searched by their blind indexes.
+ */
+export function createUserStore(database: Database, crypto: UserCrypto, tenants: TenantDirectory) {
   const db = (): Runner => database.kysely.withTables<UserTables>() as unknown as Runner;
   const inTx = (tx: Tx | undefined): Runner => (tx ? (tx.kysely.withTables<UserTables>() as unknown as Runner) : db());
-  const read = (row: UserTables['users']): UserRow => ({
-    ...row,
-    profile: database.fromJson<Record<string, unknown>>(row.profile) ?? {},
-    active: database.fromBool(row.active),
-    account_locked: database.fromBool(row.account_locked),
-  });
+  const read = (row: UserTables['users'], keys: TenantKeys): UserRow => {
+    const decoded: UserRow & Partial<IdentityIndexes> = {
+      ...row,
+      profile: database.fromJson<Record<string, unknown>>(row.profile) ?? {},
+      active: database.fromBool(row.active),
+      account_locked: database.fromBool(row.account_locked),
+    };
+    // The blind indexes are the store's own: the service never sees them.
+    delete decoded.user_name_bidx;
+    delete decoded.name_bidx;
+    delete decoded.mobile_number_bidx;
+    delete decoded.email_id_bidx;
+    return crypto.openIdentity(keys, decoded);
+  };
+  /** Opens rows of any states, loading each state's keys once. */
+  async function readAll(rows: ReadonlyArray<UserTables['users']>): Promise<UserRow[]> {
+    const keyring = new Map<string, TenantKeys>();
+    const out: UserRow[] = [];
+    for (const row of rows) {
+      const state = stateTenantOf(row.tenant_id);
+      let keys = keyring.get(state);
+      if (!keys) keyring.set(state, (keys = await crypto.keys(state)));
+      out.push(read(row, keys));
+    }
+    return out;
+  }
+
+  /**
+   * The states a query may reach: blind-index keys are per state, so a value is looked up under
+   * the key of each. No tenant named (the platform's own searches): every state of the platform.
+   */
+  async function statesOf(runner: Runner, query: UserQuery): Promise<string[]> {
+    const states = (tenantIds: Iterable<string>) => [...new Set([...tenantIds].map(stateTenantOf))];
+    if (query.tenantId) return states([query.tenantId]);
+    if (query.tenantRoots) return states(query.tenantRoots);
+    const known = await tenants.knownTenants();
+    if (known.size > 0) return states(known);
+    // Nothing configured yet (first start): the states that hold users.
+    return states((await runner.selectFrom('users').select('tenant_id').distinct().execute()).map((r) => r.tenant_id));
+  }
 
   return {
     db,
     inTx,
 
+    /** Only outside a transaction (keys may be loaded). */
     async findUsers(runner: Runner, query: UserQuery, page: { offset: number; limit: number }): Promise<UserRow[]> {
       let q = runner.selectFrom('users').selectAll('users');
       if (query.tenantId) q = q.where('users.tenant_id', '=', query.tenantId);
       if (query.ids?.length) q = q.where('users.id', 'in', query.ids);
       if (query.uuids?.length) q = q.where('users.uuid', 'in', query.uuids);
-      if (query.userName) q = q.where('users.user_name', '=', query.userName);
-      if (query.name) q = q.where('users.name', '=', query.name);
-      if (query.mobileNumber) q = q.where('users.mobile_number', '=', query.mobileNumber);
-      if (query.emailId) q = q.where('users.email_id', '=', query.emailId);
+      const searched = ([['user_name', query.userName], ['name', query.name], ['mobile_number', query.mobileNumber], ['email_id', query.emailId]] as const).filter(
+        (entry): entry is readonly [IdentityField, string] => Boolean(entry[1]),
+      );
+      if (searched.length > 0) {
+        const keys = await Promise.all((await statesOf(runner, query)).map((state) => crypto.keys(state)));
+        if (keys.length === 0) return [];
+        // One index per state; an index of one state never equals another's (different HMAC keys).
+        for (const [field, value] of searched) q = q.where(`users.${INDEX_COLUMN[field]}`, 'in', keys.map((k) => crypto.index(k, field, value)));
+      }
       if (query.type) q = q.where('users.type', '=', query.type);
       if (query.active !== undefined) q = q.where('users.active', '=', database.toBool(query.active));
       if (query.tenantRoots) {
@@ -122,29 +174,36 @@ export function createUserStore(database: Database) {
           exists(selectFrom('user_roles').select('user_roles.user_id').whereRef('user_roles.user_id', '=', 'users.id').where('user_roles.role_code', 'in', codes)),
         );
       }
-      const rows = await q.orderBy('users.name').orderBy('users.id').offset(page.offset).limit(page.limit).execute();
-      return rows.map(read);
+      const rows = await q.orderBy('users.id').offset(page.offset).limit(page.limit).execute();
+      return (await readAll(rows)).sort(byName);
     },
 
-    async findByLogin(runner: Runner, tenantId: string, type: UserType, userName: string): Promise<UserRow | undefined> {
+    /**
+     * The user who logs in as `userName` (compared by blind index). Inside a transaction pass the
+     * state's `keys`, fetched before it; outside, they are loaded here.
+     */
+    async findByLogin(runner: Runner, tenantId: string, type: UserType, userName: string, keys?: TenantKeys): Promise<UserRow | undefined> {
+      const stateKeys = keys ?? (await crypto.keys(tenantId));
       const row = await runner
         .selectFrom('users')
         .selectAll()
         .where('tenant_id', '=', tenantId)
         .where('type', '=', type)
-        .where('user_name', '=', userName)
+        .where('user_name_bidx', '=', crypto.index(stateKeys, 'user_name', userName))
         .executeTakeFirst();
-      return row && read(row);
+      return row && read(row, stateKeys);
     },
 
+    /** Only outside a transaction (keys may be loaded). */
     async findByUuid(runner: Runner, uuid: string): Promise<UserRow | undefined> {
       const row = await runner.selectFrom('users').selectAll().where('uuid', '=', uuid).executeTakeFirst();
-      return row && read(row);
+      return row && (await readAll([row]))[0];
     },
 
+    /** Only outside a transaction (keys may be loaded). */
     async findById(runner: Runner, id: number): Promise<UserRow | undefined> {
       const row = await runner.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
-      return row && read(row);
+      return row && (await readAll([row]))[0];
     },
 
     async rolesOf(runner: Runner, userIds: readonly number[]): Promise<RoleRow[]> {
@@ -152,11 +211,13 @@ export function createUserStore(database: Database) {
       return runner.selectFrom('user_roles').selectAll().where('user_id', 'in', userIds).orderBy('role_code').execute();
     },
 
-    async insertUser(runner: Runner, row: Omit<UserRow, 'id'>): Promise<number> {
+    /** `keys`: the state's, fetched before the transaction. The user name's uniqueness is on its blind index. */
+    async insertUser(runner: Runner, keys: TenantKeys, row: Omit<UserRow, 'id'>): Promise<number> {
       const inserted = await runner
         .insertInto('users')
         .values({
           ...row,
+          ...crypto.sealIdentity(keys, row),
           profile: database.toJson(row.profile) as string,
           active: database.toBool(row.active),
           account_locked: database.toBool(row.account_locked),
@@ -166,12 +227,17 @@ export function createUserStore(database: Database) {
       return Number(inserted.id);
     },
 
-    async updateUser(runner: Runner, id: number, changes: Partial<Omit<UserRow, 'id' | 'uuid'>>): Promise<void> {
+    async updateUser(runner: Runner, id: number, changes: UserChanges): Promise<void> {
       const values: Record<string, unknown> = { ...changes };
       if (changes.profile !== undefined) values['profile'] = database.toJson(changes.profile);
       if (changes.active !== undefined) values['active'] = database.toBool(changes.active);
       if (changes.account_locked !== undefined) values['account_locked'] = database.toBool(changes.account_locked);
       await runner.updateTable('users').set(values as never).where('id', '=', id).execute();
+    },
+
+    /** Rewrites the identity columns, sealed under `keys` (the state's, fetched before the transaction). */
+    async updateIdentity(runner: Runner, keys: TenantKeys, id: number, identity: Identity): Promise<void> {
+      await runner.updateTable('users').set(crypto.sealIdentity(keys, identity)).where('id', '=', id).execute();
     },
 
     async replaceRoles(runner: Runner, userId: number, roles: ReadonlyArray<{ code: string; tenantId: string }>): Promise<void> {
