@@ -40,11 +40,24 @@ let health: TestPlatform;
 let civilAdmin: Record<string, string>;
 let healthAdmin: Record<string, string>;
 
-/** Every form a marker could be stored in as text: as is (UTF-8) and JSON-escaped. */
+/** Every form a marker could be stored in as text: as is (UTF-8), JSON-escaped, and base64 or base64url-encoded. */
 function forms(marker: string): string[] {
   const json = JSON.stringify(marker).slice(1, -1);
   const unicode = Array.from(marker, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
-  return [...new Set([marker, json, unicode])];
+  return [...new Set([marker, json, unicode, ...base64Forms(marker)])];
+}
+
+/** The parts of base64 and base64url that hold only the marker's bytes, at each of the three alignments. */
+function base64Forms(marker: string): string[] {
+  const bytes = Buffer.from(marker, 'utf8');
+  const out: string[] = [];
+  for (const shift of [0, 1, 2]) {
+    const encoded = Buffer.concat([Buffer.alloc(shift), bytes]).toString('base64');
+    const whole = Math.floor((shift + bytes.length) / 3) * 4;
+    const part = encoded.slice(shift === 0 ? 0 : 4, whole);
+    if (part.length >= 8) out.push(part, part.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return out;
 }
 
 /** Every uploaded file (and thumbnail) under DATA_DIR/files, as stored. */
@@ -211,6 +224,24 @@ describe('personal data at rest after the demo flows', () => {
       civilAdmin,
     );
     expect(subscribed.status, JSON.stringify(subscribed.body)).toBe(200);
+    // A partner misconfigured to post its event unsigned: refused, and the refusal keeps the body's head.
+    const unsigned = await health.app.inject({
+      method: 'POST',
+      url: '/exchange/v1/events/_receive',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ specversion: '1.0', data: { name: MARK.name, mobileNumber: MARK.mobile, email: MARK.email, identifier: MARK.identifier } }),
+    });
+    expect(unsigned.statusCode, unsigned.body).toBe(400);
+    // A signed event the receiver cannot take (an old CloudEvents version): its sender is verified, so 4 KiB
+    // of the JWS are kept, the personal data base64url-encoded inside (the scan looks for that form too).
+    const signed = await civil.exchangeTrust.sign(
+      { aud: HEALTH, jti: `bad-${letters(12)}`, event: { specversion: '0.3', data: { name: MARK.name, mobileNumber: MARK.mobile, email: MARK.email, identifier: MARK.identifier } } },
+      'plinth-event+jws',
+    );
+    const old = await health.app.inject({ method: 'POST', url: '/exchange/v1/events/_receive', headers: { 'content-type': 'application/jose' }, payload: signed });
+    expect(old.statusCode, old.body).toBe(400);
+    const refused = await health.exchangeTrust.searchInbox({ kind: 'REFUSED', code: 'MALFORMED_MESSAGE', limit: 10 });
+    expect(refused.refusals.map((r) => r.bodyHead)).toEqual(expect.arrayContaining([signed, expect.stringContaining(MARK.identifier)]));
 
     // 4. A birth is registered (an individual) and a household with it.
     const child = await post(

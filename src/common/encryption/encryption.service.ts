@@ -369,5 +369,5 @@ export function createEncryptionService(deps: EncryptionServiceDeps): CryptoServ
 }
 
 /** Sealed secrets of other modules: versioned, and bound to their purpose (distinct from wrapped tenant keys' AAD). */
-const SECRET_PREFIX = 'secret-v1|';
+export const SECRET_PREFIX = 'secret-v1|';
 const secretAad = (purpose: string) => Buffer.from(`plinth-secret-v1|${purpose}`, 'utf8');

@@ -9,7 +9,7 @@ import { init } from './migrations/0001_init.js';
 
 export type { EncryptionApi, EncryptionService, ReencryptionJob, TenantKeys } from './encryption.types.js';
 export type { KeyRotatedData } from './encryption.service.js';
-export { KEY_ROTATED } from './encryption.service.js';
+export { KEY_ROTATED, SECRET_PREFIX } from './encryption.service.js';
 export { isCipherText } from './encryption.keys.js';
 export { personalFields, sealStoredRows } from './encryption.fields.js';
 export type { PersonalFields, PersonalFieldSpec, StoredRowsSpec } from './encryption.fields.js';

@@ -87,7 +87,7 @@ export const exchangeTrustModule = defineModule<TrustApi, TrustDeps>({
     const payloads = personalFields<{ payload: string | null }>(encryption.service, { name: 'exchange.inbox', text: ['payload'] });
     // Received payloads follow key rotations until they are purged.
     encryption.service.registerSealedTable({ name: 'exchange.inbox', table: 'exchange_inbox', id: 'id', text: ['payload'] });
-    const receiver = createReceiver({ database, store, outbox, clock, logger, verify, sign, payloads });
+    const receiver = createReceiver({ database, store, outbox, clock, logger, verify, sign, payloads, secrets: encryption.service });
     return {
       api: {
         agencyId: config.agencyId,
@@ -107,6 +107,8 @@ export const exchangeTrustModule = defineModule<TrustApi, TrustDeps>({
         await receiver.pruneRefusals();
         const sealed = await receiver.sealStored();
         if (sealed > 0) logger.info({ rows: sealed }, 'exchange: payloads of earlier received messages encrypted');
+        const heads = await receiver.sealStoredRefusals();
+        if (heads > 0) logger.info({ rows: heads }, 'exchange: bodies of earlier refused messages sealed');
       },
     };
   },

@@ -7,7 +7,7 @@ import { newId } from '../../kernel/ids.js';
 import { isTenantIdSyntax } from '../../kernel/tenancy.js';
 import { canonicalJson, digestOf, malformedMessage, peek, type ExchangeJwsType, type Verified } from './trust.jws.js';
 import type { InboxCriteria, InboxRow, TrustStore } from './trust.store.js';
-import type { PersonalFields } from '../../common/encryption/index.js';
+import { SECRET_PREFIX, type EncryptionService, type PersonalFields } from '../../common/encryption/index.js';
 
 /** `<header>.<payload>.<signature>` → the detached JWS and the payload. */
 export function splitJws(jws: string): { detached: string; payload: string } {
@@ -57,8 +57,8 @@ export type ReceiptClaims = {
 
 export type Receiver = {
   /**
-   * Verifies and records one message. `raw` is the body as received, kept when the message is
-   * refused: its first 4 KiB when the sender's signature checked out, 256 bytes otherwise.
+   * Verifies and records one message. `raw` is the body as received, kept (sealed) when the message
+   * is refused: its first 4 KiB when the sender's signature checked out, 256 bytes otherwise.
    * Throws DomainError on refusal, after recording it.
    */
   receive(jws: string | undefined, raw: string, remoteAddress: string | null): Promise<ReceiveResult>;
@@ -68,6 +68,8 @@ export type Receiver = {
   purgePayloads(before: number): Promise<number>;
   /** Splits and encrypts inbox rows stored before payloads were encrypted; answers how many. */
   sealStored(): Promise<number>;
+  /** Seals the body heads of refusals recorded before heads were sealed; answers how many. */
+  sealStoredRefusals(): Promise<number>;
   /** For operators: accepted messages (RECEIVED) or refusals (REFUSED), newest first. */
   search(criteria: InboxSearch): Promise<{ messages: InboxMessage[]; refusals: Refusal[] }>;
 };
@@ -119,6 +121,8 @@ export type ReceiverDeps = {
   readonly refusalRetention?: Partial<RefusalRetention> | undefined;
   /** The received payload is stored encrypted under the event tenant's key (common/encryption). */
   readonly payloads: PersonalFields<{ payload: string | null }>;
+  /** A refused body's head is sealed under the master key: it may hold personal data and names no trusted tenant. */
+  readonly secrets: Pick<EncryptionService, 'sealSecret' | 'openSecret'>;
 };
 
 /**
@@ -138,6 +142,8 @@ export const REFUSAL_RETENTION: RefusalRetention = { maxAgeMs: 30 * 24 * 3_600_0
 /** What is kept of a refused body: a signed (verified) sender's message is worth more than an anonymous one. */
 const BODY_HEAD_VERIFIED = 4096;
 const BODY_HEAD_UNVERIFIED = 256;
+/** The head is bound to its refusal row: copied onto another row, it does not open. */
+const headPurpose = (refusalId: string) => `exchange.refusal.body_head:${refusalId}`;
 const MAX_DEPTH = 64;
 const MAX_ID = 200;
 // NUL and unpaired UTF-16 surrogates: PostgreSQL text and jsonb cannot hold them.
@@ -336,15 +342,17 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
     const iss = verifiedSender ?? claims?.['iss'];
     const jti = claims?.['jti'];
     try {
+      const id = newId();
+      const head = storable(raw, verifiedSender === undefined ? BODY_HEAD_UNVERIFIED : BODY_HEAD_VERIFIED);
       await store.insertRefusal({
-        id: newId(),
+        id,
         code: error.code,
         message: storable(error.message, 1000),
         sender: typeof iss === 'string' ? storable(iss, MAX_ID) : null,
         sender_verified: verifiedSender !== undefined,
         message_id: typeof jti === 'string' ? storable(jti, MAX_ID) : null,
         remote_address: remoteAddress === null ? null : storable(remoteAddress, 100),
-        body_head: storable(raw, verifiedSender === undefined ? BODY_HEAD_UNVERIFIED : BODY_HEAD_VERIFIED),
+        body_head: await deps.secrets.sealSecret(headPurpose(id), head),
         body_length: raw.length,
         received_time: clock.now(),
       });
@@ -363,6 +371,27 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
     const purged = await store.purgeInboxPayloads(before);
     if (purged > 0) logger.info({ purged }, 'exchange: payloads of received messages past their retention purged');
     return purged;
+  }
+
+  /** A stored head as recorded; one that is not sealed (or does not open: junk that looks sealed) as it is stored. */
+  async function openHead(id: string, stored: string): Promise<string> {
+    if (!stored.startsWith(SECRET_PREFIX)) return stored;
+    return deps.secrets.openSecret(headPurpose(id), stored).catch(() => stored);
+  }
+
+  /** Seals the heads of refusals recorded before heads were sealed (run at start, idempotent). */
+  async function sealStoredRefusals(): Promise<number> {
+    let done = 0;
+    let after = '';
+    for (;;) {
+      const rows = await store.unsealedRefusals(after, 200, SECRET_PREFIX);
+      if (rows.length === 0) return done;
+      after = rows[rows.length - 1]!.id;
+      for (const r of rows) {
+        await store.sealRefusalHead(r.id, r.body_head, await deps.secrets.sealSecret(headPurpose(r.id), r.body_head));
+        done++;
+      }
+    }
   }
 
   /** Splits and encrypts inbox rows received before payloads were encrypted (run at start, idempotent). */
@@ -387,6 +416,7 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
     pruneRefusals,
     purgePayloads,
     sealStored,
+    sealStoredRefusals,
     async receive(jws, raw, remoteAddress) {
       const seen: { sender?: string } = {};
       try {
@@ -415,7 +445,7 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
         const rows = await store.searchRefusals(query);
         return {
           messages: [],
-          refusals: rows.map((r) => ({
+          refusals: await Promise.all(rows.map(async (r) => ({
             id: r.id,
             code: r.code,
             message: r.message,
@@ -423,10 +453,10 @@ export function createReceiver(deps: ReceiverDeps): Receiver {
             senderVerified: r.sender_verified,
             messageId: r.message_id,
             remoteAddress: r.remote_address,
-            bodyHead: r.body_head,
+            bodyHead: await openHead(r.id, r.body_head),
             bodyLength: r.body_length,
             receivedTime: r.received_time,
-          })),
+          }))),
         };
       }
       const rows = await store.searchInbox(query);

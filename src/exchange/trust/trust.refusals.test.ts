@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompactSign, exportJWK, generateKeyPair } from 'jose';
 import pino from 'pino';
 import { DomainError } from '../../kernel/errors.js';
 import { createOutbox } from '../../kernel/events.js';
-import { personalFields } from '../../common/encryption/index.js';
+import { personalFields, SECRET_PREFIX } from '../../common/encryption/index.js';
 import { adminAuth, isDigitError, post, requestInfo, testPlatform, type TestPlatform } from '../../../test/helpers.js';
 import { createReceiver, REFUSAL_RETENTION, storable } from './trust.receive.js';
 import { RECEIVE_RATE_LIMIT } from './trust.routes.js';
@@ -37,6 +38,24 @@ async function deliver(payload: string, contentType = 'application/jose', remote
 }
 
 const refusals = async () => (await platform.exchangeTrust.searchInbox({ kind: 'REFUSED', limit: 1000 })).refusals;
+/** The stored head of a refusal, as it is in the table. */
+const storedHead = async (id: string) =>
+  (await sql<{ body_head: string }>`select body_head from exchange_refusal where id = ${id}`.execute(platform.database.kysely)).rows[0]?.body_head;
+
+function testReceiver(options: { clock?: () => number; maxRows?: number } = {}) {
+  return createReceiver({
+    database: platform.database,
+    store,
+    outbox: createOutbox(platform.database, { now: () => Date.now() }, () => undefined),
+    clock: { now: options.clock ?? (() => Date.now()) },
+    logger: pino({ level: 'silent' }),
+    verify: () => Promise.reject(new DomainError('unauthenticated', { code: 'UNKNOWN_SENDER', message: 'no' })),
+    payloads: personalFields(platform.encryption.service, { name: 'exchange.inbox', text: ['payload'] }),
+    secrets: platform.encryption.service,
+    sign: () => Promise.reject(new Error('not used')),
+    ...(options.maxRows === undefined ? {} : { refusalRetention: { maxRows: options.maxRows, capCheckEvery: 1 } }),
+  });
+}
 
 function refusalRow(receivedTime: number, id = randomUUID()): RefusalRow {
   return {
@@ -78,6 +97,31 @@ describe('what a refusal keeps', () => {
     expect(signed).toMatchObject({ senderVerified: true, sender: SENDER, bodyHead: jws.slice(0, 4096), bodyLength: jws.length });
   });
 
+  it('stores the head sealed (a refused body may carry personal data), bound to its row', async () => {
+    const body = JSON.stringify({ specversion: '1.0', data: { name: 'Qzsealedmarker Kaur', mobileNumber: '9876543210' } });
+    expect((await deliver(body, 'application/json')).status).toBe(400);
+    const refusal = (await refusals()).find((r) => r.bodyHead.includes('Qzsealedmarker'));
+    expect(refusal?.bodyHead).toBe(body);
+    const stored = await storedHead(refusal!.id);
+    expect(stored!.startsWith(SECRET_PREFIX)).toBe(true);
+    expect(stored).not.toContain('Qzsealedmarker');
+    expect(stored).not.toContain('9876543210');
+    // Copied onto another row it does not open: that row answers the ciphertext, never the text.
+    const copy = { ...refusalRow(Date.now()), body_head: stored! };
+    await store.insertRefusal(copy);
+    expect((await refusals()).find((r) => r.id === copy.id)?.bodyHead).toBe(stored);
+  });
+
+  it('seals the heads recorded before heads were sealed, once', async () => {
+    const old = { ...refusalRow(Date.now()), body_head: '{"name":"Qzoldmarker Singh"}' };
+    await store.insertRefusal(old);
+    const receiver = testReceiver();
+    expect(await receiver.sealStoredRefusals()).toBeGreaterThanOrEqual(1);
+    expect(await storedHead(old.id)).not.toContain('Qzoldmarker');
+    expect((await refusals()).find((r) => r.id === old.id)?.bodyHead).toBe(old.body_head);
+    expect(await receiver.sealStoredRefusals()).toBe(0);
+  });
+
   it('bounds stored text by UTF-8 bytes, never splitting a character', () => {
     expect(storable('abc', 2)).toBe('ab');
     expect(storable('ééé', 5)).toBe('éé');
@@ -100,21 +144,9 @@ describe('keeping the refusal table bounded', () => {
   });
 
   it('keeps at most the newest maxRows refusals', async () => {
-    const logger = pino({ level: 'silent' });
-    const outbox = createOutbox(platform.database, { now: () => Date.now() }, () => undefined);
     let time = Date.now() + 1000;
-    const receiver = createReceiver({
-      database: platform.database,
-      store,
-      outbox,
-      // Moves on each read: every refusal has its own time, in order.
-      clock: { now: () => time++ },
-      logger,
-      verify: () => Promise.reject(new DomainError('unauthenticated', { code: 'UNKNOWN_SENDER', message: 'no' })),
-      payloads: personalFields(platform.encryption.service, { name: 'exchange.inbox', text: ['payload'] }),
-      sign: () => Promise.reject(new Error('not used')),
-      refusalRetention: { maxRows: 3, capCheckEvery: 1 },
-    });
+    // The clock moves on each read: every refusal has its own time, in order.
+    const receiver = testReceiver({ clock: () => time++, maxRows: 3 });
     for (let i = 0; i < 6; i++) await expect(receiver.receive(`a.b.c${i}`, `body-${i}`, null)).rejects.toMatchObject({ code: 'UNKNOWN_SENDER' });
     const kept = await refusals();
     expect(kept.map((r) => r.bodyHead)).toEqual(['body-5', 'body-4', 'body-3']);

@@ -226,6 +226,13 @@ export function createTrustStore(database: Database) {
       const result = await db.updateTable('exchange_inbox').set({ payload: null }).where('received_time', '<', before).where('payload', 'is not', null).execute();
       return result.reduce((n, r) => n + Number(r.numUpdatedRows), 0);
     },
+    /** Refusals whose body head is not sealed yet (recorded before heads were); `sealedPrefix` marks a sealed one. */
+    async unsealedRefusals(after: string, limit: number, sealedPrefix: string): Promise<Array<{ id: string; body_head: string }>> {
+      return db.selectFrom('exchange_refusal').select(['id', 'body_head']).where('id', '>', after).where('body_head', 'not like', `${sealedPrefix}%`).orderBy('id').limit(limit).execute();
+    },
+    async sealRefusalHead(id: string, plain: string, sealed: string): Promise<void> {
+      await db.updateTable('exchange_refusal').set({ body_head: sealed }).where('id', '=', id).where('body_head', '=', plain).execute();
+    },
     /** Rows still holding a whole JWS (received before payloads were split out and encrypted). */
     async unsplitInbox(after: string, limit: number): Promise<InboxRow[]> {
       return db.selectFrom('exchange_inbox').selectAll().where('id', '>', after).where('payload', 'is', null).orderBy('id').limit(limit).execute();
