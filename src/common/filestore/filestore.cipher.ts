@@ -26,7 +26,7 @@ export const CHUNK_BYTES = 64 * 1024;
 const MIN_CHUNK = 1024;
 const MAX_CHUNK = 4 * 1024 * 1024;
 
-/** Bytes made on demand: `chunks()` yields the same bytes on every call (S3 reads them twice: checksum, then upload). */
+/** Bytes made on demand, chunk by chunk; `chunks()` yields the same bytes on every call. */
 export type BlobBody = { readonly length: number; chunks(): Iterable<Buffer> };
 
 /** A blob that does not open: altered or damaged in storage, or under another key. Not the caller's fault (500). */

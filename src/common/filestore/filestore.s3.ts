@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import type { FilestoreS3Config } from '../../kernel/config.js';
 import { DomainError } from '../../kernel/errors.js';
 import type { BlobStore } from './filestore.blob.js';
-import type { BlobBody } from './filestore.cipher.js';
 
 /** Waits for a connection and for each read on a socket; a silent server fails the request rather than hang it. */
 const CONNECT_TIMEOUT_MS = 5_000;
@@ -23,8 +22,6 @@ function unavailable(error: unknown): unknown {
   wrapped.cause = error;
   return wrapped;
 }
-
-const chunksOf = (body: Buffer | BlobBody): Iterable<Buffer> => (Buffer.isBuffer(body) ? [body] : body.chunks());
 
 const isNotFound = (error: unknown) => error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404 && (error.name === 'NotFound' || error.name === 'NoSuchKey');
 
@@ -55,13 +52,12 @@ export function s3BlobStore(config: FilestoreS3Config): BlobStore & { close(): v
   };
   return {
     async put(key, body) {
-      // The server checks the MD5: a body damaged in transit is refused, not stored. A body made in
-      // chunks is made twice (its chunks are the same each time): once for the MD5, once to send.
-      const md5 = createHash('md5');
-      for (const chunk of chunksOf(body)) md5.update(chunk);
-      const ContentMD5 = md5.digest('base64');
-      const Body = Buffer.isBuffer(body) ? body : Readable.from(body.chunks(), { objectMode: false });
-      await send(() => client.send(new PutObjectCommand({ Bucket, Key: key, Body, ContentLength: body.length, ContentMD5, ContentType: 'application/octet-stream' })));
+      // One buffer, not a stream: the SDK can retry a request only with a body it can send again.
+      // (An upload is whole in memory already; its encrypted copy is the same size.)
+      const Body = Buffer.isBuffer(body) ? body : Buffer.concat([...body.chunks()], body.length);
+      // The server checks the MD5: a body damaged in transit is refused, not stored.
+      const ContentMD5 = createHash('md5').update(Body).digest('base64');
+      await send(() => client.send(new PutObjectCommand({ Bucket, Key: key, Body, ContentLength: Body.length, ContentMD5, ContentType: 'application/octet-stream' })));
     },
     async read(key) {
       // The body streams from S3 to the caller; nothing is buffered whole.
