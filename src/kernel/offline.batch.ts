@@ -141,7 +141,11 @@ function keepFirstOfEach<T extends { tenantId: string }>(
   keyOf: (record: T) => string,
 ): Array<Parsed<T>> {
   const unique = firstOfEachKey(items, (item) => batchKey(item.record.tenantId, keyOf(item.record)), 'DUPLICATE_ENTITY');
-  refused.push(...unique.refused.map((r) => ({ index: r.record.index, record: r.record.record as Refused['record'], refusal: r.refusal })));
+  for (const { record: item } of unique.refused) {
+    // Worded with the record's own key: the batch key also holds the tenant.
+    const message = `"${keyOf(item.record)}" appears more than once in this batch; the first one was kept`;
+    refused.push({ index: item.index, record: item.record as Refused['record'], refusal: { code: 'DUPLICATE_ENTITY', message } });
+  }
   return unique.kept.map((k) => k.record);
 }
 

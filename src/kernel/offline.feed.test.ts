@@ -38,8 +38,7 @@ const markProbe = feedMarker(clock, 'feed_probe');
 const markOther = feedMarker(clock, 'feed_other', ['change_time', 'sync_time']);
 
 /** Writes a row stamped with the time its transaction started, as every registry writes one, and marks it. */
-async function write(tx: Tx, id: string, table: 'feed_probe' | 'feed_other' = 'feed_probe') {
-  const now = clock.now();
+async function write(tx: Tx, id: string, table: 'feed_probe' | 'feed_other' = 'feed_probe', now = clock.now()) {
   await sql`insert into ${sql.table(table)} (tenant_id, id, change_time, sync_time) values ('pb', ${id}, ${now}, ${now})`.execute(
     tx.kysely,
   );
@@ -61,9 +60,11 @@ describe('the offline change feed', () => {
     const gate = new Promise<void>((resolve) => (release = resolve));
     time = 10_000;
     const first = two.transaction(async (tx) => {
+      // Its rows are written with the time it started, as a registry writes them.
+      const startedAt = clock.now();
       started();
       await gate;
-      await write(tx, 'a-started-first');
+      await write(tx, 'a-started-first', 'feed_probe', startedAt);
     });
     await begun;
     time = 10_050;

@@ -48,47 +48,60 @@ export const changeClockMigrations: readonly Migration[] = [
   },
 ];
 
-/** Rows marked in one transaction: per table and columns, the ids of each tenant. */
-type Marks = Map<string, { table: string; columns: readonly string[]; tenants: Map<string, Set<string>> }>;
+/** Which rows of a table: those of a tenant (`tenant_id`), or of several columns' values (a tenant and a program). */
+export type FeedScope = string | Readonly<Record<string, string>>;
+
+/** Rows marked in one transaction: per table, columns and key, the keys of each scope. */
+type Marks = Map<
+  string,
+  { table: string; columns: readonly string[]; key: string; scopes: Map<string, { where: Record<string, string>; keys: Set<string> }> }
+>;
 
 // Per transaction, whichever registry marks: one change time for all its rows.
 const pending = new WeakMap<Tx, Marks>();
 
 /**
- * Marks rows of `table` that a transaction wrote: just before it commits, their `columns` (epoch
- * ms, written meanwhile with any value, e.g. the transaction's start time) get its change time.
+ * Marks rows of `table` that a transaction wrote, by their `key` column within a scope: just
+ * before it commits, their `columns` (epoch ms, written meanwhile with any value, e.g. the
+ * transaction's start time) get its change time.
  */
-export type FeedMarker = (tx: Tx, tenantId: string, ids: readonly string[]) => void;
+export type FeedMarker = (tx: Tx, scope: FeedScope, keys: readonly string[]) => void;
 
-export function feedMarker(clock: Clock, table: string, columns: readonly string[] = ['change_time']): FeedMarker {
-  const key = `${table}\u0000${columns.join(',')}`;
-  return (tx, tenantId, ids) => {
-    if (ids.length === 0) return;
+export function feedMarker(clock: Clock, table: string, columns: readonly string[] = ['change_time'], key = 'id'): FeedMarker {
+  const markKey = `${table}\u0000${columns.join(',')}\u0000${key}`;
+  return (tx, scope, keys) => {
+    if (keys.length === 0) return;
     let marks = pending.get(tx);
     if (!marks) {
       const fresh: Marks = new Map();
       pending.set(tx, (marks = fresh));
       tx.beforeCommit(() => stamp(tx, clock, fresh));
     }
-    let mark = marks.get(key);
-    if (!mark) marks.set(key, (mark = { table, columns, tenants: new Map() }));
-    let set = mark.tenants.get(tenantId);
-    if (!set) mark.tenants.set(tenantId, (set = new Set()));
-    for (const id of ids) set.add(id);
+    let mark = marks.get(markKey);
+    if (!mark) marks.set(markKey, (mark = { table, columns, key, scopes: new Map() }));
+    const where = typeof scope === 'string' ? { tenant_id: scope } : { ...scope };
+    const scopeKey = JSON.stringify(Object.entries(where).sort());
+    let marked = mark.scopes.get(scopeKey);
+    if (!marked) mark.scopes.set(scopeKey, (marked = { where, keys: new Set() }));
+    for (const k of keys) marked.keys.add(k);
   };
 }
 
 /** Takes the transaction's change time and writes it into every marked row. */
 async function stamp(tx: Tx, clock: Clock, marks: Marks): Promise<void> {
   const time = await takeChangeTime(tx.kysely, clock.now());
-  for (const { table, columns, tenants } of marks.values()) {
+  for (const { table, columns, key, scopes } of marks.values()) {
     const assignments = sql.join(columns.map((column) => sql`${sql.ref(column)} = ${time}`));
-    for (const [tenantId, ids] of tenants) {
-      const list = [...ids];
+    for (const { where, keys } of scopes.values()) {
+      const scoped = sql.join(
+        Object.entries(where).map(([column, value]) => sql`${sql.ref(column)} = ${value}`),
+        sql` and `,
+      );
+      const list = [...keys];
       // At most 500 parameters a statement, as everywhere (SQLite's limit).
       for (let i = 0; i < list.length; i += 500) {
         const part = sql.join(list.slice(i, i + 500));
-        await sql`update ${sql.table(table)} set ${assignments} where tenant_id = ${tenantId} and id in (${part})`.execute(tx.kysely);
+        await sql`update ${sql.table(table)} set ${assignments} where ${scoped} and ${sql.ref(key)} in (${part})`.execute(tx.kysely);
       }
     }
   }

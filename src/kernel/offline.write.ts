@@ -13,7 +13,13 @@ import { isUniqueViolation } from './offline.store.js';
  */
 
 /** The columns the protocol reads of a stored record. */
-export type VersionedRow = { id: string; client_reference_id: string | null; row_version: number; is_deleted: boolean };
+export type VersionedRow = {
+  id: string;
+  client_reference_id: string | null;
+  row_version: number;
+  /** A boolean, or the stored 0/1 of SQLite where a registry keeps rows as stored (individual). */
+  is_deleted: boolean | number;
+};
 
 type Ref = { id?: string | null | undefined; clientReferenceId?: string | null | undefined };
 
@@ -204,11 +210,12 @@ export async function changeEach<T extends NamedRecord, Row extends VersionedRow
         sent === row.row_version ? undefined : rowVersionRefusal(sent, row.row_version, await spec.view(row, tx));
       for (const item of group) {
         const current = stored.find(item.record);
-        if (current === undefined || current === 'mismatch' || (current.is_deleted && spec.deleted === 'refuse')) {
+        const deleted = current !== undefined && current !== 'mismatch' && Boolean(current.is_deleted);
+        if (current === undefined || current === 'mismatch' || (deleted && spec.deleted === 'refuse')) {
           refuse(item, notFoundRefusal(spec.entity, item.record));
           continue;
         }
-        if (current.is_deleted) {
+        if (deleted) {
           if (spec.deleted === 'answer') out.set(item.index, current);
           else
             refuse(item, { code: 'IS_DELETED', message: `${spec.entity} ${current.id} is deleted`, current: await spec.view(current, tx) });

@@ -228,8 +228,9 @@ export function createDedupService({ database, store, clock, outbox, encryption,
       created_time: now,
       last_modified_by: actor.uuid,
       last_modified_time: now,
+      change_time: now,
     }));
-    await store.upsertEncodings(db, rows);
+    await store.upsertEncodings(tx, rows);
     const queued = await store.insertReviews(db, reviews);
     for (const review of queued) {
       await outbox.append(tx, {
@@ -300,7 +301,7 @@ export function createDedupService({ database, store, clock, outbox, encryption,
       const now = clock.now();
       const version = await store.nextVersion(db, tenantId, program, now);
       const state = await indexAt(db, tenantId, program, version - 1);
-      await store.tombstone(db, tenantId, program, recordId, version, now, database.toBool(true));
+      await store.tombstone(tx, tenantId, program, recordId, version, now, database.toBool(true));
       tx.afterCommit(() => {
         apply(state, { record_id: recordId, clk: '', blocks: '', version, is_deleted: database.toBool(true) });
         state.version = Math.max(state.version, version);

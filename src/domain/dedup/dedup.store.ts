@@ -1,5 +1,7 @@
 import { sql, type Kysely } from 'kysely';
+import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
+import { feedMarker } from '../../kernel/offline.feed.js';
 
 export type ProgramStateRow = { tenant_id: string; program: string; version: number; created_time: number; last_modified_time: number };
 
@@ -16,6 +18,8 @@ export type EncodingRow = {
   created_time: number;
   last_modified_by: string | null;
   last_modified_time: number;
+  /** When the last change committed, commit-ordered (kernel/offline.feed.ts): what lastChangedSince pages by. */
+  change_time: number;
 };
 
 export type ReviewStatus = 'PENDING' | 'DUPLICATE' | 'NOT_DUPLICATE';
@@ -84,7 +88,10 @@ export type EncodingQuery = {
 const CHUNK = 500;
 
 /** Kysely queries for encodings, the review queue and links; the matching rules live in dedup.service.ts. */
-export function createDedupStore(database: Database) {
+export function createDedupStore(database: Database, clock: Clock) {
+  // A device pulls encodings by change: what a transaction writes moves in the feed (one program's rows).
+  const changed = feedMarker(clock, 'dedup_encoding', ['change_time'], 'record_id');
+  const inTx = (tx: Tx) => tx.kysely.withTables<DedupTables>() as unknown as Runner;
   const toNumber = <T extends { version?: number; created_time: number; last_modified_time: number }>(row: T): T => ({
     ...row,
     ...(row.version !== undefined ? { version: Number(row.version) } : {}),
@@ -136,9 +143,9 @@ export function createDedupStore(database: Database) {
       return rows.map(toNumber);
     },
 
-    async upsertEncodings(db: Runner, rows: readonly EncodingRow[]): Promise<void> {
+    async upsertEncodings(tx: Tx, rows: readonly EncodingRow[]): Promise<void> {
       for (let start = 0; start < rows.length; start += CHUNK) {
-        await db
+        await inTx(tx)
           .insertInto('dedup_encoding')
           .values(rows.slice(start, start + CHUNK))
           .onConflict((oc) =>
@@ -150,15 +157,17 @@ export function createDedupStore(database: Database) {
               is_deleted: eb.ref('excluded.is_deleted'),
               last_modified_by: eb.ref('excluded.last_modified_by'),
               last_modified_time: eb.ref('excluded.last_modified_time'),
+              change_time: eb.ref('excluded.change_time'),
             })),
           )
           .execute();
       }
+      for (const row of rows) changed(tx, { tenant_id: row.tenant_id, program: row.program }, [row.record_id]);
     },
 
     /** Blanks a record's encoding and marks it deleted; false when there was none. */
     async tombstone(
-      db: Runner,
+      tx: Tx,
       tenantId: string,
       program: string,
       recordId: string,
@@ -166,14 +175,16 @@ export function createDedupStore(database: Database) {
       now: number,
       isDeleted: unknown,
     ): Promise<boolean> {
-      const result = await db
+      const result = await inTx(tx)
         .updateTable('dedup_encoding')
         .set({ clk: '', blocks: '', version, is_deleted: isDeleted as boolean, last_modified_time: now })
         .where('tenant_id', '=', tenantId)
         .where('program', '=', program)
         .where('record_id', '=', recordId)
         .executeTakeFirst();
-      return Number(result.numUpdatedRows) > 0;
+      const tombstoned = Number(result.numUpdatedRows) > 0;
+      if (tombstoned) changed(tx, { tenant_id: tenantId, program }, [recordId]);
+      return tombstoned;
     },
 
     async searchEncodings(db: Runner, query: EncodingQuery, notDeleted: unknown): Promise<{ rows: EncodingRow[]; total: number }> {
@@ -182,10 +193,10 @@ export function createDedupStore(database: Database) {
         .where('tenant_id', '=', query.tenantId)
         .where('program', '=', query.program)
         .where('locality', 'in', query.localities);
-      if (query.lastChangedSince !== undefined) q = q.where('last_modified_time', '>=', query.lastChangedSince);
+      if (query.lastChangedSince !== undefined) q = q.where('change_time', '>=', query.lastChangedSince);
       if (!query.includeDeleted) q = q.where('is_deleted', '=', notDeleted as boolean);
       const [rows, count] = await Promise.all([
-        q.selectAll().orderBy('last_modified_time').orderBy('record_id').offset(query.offset).limit(query.limit).execute(),
+        q.selectAll().orderBy('change_time').orderBy('record_id').offset(query.offset).limit(query.limit).execute(),
         q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
       ]);
       return { rows: rows.map(toNumber), total: Number(count.n) };

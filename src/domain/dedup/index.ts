@@ -7,6 +7,7 @@ import { dedupRoutes } from './dedup.routes.js';
 import { createDedupService, type Actor, type DedupServiceImpl, type DuplicateCandidate } from './dedup.service.js';
 import { createDedupStore } from './dedup.store.js';
 import { init } from './migrations/0001_init.js';
+import { changeTime } from './migrations/0002_change_time.js';
 
 export type { PersonForLinkage } from './clk.js';
 export type { Actor, DuplicateCandidate, ProgramConfig, Review } from './dedup.service.js';
@@ -48,9 +49,9 @@ export type DedupApi = { readonly service: DedupService };
 /** Privacy-preserving duplicate detection: keyed field-level Bloom filters compared by Dice and weighed Fellegi–Sunter style. */
 export const dedupModule = defineModule<DedupApi, { encryption: EncryptionApi; mdms: MdmsApi }>({
   name: 'dedup',
-  migrations: [init],
+  migrations: [init, changeTime],
   create({ database, clock, outbox }, { encryption, mdms }) {
-    const store = createDedupStore(database);
+    const store = createDedupStore(database, clock);
     const service = createDedupService({ database, store, clock, outbox, encryption: encryption.service, mdms: mdms.service });
     return { api: { service }, routes: dedupRoutes(service) };
   },

@@ -10,8 +10,9 @@ import { individualRoutes } from './individual.routes.js';
 import { createIndividualService, type BatchResult } from './individual.service.js';
 import { createIndividualStore } from './individual.store.js';
 import { init } from './migrations/0001_init.js';
+import { changeTime } from './migrations/0002_change_time.js';
 
-export { normalizeIdentifier, normalizeMobile, normalizeName } from './individual.service.js';
+export { normalizeIdentifier, normalizeMobile, normalizeName } from './individual.rows.js';
 export type { Accepted as IndividualAccepted, BatchResult as IndividualBatchResult } from './individual.service.js';
 
 /** What other registries may ask of individuals (households link members to them). */
@@ -49,9 +50,9 @@ export type IndividualDeps = {
 /** DIGIT's individual registry: people, encrypted at rest, synced from offline devices. */
 export const individualModule = defineModule<IndividualApi, IndividualDeps>({
   name: 'individual',
-  migrations: [init],
+  migrations: [init, changeTime],
   create({ database, clock, outbox }, { mdms, audit, boundary, idgen, encryption, dedup }) {
-    const store = createIndividualStore(database);
+    const store = createIndividualStore(database, clock);
     const service = createIndividualService({
       database,
       store,

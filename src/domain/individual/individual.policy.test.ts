@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compilePatterns, maskValue, parsePolicy, redactor, visibilitiesFor } from '../../common/encryption/index.js';
-import { dateOfBirthProblem, normalizeIdentifier, normalizeMobile, normalizeName } from './individual.service.js';
+import { normalizeIdentifier, normalizeMobile, normalizeName } from './individual.rows.js';
+import { dateOfBirthProblem } from './individual.validate.js';
 
 type Seed = { data: unknown[] };
 const policies = (JSON.parse(fs.readFileSync('seed/mdms/DataSecurity.SecurityPolicy.json', 'utf8')) as Seed).data;

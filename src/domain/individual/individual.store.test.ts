@@ -3,9 +3,11 @@ import { testDatabase, type TestDatabase } from '../../../test/helpers.js';
 import { connectDatabase, type Database } from '../../kernel/db.js';
 import { newId } from '../../kernel/ids.js';
 import { migrate } from '../../kernel/migrator.js';
+import { changeClockMigrations } from '../../kernel/offline.feed.js';
 import { SYSTEM_SCOPE, scopeFor } from '../../kernel/scope.js';
 import { createIndividualStore, type IndividualRow, type IndividualStore } from './individual.store.js';
 import { init } from './migrations/0001_init.js';
+import { changeTime } from './migrations/0002_change_time.js';
 
 // The bulk INSERTs are hand-built SQL (VALUES lists on SQLite, unnest arrays on PostgreSQL): these
 // check what Kysely's builder used to guarantee: exact round trips, skipped conflicts, chunking.
@@ -17,9 +19,15 @@ let store: IndividualStore;
 beforeAll(async () => {
   db = await testDatabase();
   database = await connectDatabase(db.config);
-  await migrate(database, [{ module: 'individual', migrations: [init] }]);
-  store = createIndividualStore(database);
+  await migrate(database, [
+    { module: 'kernel', migrations: changeClockMigrations },
+    { module: 'individual', migrations: [init, changeTime] },
+  ]);
+  store = createIndividualStore(database, { now: () => 1_760_000_000_456 });
 });
+/** Inserts in a transaction of its own, as every write does. */
+const insertMany = (rows: readonly IndividualRow[]) => database.transaction((tx) => store.insertMany(tx, rows));
+
 afterAll(async () => {
   await database.close();
   await db.drop();
@@ -69,13 +77,14 @@ const row = (n: number, over: Partial<IndividualRow> = {}): IndividualRow => ({
   last_modified_by: 'u',
   created_time: 1_760_000_000_123,
   last_modified_time: 1_760_000_000_456,
+  change_time: 1_760_000_000_456,
   ...over,
 });
 
 describe('bulk inserts', () => {
   it('stores every column exactly as given: awkward text, nulls, JSON, booleans, epoch milliseconds', async () => {
     const written = row(1, { email: AWKWARD, photo: '', father_name: 'NULL', is_system_user: database.toBool(true) as boolean });
-    expect(await store.insertMany(store.runner(), [written])).toEqual(new Set([written.id]));
+    expect(await insertMany([written])).toEqual(new Set([written.id]));
     const [read] = await store.byIds(store.runner(), [written.id]);
     expect(read).toBeDefined();
     const { addresses, identifiers, skills, client_audit: clientAudit, additional_fields: additional, ...scalars } = read!;
@@ -100,10 +109,10 @@ describe('bulk inserts', () => {
 
   it('skips a row whose client reference id is already stored, answering only the ids it inserted', async () => {
     const first = [row(10), row(11)];
-    await store.insertMany(store.runner(), first);
+    await insertMany(first);
     const again = row(10, { given_name: 'k|someone else' });
     const fresh = row(12);
-    expect(await store.insertMany(store.runner(), [again, fresh])).toEqual(new Set([fresh.id]));
+    expect(await insertMany([again, fresh])).toEqual(new Set([fresh.id]));
     const stored = await store.byClientReferenceIds(store.runner(), 'pb.store', ['ref-10', 'ref-12']);
     expect(stored.map((r) => [r.client_reference_id, r.id, r.given_name]).sort()).toEqual(
       [
@@ -115,7 +124,7 @@ describe('bulk inserts', () => {
 
   it('inserts batches larger than one statement, and identifier indexes with duplicates skipped', async () => {
     const many = Array.from({ length: 450 }, (_, i) => row(1000 + i));
-    const inserted = await store.insertMany(store.runner(), many);
+    const inserted = await insertMany(many);
     expect(inserted.size).toBe(450);
     expect(
       await store.existingIds(
@@ -147,14 +156,14 @@ describe('bulk inserts', () => {
     const state = row(901, { tenant_id: 'a_b', client_reference_id: 'state-901', key_id: 'old' });
     const lookalike = row(902, { tenant_id: 'axb.city', client_reference_id: 'state-902', key_id: 'old' });
     const current = row(903, { tenant_id: 'a_b.city', client_reference_id: 'state-903', key_id: 'new' });
-    await store.insertMany(store.runner(), [own, state, lookalike, current]);
+    await insertMany([own, state, lookalike, current]);
     const found = await store.underOldKey(store.runner(), 'a_b', 'new', 10);
     expect(found.map((r) => r.id).sort()).toEqual([own.id, state.id].sort());
   });
 
   it('searches only inside the scope it is given, whatever tenant the query names (issue #14)', async () => {
     const inside = row(950, { tenant_id: 'pb.scoped', client_reference_id: 'scoped-950' });
-    await store.insertMany(store.runner(), [inside]);
+    await insertMany([inside]);
     const search = (scope: ReturnType<typeof scopeFor>) =>
       store.search(store.runner(), { scope, tenantId: 'pb.scoped', includeDeleted: false, offset: 0, limit: 10 });
     expect((await search(scopeFor(null, ['pb']))).rows.map((r) => r.id)).toEqual([inside.id]);

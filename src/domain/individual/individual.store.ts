@@ -1,7 +1,9 @@
 import { CompiledQuery, sql, type Kysely } from 'kysely';
 import type { Scope } from '../../kernel/scope.js';
 import { tenantInScope } from '../../kernel/scope.sql.js';
+import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
+import { feedMarker } from '../../kernel/offline.feed.js';
 
 export type IndividualRow = {
   id: string;
@@ -44,6 +46,8 @@ export type IndividualRow = {
   last_modified_by: string | null;
   created_time: number;
   last_modified_time: number;
+  /** When the last change committed, commit-ordered (kernel/offline.feed.ts): what lastChangedSince pages by. */
+  change_time: number;
 };
 
 export type IdentifierIndexRow = { individual_id: string; tenant_id: string; identifier_bidx: string };
@@ -129,6 +133,7 @@ const INDIVIDUAL_COLUMNS = {
   last_modified_by: 'text',
   created_time: 'bigint',
   last_modified_time: 'bigint',
+  change_time: 'bigint',
 } as const satisfies Record<keyof IndividualRow, PgType>;
 const IDENTIFIER_INDEX_COLUMNS = {
   individual_id: 'text',
@@ -181,8 +186,15 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
 }
 
 /** Kysely queries for individuals; encryption, masking and sync rules live in individual.service.ts. */
-export function createIndividualStore(database: Database) {
+export function createIndividualStore(database: Database, clock: Clock) {
   const falseValue = database.toBool(false);
+  // Writes that change a person move it in the change feed; re-encryption does not.
+  const changed = feedMarker(clock, 'individual');
+  const inTx = (tx: Tx) => tx.kysely.withTables<Tables>() as unknown as Runner;
+  async function rewrite(tx: Tx, id: string, expected: number, changes: Partial<RowChanges>): Promise<boolean> {
+    const result = await inTx(tx).updateTable('individual').set(changes).where('id', '=', id).where('row_version', '=', expected).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
   const chunkSize = database.dialect === 'postgres' ? Number.MAX_SAFE_INTEGER : CHUNK;
   const insertIndividuals = bulkInserter<IndividualRow>(database.dialect, {
     table: 'individual',
@@ -258,12 +270,13 @@ export function createIndividualStore(database: Database) {
      * Inserts in multi-row statements; a row whose client reference id another request stored
      * meanwhile is skipped, not an error. Answers the ids actually inserted.
      */
-    async insertMany(db: Runner, rows: readonly IndividualRow[]): Promise<Set<string>> {
+    async insertMany(tx: Tx, rows: readonly IndividualRow[]): Promise<Set<string>> {
       const inserted = new Set<string>();
       for (const part of chunks(rows, chunkSize)) {
-        const done = await db.executeQuery<{ id: string }>(insertIndividuals(part));
+        const done = await inTx(tx).executeQuery<{ id: string }>(insertIndividuals(part));
         for (const r of done.rows) inserted.add(r.id);
       }
+      for (const row of rows) if (inserted.has(row.id)) changed(tx, row.tenant_id, [row.id]);
       return inserted;
     },
 
@@ -278,16 +291,15 @@ export function createIndividualStore(database: Database) {
       if (rows.length > 0) await this.insertIdentifierIndexes(db, rows);
     },
 
-    /** Optimistic update: only when the stored version is still `expected`; true if it was. */
-    async update(db: Runner, id: string, expected: number, changes: Partial<RowChanges>): Promise<boolean> {
-      const result = await db
-        .updateTable('individual')
-        .set(changes)
-        .where('id', '=', id)
-        .where('row_version', '=', expected)
-        .executeTakeFirst();
-      return Number(result.numUpdatedRows) === 1;
+    /** Optimistic update of a person: only when the stored version is still `expected`; true if it was. */
+    async update(tx: Tx, row: { id: string; tenant_id: string }, expected: number, changes: Partial<RowChanges>): Promise<boolean> {
+      const written = await rewrite(tx, row.id, expected, changes);
+      if (written) changed(tx, row.tenant_id, [row.id]);
+      return written;
     },
+
+    /** The same update, for what is no change of the person (re-encryption): the row keeps its place in the feed. */
+    rewrite,
 
     async search(db: Runner, q: SearchQuery): Promise<{ rows: IndividualRow[]; total: number }> {
       let base = db.selectFrom('individual').where('individual.tenant_id', '=', q.tenantId).where(tenantInScope(q.scope, 'individual.tenant_id'));
@@ -319,12 +331,12 @@ export function createIndividualStore(database: Database) {
       if (q.userUuids?.length) base = base.where('user_uuid', 'in', q.userUuids);
       if (q.createdFrom !== undefined) base = base.where('created_time', '>=', q.createdFrom);
       if (q.createdTo !== undefined) base = base.where('created_time', '<=', q.createdTo);
-      if (q.lastChangedSince !== undefined) base = base.where('last_modified_time', '>=', q.lastChangedSince);
+      if (q.lastChangedSince !== undefined) base = base.where('change_time', '>=', q.lastChangedSince);
       const countRow = await base.select(sql<number>`count(*)`.as('n')).executeTakeFirst();
       const total = Number(countRow?.n ?? 0);
       if (q.limit === 0 || total === 0) return { rows: [], total };
-      // Oldest change first, ties by id: pages of an incremental download never skip or repeat.
-      const rows = await base.selectAll().orderBy('last_modified_time').orderBy('id').offset(q.offset).limit(q.limit).execute();
+      // Oldest change first (commit order), ties by id: pages of an incremental download never skip or repeat.
+      const rows = await base.selectAll().orderBy('change_time').orderBy('id').offset(q.offset).limit(q.limit).execute();
       return { rows, total };
     },
 
