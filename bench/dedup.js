@@ -1,4 +1,5 @@
-// Deduplication benchmark: `node bench/dedup.js` after `npm run build` (it runs the BUILT code in dist/).
+// Deduplication benchmark (the `dedup` suite): `npm run bench -- dedup`, or alone `node bench/dedup.js`
+// after `npm run build` (it runs the BUILT code in dist/).
 //
 // (a) Accuracy: 10,000 synthetic people (10% corrupted duplicates) per seed, encoded under one key,
 //     blocked and compared as the server registers them; precision / recall / F1 against the known
@@ -36,6 +37,7 @@ import {
 import { DEFAULT_THRESHOLDS, evaluateLinkage } from '../dist/domain/dedup/evaluate.js';
 import { createLinkageIndex } from '../dist/domain/dedup/linkage.js';
 import { generatePeople, pairKey, truthPairs } from '../dist/domain/dedup/synthetic.js';
+import { say } from './harness/config.js';
 
 const KEY = new Uint8Array(32).fill(3);
 export const TUNING_SEEDS = [7, 42, 2024];
@@ -333,6 +335,15 @@ export function fitWeights({ log = console.log } = {}) {
     log(`seed ${seed} (${TUNING_SEEDS.includes(seed) ? 'tuning' : 'held out'}): ${at.join(' | ')}`);
   }
 }
+
+export default {
+  name: 'dedup',
+  title: 'Deduplication',
+  async run() {
+    const result = await benchDedup({ log: (line) => say(`bench: ${line}`) });
+    return { markdown: result.markdown, byDatabase: {}, problems: [] };
+  },
+};
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (process.argv.includes('--fit')) fitWeights();

@@ -1,4 +1,5 @@
-// Event delivery benchmark: `npm run build && node bench/events.js` (or BENCH_SUITES=events npm run bench).
+// Event delivery benchmark (the `events` suite): `npm run bench -- events`, or alone
+// `npm run build && node bench/events.js`.
 //
 // Measures events from commit to handler through the real kernel (dist/): the outbox append in a
 // transaction, then the dispatcher — in-process, and through NATS JetStream when it answers — to a
@@ -27,6 +28,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { CONFIG, numberEnv, say } from './harness/config.js';
+import { postgresServer } from './harness/postgres.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const TYPE = 'plinth.bench.happened.v1';
@@ -217,7 +220,10 @@ export async function benchEvents({
   const { openDatabase } = await importDist('kernel/db.js');
   const run = async (label, serverUrl) => {
     for (const bus of buses) {
-      const dirs = [await fs.mkdtemp(path.join(os.tmpdir(), 'plinth-bench-events-')), await fs.mkdtemp(path.join(os.tmpdir(), 'plinth-bench-events-'))];
+      const dirs = [
+        await fs.mkdtemp(path.join(os.tmpdir(), 'plinth-bench-events-')),
+        await fs.mkdtemp(path.join(os.tmpdir(), 'plinth-bench-events-')),
+      ];
       const openPair = async () => {
         if (!serverUrl) {
           const [measured, baseline] = dirs.map((dataDir) => openDatabase({ databaseUrl: undefined, dataDir }));
@@ -268,6 +274,28 @@ export function renderEvents(results, notes, settings) {
     '',
   ].join('\n');
 }
+
+/** The suite: SQLite always, PostgreSQL when among BENCH_DATABASES and it answers; a miss or a double makes the run invalid. */
+async function run() {
+  const server = await postgresServer();
+  const events = await benchEvents({
+    databaseUrl: server ? CONFIG.databaseUrl : undefined,
+    natsUrl: process.env.BENCH_NATS_URL || 'nats://127.0.0.1:4222',
+    count: Math.round(numberEnv('BENCH_EVENTS', 20_000)),
+    producers: Math.round(numberEnv('BENCH_EVENT_PRODUCERS', 4)),
+    pacedCount: Math.round(numberEnv('BENCH_EVENT_PACED', 3_000)),
+    pacedRate: numberEnv('BENCH_EVENT_RATE', 200),
+    rounds: Math.round(numberEnv('BENCH_EVENT_ROUNDS', 3)),
+    log: (line) => say(`bench: ${line}`),
+  });
+  return {
+    markdown: events.markdown,
+    byDatabase: {},
+    problems: events.results.filter((r) => !r.valid).map((r) => `events ${r.label} ${r.bus}: not every event was handled exactly once`),
+  };
+}
+
+export default { name: 'events', title: 'Events', run };
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const result = await benchEvents({

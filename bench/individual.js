@@ -1,4 +1,5 @@
-// Bulk registration benchmark: `npm run build && node bench/individual.js`.
+// Bulk registration benchmark (the `individual` suite): `npm run bench -- individual`, or alone
+// `npm run build && node bench/individual.js`.
 //
 // Creates `count` synthetic people through the real bulk create path — HTTP through Fastify's
 // inject (the whole route: JSON parsing, schema, auth and role-action check, validation against
@@ -20,6 +21,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { CONFIG, say } from './harness/config.js';
+import { forEachDatabase } from './harness/postgres.js';
+import { tmpDir } from './harness/processes.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ADMIN_PASSWORD = 'Bench@Ind2026';
@@ -254,6 +258,45 @@ async function withFreshPostgres(serverUrl, work) {
     await client.end();
   }
 }
+
+/** Bulk registration of people next to raw inserts of the same rows, as Markdown. */
+function renderRegistry(rows) {
+  if (rows.length === 0) return '';
+  return [
+    `${rows[0].count} synthetic people (10% corrupted duplicates), \`/individual/v1/bulk/_create\` in batches of ${rows[0].batch} through Fastify's inject ` +
+      '(schema, auth, validation, idgen, AES-256-GCM per personal field, blind indexes, dedup encodings, outbox; one transaction per batch), ' +
+      'against plain multi-row INSERTs of the same rows in plaintext into a scratch table of the same database, batched the same way.',
+    '',
+    '| database | bulk create, records/s | raw inserts, records/s | ratio | accepted | refused | flagged as potential duplicates |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(
+      (r) => `| ${r.label} | ${r.bulkPerSecond} | ${r.rawPerSecond} | ${r.ratio} | ${r.accepted} | ${r.refused} | ${r.duplicatesFlagged} |`,
+    ),
+    '',
+  ].join('\n');
+}
+
+/** The suite: once per database of BENCH_DATABASES; a refused person makes the run invalid. */
+async function run() {
+  const rows = await forEachDatabase(async ({ db, label, databaseUrl }) => {
+    const dataDir = await fs.mkdtemp(path.join(tmpDir(), 'registry-'));
+    const result = await benchIndividualBulk({
+      databaseUrl,
+      dataDir,
+      count: CONFIG.individuals,
+      batch: CONFIG.individualBatch,
+      log: (line) => say(`bench: ${line}`),
+    });
+    return { db, label, ...result };
+  });
+  return {
+    markdown: renderRegistry(rows),
+    byDatabase: Object.fromEntries(rows.map((r) => [r.db, r])),
+    problems: rows.filter((r) => r.refused > 0).map((r) => `${r.label}: ${r.refused} people refused by the bulk create`),
+  };
+}
+
+export default { name: 'individual', title: 'Registries: bulk create of individuals', run };
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const count = Number(process.env['BENCH_INDIVIDUALS'] ?? 100_000);

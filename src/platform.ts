@@ -11,7 +11,7 @@ import { ConfigError, type Config } from './kernel/config.js';
 import { connectDatabase, type Database } from './kernel/db.js';
 import { DomainError } from './kernel/errors.js';
 import { createDispatcher, createOutbox, eventMigrations, type Dispatcher, type DispatcherOptions } from './kernel/events.js';
-import { createJetStreamDispatcher, type JetStreamOptions } from './kernel/events.nats.js';
+import type { JetStreamOptions } from './kernel/events.nats.js';
 import { createHttpApp, loggableUrl, type HttpApp, type HttpAppOptions } from './kernel/http.js';
 import { createMetrics, type Metrics } from './kernel/metrics.js';
 import { migrate } from './kernel/migrator.js';
@@ -202,8 +202,9 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
         app.log.warn({ err: error, eventId: event.id, type: event.type, subscriber }, 'event delivery failed'),
     };
     // Same Dispatcher either way: modules subscribe without knowing which bus delivers.
+    // The NATS client is loaded only when a bus is configured (it costs memory in every other process).
     const dispatcher = config.eventBusUrl
-      ? createJetStreamDispatcher(database, clock, {
+      ? (await import('./kernel/events.nats.js')).createJetStreamDispatcher(database, clock, {
           stream: config.eventStream,
           subjectPrefix: config.eventStream === 'PLINTH_EVENTS' ? 'plinth.events' : `plinth.${config.eventStream.toLowerCase()}`,
           ...options.jetStream,

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import pg from 'pg';
-import type { Database, Tx } from './db.js';
+import type pg from 'pg';
+import { postgresDriver, type Database, type Tx } from './db.js';
 
 /**
  * Tells every process sharing the database that some data changed, so in-memory caches can drop
@@ -33,7 +33,7 @@ export function createChangeFeed(database: Database, options: { pollIntervalMs?:
 
   async function listen(): Promise<void> {
     if (stopped) return;
-    const client = new pg.Client({ connectionString: database.url });
+    const client = new (postgresDriver().Client)({ connectionString: database.url });
     client.on('notification', (message) => emit(message.payload ?? '*'));
     client.on('error', () => {
       // Lost the connection: notifications may have been missed, so drop every cache, then listen again.

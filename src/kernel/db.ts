@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type CompiledQuery, type DatabaseConnection, type Dialect, type Transaction } from 'kysely';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type Pg from 'pg';
 import { DomainError } from './errors.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -207,9 +208,20 @@ function outageWatch(ping: () => Promise<void>): OutageWatch & { health(): Promi
   };
 }
 
-// PostgreSQL returns bigint (int8) as a string so as not to lose precision; our int8 columns hold
-// epoch milliseconds and counters, all far below 2^53.
-pg.types.setTypeParser(20, (value) => Number(value));
+let pgDriver: typeof Pg | undefined;
+
+/**
+ * The PostgreSQL driver, loaded on first use: a SQLite process never needs it, and it costs memory.
+ * PostgreSQL returns bigint (int8) as a string so as not to lose precision; our int8 columns hold
+ * epoch milliseconds and counters, all far below 2^53.
+ */
+export function postgresDriver(): typeof Pg {
+  if (!pgDriver) {
+    pgDriver = createRequire(import.meta.url)('pg') as typeof Pg;
+    pgDriver.types.setTypeParser(20, (value) => Number(value));
+  }
+  return pgDriver;
+}
 
 function wrapTransaction(kysely: Kysely<unknown>) {
   return async <T>(work: (tx: Tx) => Promise<T>): Promise<T> => {
@@ -265,7 +277,7 @@ export function openSqlite(file: string): Database {
 }
 
 export function openPostgres(url: string, poolSize = 10): Database {
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
+  const pool = new (postgresDriver().Pool)({ connectionString: url, max: poolSize, connectionTimeoutMillis: 10_000 });
   // A client that loses its connection (the server restarted, a failover, pg_terminate_backend, an
   // idle timeout) emits 'error'. Idle in the pool, the pool hears it and drops the client; checked
   // out (in a transaction, holding the dispatch lock), the pool has removed its own listener, and

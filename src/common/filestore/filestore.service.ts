@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import sharp from 'sharp';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
@@ -134,6 +133,8 @@ export function createFilestoreService(deps: {
   async function thumbnails(bytes: Buffer, kind: FileKind, fileName: string): Promise<Array<[Variant, Buffer]>> {
     if (!isImage(kind)) return [];
     try {
+      // sharp (libvips) is loaded on the first image, not at start: it costs memory in every process.
+      const { default: sharp } = await import('sharp');
       const image = sharp(bytes, { failOn: 'error' });
       const { width } = await image.metadata();
       // Rotated by EXIF and shrunk only: a thumbnail never grows past the original.

@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import type { FastifyBaseLogger } from 'fastify';
-import nodemailer from 'nodemailer';
+import type Nodemailer from 'nodemailer';
 
 export type SmsMessage = { mobileNumber: string; message: string; tenantId: string };
 
@@ -59,6 +60,8 @@ export type EmailSender = { send(message: EmailMessage): Promise<void>; close():
 
 /** SMTP through nodemailer (connection handling, STARTTLS, auth and MIME encoding of non-ASCII text). */
 export function smtpSender(smtpUrl: string, from: string): EmailSender {
+  // Loaded only when SMTP is configured: nodemailer costs memory in every process that never mails.
+  const nodemailer = createRequire(import.meta.url)('nodemailer') as typeof Nodemailer;
   // Timeouts: a hung mail server must fail the attempt (the dispatcher retries), not block it forever.
   const transport = nodemailer.createTransport({ url: smtpUrl, connectionTimeout: SMS_TIMEOUT_MS, greetingTimeout: SMS_TIMEOUT_MS, socketTimeout: 30_000 });
   return {
