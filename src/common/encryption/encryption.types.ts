@@ -1,5 +1,4 @@
 import type { Tx } from '../../kernel/db.js';
-import type { SealedTable } from './encryption.reseal.js';
 
 /**
  * One tenant's keys, loaded once and used synchronously (bulk paths encrypt thousands of fields).
@@ -55,3 +54,22 @@ export type EncryptionService = {
 };
 
 export type EncryptionApi = { readonly service: EncryptionService };
+
+/**
+ * A table whose columns hold ciphertexts under a state's data key (`personalFields`, sealed event
+ * data, wrapped file keys…), registered once with the encryption service: after a rotation, the
+ * re-encryption moves every ciphertext still under an older key of that state to the current one.
+ * Nothing about the table's meaning is needed: the plaintext is opened and sealed again as it is,
+ * and blind indexes stay valid (their key never rotates).
+ */
+export type SealedTable = {
+  /** Names the table in reports (`plinth keys reencrypt`) and logs, e.g. `complaint`. */
+  readonly name: string;
+  readonly table: string;
+  /** The primary-key column (text): batches walk the table in its order. */
+  readonly id: string;
+  /** Columns holding one ciphertext `<keyId>|<base64>` (or null, or a value not sealed yet). */
+  readonly text?: readonly string[];
+  /** JSON columns: every ciphertext found anywhere inside the value is moved (a sealed value, `data.$sealed`, …). */
+  readonly json?: readonly string[];
+};

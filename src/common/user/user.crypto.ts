@@ -2,7 +2,9 @@ import { DomainError, invalid } from '../../kernel/errors.js';
 import { stateTenantOf } from '../../kernel/tenancy.js';
 import type { EncryptionService, TenantKeys } from '../encryption/index.js';
 import { isCipherText, personalFields, type PersonalFieldSpec } from '../encryption/index.js';
-import type { Runner } from './user.store.js';
+import type { Identity, IdentityField, IdentityIndexes, Runner } from './user.rows.js';
+
+export type { Identity, IdentityField, IdentityIndexes } from './user.rows.js';
 
 /**
  * A user's personal data is ciphertext at rest (#14 Build 4), under the state's data key of the
@@ -32,17 +34,6 @@ export const SEALED_PROFILE_FIELDS = [
   'identificationMark',
   'dob',
 ] as const;
-
-/** The identity columns of a user, in clear. */
-export type Identity = { user_name: string; name: string | null; mobile_number: string | null; email_id: string | null };
-export type IdentityField = keyof Identity;
-/** Their blind-index columns, set on every write; `user_name_bidx` is null only on a row written before sealing. */
-export type IdentityIndexes = {
-  user_name_bidx: string | null;
-  name_bidx: string | null;
-  mobile_number_bidx: string | null;
-  email_id_bidx: string | null;
-};
 
 export const IDENTITY_FIELDS: readonly IdentityField[] = ['user_name', 'name', 'mobile_number', 'email_id'];
 export const INDEX_COLUMN = {
