@@ -297,7 +297,7 @@ export function createIndividualService(deps: IndividualServiceDeps) {
       const list = [...codes];
       for (let i = 0; i < list.length; i += 500) {
         const part = list.slice(i, i + 500);
-        for (const b of await boundary.searchBoundaries({ tenantId, codes: part, limit: part.length })) found.add(b.code);
+        for (const b of await boundary.searchBoundaries({ tenantId, codes: part, limit: part.length }, SYSTEM_SCOPE)) found.add(b.code);
       }
       existing.set(tenantId, found);
     }
