@@ -1,6 +1,7 @@
 import type { Tx } from '../../kernel/db.js';
 import { invalid } from '../../kernel/errors.js';
 import { newId } from '../../kernel/ids.js';
+import { assertInScope, scopeKey, type Scope } from '../../kernel/scope.js';
 import { parseGeometry } from './boundary.geometry.js';
 import {
   CHANGE_TOPIC,
@@ -45,7 +46,9 @@ export async function createBoundariesInTx(
   tx: Tx,
   inputs: readonly BoundaryInput[],
   actor: Actor,
+  scope: Scope,
 ): Promise<Boundary[]> {
+  for (const input of inputs) assertInScope(scope, input.tenantId);
   const db = store.runner(tx);
   const seen = new Set<string>();
   const geometries = new Map<number, unknown>();
@@ -63,7 +66,7 @@ export async function createBoundariesInTx(
   for (const input of inputs) push(byTenant, input.tenantId, input.code);
   await gather(
     [...byTenant].map(([tenantId, codes]) => async () => {
-      const existing = await store.findEntities(db, tenantId, codes);
+      const existing = await store.findEntities(db, tenantId, codes, scope);
       if (existing.length > 0) {
         const taken = existing.map((e) => e.code);
         throw invalid(
@@ -87,7 +90,7 @@ export async function createBoundariesInTx(
     last_modified_time: now,
   }));
   try {
-    await store.insertEntities(db, rows);
+    await store.insertEntities(db, rows, scope);
   } catch (error) {
     if (isUniqueViolation(error))
       throw invalid('DUPLICATE_CODE', 'Boundary entity with same code and tenantId already exists (created concurrently)');
@@ -113,7 +116,9 @@ export async function updateBoundariesInTx(
   tx: Tx,
   inputs: readonly BoundaryInput[],
   actor: Actor,
+  scope: Scope,
 ): Promise<Boundary[]> {
+  for (const input of inputs) assertInScope(scope, input.tenantId);
   const db = store.runner(tx);
   const found = new Map<number, EntityRow>();
   const geometries = new Map<number, unknown>();
@@ -124,7 +129,7 @@ export async function updateBoundariesInTx(
       const key = `${input.tenantId}\u0000${input.code}`;
       if (seen.has(key)) throw duplicateInRequest(input, i);
       seen.add(key);
-      const [row] = await store.findEntities(db, input.tenantId, [input.code]);
+      const [row] = await store.findEntities(db, input.tenantId, [input.code], scope);
       if (!row) {
         throw invalid('NOT_FOUND_CODE_AND_TENANT_ID_CODE', `Tenant Id and Code combination not found: (${input.tenantId}, ${input.code})`, [
           input.code,
@@ -143,7 +148,7 @@ export async function updateBoundariesInTx(
       last_modified_by: actor.uuid,
       last_modified_time: now,
     };
-    await store.updateEntity(db, row.id, changesToRow);
+    await store.updateEntity(db, row.id, changesToRow, scope);
     const boundary = toBoundary({ ...row, ...changesToRow });
     await outbox.append(tx, {
       type: 'plinth.boundary.entity.updated.v1',
@@ -165,6 +170,7 @@ export type Cached = <T extends object>(key: string, size: (value: T) => number,
 export async function searchBoundaries(
   { store, cached }: { store: BoundaryStore; cached: Cached },
   criteria: BoundarySearchCriteria,
+  scope: Scope,
 ): Promise<Boundary[]> {
   const asked = splitCodes(criteria.codes);
   // A code that breaks the naming rule cannot exist: leave it out rather than query for it.
@@ -174,8 +180,8 @@ export async function searchBoundaries(
   // As DIGIT, an over-large limit is clamped; asking for codes returns all of them by default.
   const limit = Math.min(criteria.limit ?? Math.max(DEFAULT_LIMIT, codes?.length ?? 0), MAX_LIMIT);
   return cached(
-    `entities|${JSON.stringify([criteria.tenantId, codes ?? null, offset, limit])}`,
+    `entities|${scopeKey(scope)}|${JSON.stringify([criteria.tenantId, codes ?? null, offset, limit])}`,
     (found: Boundary[]) => found.length,
-    async () => (await store.searchEntities(store.runner(), { tenantId: criteria.tenantId, codes, offset, limit })).map(toBoundary),
+    async () => (await store.searchEntities(store.runner(), { tenantId: criteria.tenantId, codes, offset, limit }, scope)).map(toBoundary),
   );
 }

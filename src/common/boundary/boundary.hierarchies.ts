@@ -1,6 +1,7 @@
 import type { Tx } from '../../kernel/db.js';
 import { DomainError, invalid } from '../../kernel/errors.js';
 import { newId } from '../../kernel/ids.js';
+import { assertInScope, scopeKey, type Scope } from '../../kernel/scope.js';
 import type { Cached } from './boundary.entities.js';
 import {
   CHANGE_TOPIC,
@@ -29,8 +30,8 @@ export type HierarchySearchCriteria = {
 };
 
 /** The hierarchy's boundary types, root first; 400 when the hierarchy is not defined at the tenant. */
-export async function orderOf(store: BoundaryStore, db: Runner, tenantId: string, hierarchyType: string): Promise<string[]> {
-  const definition = await store.findHierarchy(db, tenantId, hierarchyType);
+export async function orderOf(store: BoundaryStore, db: Runner, tenantId: string, hierarchyType: string, scope: Scope): Promise<string[]> {
+  const definition = await store.findHierarchy(db, tenantId, hierarchyType, scope);
   if (!definition) {
     throw invalid('HIERARCHY_DEFINITION_DOES_NOT_EXIST_ERR', `Hierarchy definition ${hierarchyType} does not exist at tenant ${tenantId}`, [
       hierarchyType,
@@ -56,7 +57,9 @@ export async function createHierarchyInTx(
   tx: Tx,
   input: BoundaryHierarchyInput,
   actor: Actor,
+  scope: Scope,
 ): Promise<BoundaryHierarchy> {
+  assertInScope(scope, input.tenantId);
   const db = store.runner(tx);
   const levels = levelsOf(input);
   await gather([
@@ -70,7 +73,7 @@ export async function createHierarchyInTx(
       if (errors.length > 0) throw new DomainError('invalid', errors);
     },
   ]);
-  if (await store.findHierarchy(db, input.tenantId, input.hierarchyType)) {
+  if (await store.findHierarchy(db, input.tenantId, input.hierarchyType, scope)) {
     throw invalid(
       'DUPLICATE_RECORD',
       `Boundary hierarchy ${input.hierarchyType} already exists at tenant ${input.tenantId}; definitions cannot change`,
@@ -89,7 +92,7 @@ export async function createHierarchyInTx(
     last_modified_time: now,
   };
   try {
-    await store.insertHierarchy(db, row);
+    await store.insertHierarchy(db, row, scope);
   } catch (error) {
     if (isUniqueViolation(error))
       throw invalid('DUPLICATE_RECORD', `Boundary hierarchy ${input.hierarchyType} already exists at tenant ${input.tenantId}`);
@@ -110,21 +113,21 @@ export async function createHierarchyInTx(
 export async function searchHierarchies(
   { store, cached }: { store: BoundaryStore; cached: Cached },
   criteria: HierarchySearchCriteria,
+  scope: Scope,
 ): Promise<{ totalCount: number; hierarchies: BoundaryHierarchy[] }> {
   const hierarchyType = criteria.hierarchyType ?? undefined;
   const offset = criteria.offset ?? 0;
   const limit = Math.min(criteria.limit ?? DEFAULT_LIMIT, MAX_LIMIT);
   return cached(
-    `hierarchies|${JSON.stringify([criteria.tenantId, hierarchyType ?? null, offset, limit])}`,
+    `hierarchies|${scopeKey(scope)}|${JSON.stringify([criteria.tenantId, hierarchyType ?? null, offset, limit])}`,
     (found: { hierarchies: BoundaryHierarchy[] }) => found.hierarchies.length,
     async () => {
       if (hierarchyType !== undefined && !isTypeName(hierarchyType)) return { totalCount: 0, hierarchies: [] };
-      const { rows, totalCount } = await store.searchHierarchies(store.runner(), {
-        tenantId: criteria.tenantId,
-        hierarchyType,
-        offset,
-        limit,
-      });
+      const { rows, totalCount } = await store.searchHierarchies(
+        store.runner(),
+        { tenantId: criteria.tenantId, hierarchyType, offset, limit },
+        scope,
+      );
       return { totalCount, hierarchies: rows.map(toHierarchy) };
     },
   );

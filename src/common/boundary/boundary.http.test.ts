@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../../kernel/errors.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import { SEED_DIR, adminAuth, login, post as rawPost, requestInfo, testPlatform, type TestPlatform } from '../../../test/helpers.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -371,14 +372,14 @@ describe('relationships', () => {
   });
 
   it('serves other modules from memory: findNode', async () => {
-    expect(await platform.boundary.service.findNode('pb.amritsar', 'ADMIN', 'SUN04')).toEqual({
+    expect(await platform.boundary.service.findNode('pb.amritsar', 'ADMIN', 'SUN04', SYSTEM_SCOPE)).toEqual({
       code: 'SUN04',
       boundaryType: 'Locality',
       parent: 'B1',
       ancestors: ['pb.amritsar', 'Z1', 'B1'],
     });
-    expect(await platform.boundary.service.findNode('pb.amritsar', 'ADMIN', 'NOPE')).toBeUndefined();
-    expect(await platform.boundary.service.findNode('pb.amritsar', 'NOSUCH', 'SUN04')).toBeUndefined();
+    expect(await platform.boundary.service.findNode('pb.amritsar', 'ADMIN', 'NOPE', SYSTEM_SCOPE)).toBeUndefined();
+    expect(await platform.boundary.service.findNode('pb.amritsar', 'NOSUCH', 'SUN04', SYSTEM_SCOPE)).toBeUndefined();
   });
 });
 

@@ -1,6 +1,7 @@
 import type { Tx } from '../../kernel/db.js';
 import { invalid } from '../../kernel/errors.js';
 import { newId } from '../../kernel/ids.js';
+import { assertInScope, type Scope } from '../../kernel/scope.js';
 import { orderOf } from './boundary.hierarchies.js';
 import { CHANGE_TOPIC, SOURCE, checkName, gather, pathOf, toRelation, type Actor, type WriteDeps } from './boundary.rules.js';
 import type { BoundaryRelation, BoundaryRelationInput } from './boundary.schema.js';
@@ -23,20 +24,22 @@ export async function createRelationshipInTx(
   tx: Tx,
   input: BoundaryRelationInput,
   actor: Actor,
+  scope: Scope,
 ): Promise<BoundaryRelation> {
   const { store, clock, outbox, changes } = deps;
+  assertInScope(scope, input.tenantId);
   await checkRelationInput(input);
   const db = store.runner(tx);
   const { tenantId, hierarchyType, code, boundaryType } = input;
   const parentCode = input.parent ? input.parent : null;
-  if ((await store.findEntities(db, tenantId, [code])).length === 0) {
+  if ((await store.findEntities(db, tenantId, [code], scope)).length === 0) {
     throw invalid(
       'BOUNDARY_ENTITY_DOES_NOT_EXIST',
       `Boundary entity ${code} does not exist at tenant ${tenantId}: create it with /boundary-service/boundary/_create first`,
       [code],
     );
   }
-  const existing = await store.findRelationship(db, tenantId, hierarchyType, code);
+  const existing = await store.findRelationship(db, tenantId, hierarchyType, code, scope);
   if (existing) {
     const where = existing.parent === null ? 'as a root' : `under ${existing.parent}`;
     throw invalid(
@@ -45,7 +48,7 @@ export async function createRelationshipInTx(
       [code],
     );
   }
-  const order = await orderOf(store, db, tenantId, hierarchyType);
+  const order = await orderOf(store, db, tenantId, hierarchyType, scope);
   if (!order.includes(boundaryType)) {
     throw invalid('BOUNDARY_TYPE_ERROR', `Boundary type ${boundaryType} is not part of hierarchy ${hierarchyType} (${order.join(' > ')})`, [
       boundaryType,
@@ -61,7 +64,7 @@ export async function createRelationshipInTx(
       );
     }
   } else {
-    const parent = await store.findRelationship(db, tenantId, hierarchyType, parentCode);
+    const parent = await store.findRelationship(db, tenantId, hierarchyType, parentCode, scope);
     if (!parent) {
       throw invalid('PARENT_NOT_FOUND', `Parent ${parentCode} of ${code} is not in hierarchy ${hierarchyType} at tenant ${tenantId}`, [
         parentCode,
@@ -94,7 +97,7 @@ export async function createRelationshipInTx(
     last_modified_time: now,
   };
   try {
-    await store.insertRelationship(db, row);
+    await store.insertRelationship(db, row, scope);
   } catch (error) {
     if (isUniqueViolation(error))
       throw invalid('DUPLICATE_RECORD', `Boundary ${code} is already in hierarchy ${hierarchyType} (created concurrently)`, [code]);
@@ -112,12 +115,14 @@ export async function updateRelationshipInTx(
   tx: Tx,
   input: BoundaryRelationInput,
   actor: Actor,
+  scope: Scope,
 ): Promise<BoundaryRelation> {
   const { store, clock, outbox, changes } = deps;
+  assertInScope(scope, input.tenantId);
   await checkRelationInput(input);
   const db = store.runner(tx);
   const { tenantId, hierarchyType, code } = input;
-  const existing = await store.findRelationship(db, tenantId, hierarchyType, code);
+  const existing = await store.findRelationship(db, tenantId, hierarchyType, code, scope);
   if (!existing) {
     throw invalid('BOUNDARY_RELATIONSHIP_DOES_NOT_EXIST', `Boundary ${code} is not in hierarchy ${hierarchyType} at tenant ${tenantId}`, [
       code,
@@ -144,7 +149,7 @@ export async function updateRelationshipInTx(
     );
   }
   if (parentCode === existing.parent) return toRelation(existing);
-  const parent = await store.findRelationship(db, tenantId, hierarchyType, parentCode!);
+  const parent = await store.findRelationship(db, tenantId, hierarchyType, parentCode!, scope);
   if (!parent) {
     throw invalid(
       'BOUNDARY_RELATIONSHIP_DOES_NOT_EXIST',
@@ -152,7 +157,7 @@ export async function updateRelationshipInTx(
       [parentCode!],
     );
   }
-  const order = await orderOf(store, db, tenantId, hierarchyType);
+  const order = await orderOf(store, db, tenantId, hierarchyType, scope);
   const parentType = order[order.indexOf(existing.boundary_type) - 1];
   if (parent.boundary_type !== parentType) {
     throw invalid(
@@ -171,11 +176,11 @@ export async function updateRelationshipInTx(
   const now = clock.now();
   const oldPrefix = [...pathOf(existing), code].join('|');
   const newPrefix = [...newPath, code].join('|');
-  for (const below of await store.descendants(db, tenantId, hierarchyType, oldPrefix)) {
-    await store.updateRelationship(db, below.id, { ancestral_path: newPrefix + below.ancestral_path.slice(oldPrefix.length) });
+  for (const below of await store.descendants(db, tenantId, hierarchyType, oldPrefix, scope)) {
+    await store.updateRelationship(db, below.id, { ancestral_path: newPrefix + below.ancestral_path.slice(oldPrefix.length) }, scope);
   }
   const changesToRow = { parent: parent.code, ancestral_path: newPath.join('|'), last_modified_by: actor.uuid, last_modified_time: now };
-  await store.updateRelationship(db, existing.id, changesToRow);
+  await store.updateRelationship(db, existing.id, changesToRow, scope);
   const relation = toRelation({ ...existing, ...changesToRow });
   await outbox.append(tx, {
     type: 'plinth.boundary.relationship.updated.v1',

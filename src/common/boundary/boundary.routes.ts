@@ -14,12 +14,13 @@ import {
   RelationshipSearchQuery,
   RelationshipSearchResponse,
 } from './boundary.schema.js';
-import type { Actor, BoundaryService } from './boundary.service.js';
+import { readableFrom, type Actor, type BoundaryService } from './boundary.service.js';
 
 const tags = ['boundary'];
 const actorOf = (request: FastifyRequest): Actor => ({ uuid: request.userInfo?.uuid ?? null });
 // Boundaries are public reference data: DIGIT's UIs load a city's localities before anyone logs
-// in (a citizen picks one to file a complaint), so searches run in mixed mode, writes do not.
+// in (a citizen picks one to file a complaint), so searches run in mixed mode and read the named
+// tenant whoever asks (readableFrom); writes take the caller's request.scope.
 const anonymous = { anonymous: true };
 
 /** DIGIT's boundary-service v2; writes answer 202 as DIGIT does, but are committed when they answer. */
@@ -36,7 +37,7 @@ export function boundaryRoutes(service: BoundaryService) {
         },
       },
       async (request, reply) => {
-        const created = await service.createBoundaries(request.body.Boundary, actorOf(request));
+        const created = await service.createBoundaries(request.body.Boundary, actorOf(request), request.scope);
         return reply.status(202).send({ ResponseInfo: responseInfo(request.body.RequestInfo, request.id), Boundary: created });
       },
     );
@@ -55,7 +56,7 @@ export function boundaryRoutes(service: BoundaryService) {
       },
       async (request) => ({
         ResponseInfo: responseInfo(request.body.RequestInfo, request.id),
-        Boundary: await service.searchBoundaries(request.query),
+        Boundary: await service.searchBoundaries(request.query, readableFrom(request.query.tenantId)),
       }),
     );
 
@@ -70,7 +71,7 @@ export function boundaryRoutes(service: BoundaryService) {
         },
       },
       async (request, reply) => {
-        const updated = await service.updateBoundaries(request.body.Boundary, actorOf(request));
+        const updated = await service.updateBoundaries(request.body.Boundary, actorOf(request), request.scope);
         return reply.status(202).send({ ResponseInfo: responseInfo(request.body.RequestInfo, request.id), Boundary: updated });
       },
     );
@@ -86,7 +87,7 @@ export function boundaryRoutes(service: BoundaryService) {
         },
       },
       async (request, reply) => {
-        const created = await service.createHierarchy(request.body.BoundaryHierarchy, actorOf(request));
+        const created = await service.createHierarchy(request.body.BoundaryHierarchy, actorOf(request), request.scope);
         return reply.status(202).send({ ResponseInfo: responseInfo(request.body.RequestInfo, request.id), BoundaryHierarchy: [created] });
       },
     );
@@ -103,7 +104,10 @@ export function boundaryRoutes(service: BoundaryService) {
         config: anonymous,
       },
       async (request) => {
-        const { totalCount, hierarchies } = await service.searchHierarchies(request.body.BoundaryTypeHierarchySearchCriteria);
+        const { totalCount, hierarchies } = await service.searchHierarchies(
+          request.body.BoundaryTypeHierarchySearchCriteria,
+          readableFrom(request.body.BoundaryTypeHierarchySearchCriteria.tenantId),
+        );
         return { ResponseInfo: responseInfo(request.body.RequestInfo, request.id), totalCount, BoundaryHierarchy: hierarchies };
       },
     );
@@ -119,7 +123,7 @@ export function boundaryRoutes(service: BoundaryService) {
         },
       },
       async (request, reply) => {
-        const created = await service.createRelationship(request.body.BoundaryRelationship, actorOf(request));
+        const created = await service.createRelationship(request.body.BoundaryRelationship, actorOf(request), request.scope);
         return reply.status(202).send({ ResponseInfo: responseInfo(request.body.RequestInfo, request.id), TenantBoundary: [created] });
       },
     );
@@ -138,7 +142,7 @@ export function boundaryRoutes(service: BoundaryService) {
       },
       async (request) => ({
         ResponseInfo: responseInfo(request.body.RequestInfo, request.id),
-        TenantBoundary: [await service.searchRelationships(request.query)],
+        TenantBoundary: [await service.searchRelationships(request.query, readableFrom(request.query.tenantId))],
       }),
     );
 
@@ -153,7 +157,7 @@ export function boundaryRoutes(service: BoundaryService) {
         },
       },
       async (request, reply) => {
-        const updated = await service.updateRelationship(request.body.BoundaryRelationship, actorOf(request));
+        const updated = await service.updateRelationship(request.body.BoundaryRelationship, actorOf(request), request.scope);
         return reply.status(202).send({ ResponseInfo: responseInfo(request.body.RequestInfo, request.id), TenantBoundary: [updated] });
       },
     );

@@ -3,6 +3,7 @@ import type { Clock } from '../../kernel/clock.js';
 import { auditDetailsOf } from '../../kernel/envelope.js';
 import { DomainError, invalid, type ErrorDetail } from '../../kernel/errors.js';
 import type { Outbox } from '../../kernel/events.js';
+import { publicScope, type Scope } from '../../kernel/scope.js';
 import type { Boundary, BoundaryHierarchy, BoundaryRelation } from './boundary.schema.js';
 import type { BoundaryStore, EntityRow, HierarchyRow, RelationshipRow } from './boundary.store.js';
 
@@ -12,6 +13,12 @@ import type { BoundaryStore, EntityRow, HierarchyRow, RelationshipRow } from './
 
 /** Who is writing; null for the seed loader. */
 export type Actor = { uuid: string | null };
+
+/**
+ * Boundaries are public reference data (DIGIT's UIs load a city's localities before login): a read
+ * of one tenant's boundaries reaches that tenant, whoever asks. Writes take the caller's scope.
+ */
+export const readableFrom = (tenantId: string): Scope => publicScope([tenantId]);
 
 /** What a write operation needs: it runs in the caller's transaction and announces what it did. */
 export type WriteDeps = { store: BoundaryStore; clock: Clock; outbox: Outbox; changes: ChangeFeed };

@@ -2,6 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Database, Tx } from '../../kernel/db.js';
 import { DomainError, type ErrorDetail } from '../../kernel/errors.js';
 import type { SeedFile } from '../../kernel/module.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import { parseGeometry } from './boundary.geometry.js';
 import type { BoundaryHierarchyInput, BoundaryInput, BoundaryRelationInput } from './boundary.schema.js';
 import type { Actor, BoundaryService } from './boundary.service.js';
@@ -170,12 +171,13 @@ export async function seedBoundaries(
       for (const f of parsed) {
         for (const h of f.hierarchies) {
           await guard(`${f.file} hierarchy ${h.hierarchyType}`, async () => {
-            const existing = await io.findHierarchy(tx, f.tenantId, h.hierarchyType);
+            const existing = await io.findHierarchy(tx, f.tenantId, h.hierarchyType, SYSTEM_SCOPE);
             if (!existing) {
               await io.createHierarchyInTx(
                 tx,
                 { tenantId: f.tenantId, hierarchyType: h.hierarchyType, boundaryHierarchy: h.boundaryHierarchy },
                 actor,
+                SYSTEM_SCOPE,
               );
               report.hierarchiesCreated++;
             } else if (isDeepStrictEqual(existing.boundary_hierarchy, levels(h.boundaryHierarchy))) {
@@ -196,9 +198,9 @@ export async function seedBoundaries(
               geometry: b.geometry,
               additionalDetails: b.additionalDetails,
             };
-            const existing = await io.findEntity(tx, f.tenantId, b.code);
+            const existing = await io.findEntity(tx, f.tenantId, b.code, SYSTEM_SCOPE);
             if (!existing) {
-              await io.createBoundariesInTx(tx, [input], actor);
+              await io.createBoundariesInTx(tx, [input], actor, SYSTEM_SCOPE);
               report.boundariesCreated++;
             } else if (
               sameGeometry(existing.geometry, b.geometry) &&
@@ -206,7 +208,7 @@ export async function seedBoundaries(
             ) {
               report.boundariesUnchanged++;
             } else {
-              await io.updateBoundariesInTx(tx, [input], actor);
+              await io.updateBoundariesInTx(tx, [input], actor, SYSTEM_SCOPE);
               report.boundariesUpdated++;
             }
           });
@@ -229,14 +231,14 @@ export async function seedBoundaries(
                 boundaryType: r.boundaryType,
                 parent: r.parent,
               };
-              const existing = await io.findRelationship(tx, f.tenantId, h.hierarchyType, r.code);
+              const existing = await io.findRelationship(tx, f.tenantId, h.hierarchyType, r.code, SYSTEM_SCOPE);
               if (!existing) {
-                await io.createRelationshipInTx(tx, input, actor);
+                await io.createRelationshipInTx(tx, input, actor, SYSTEM_SCOPE);
                 report.relationshipsCreated++;
               } else if (existing.boundary_type === r.boundaryType && existing.parent === r.parent) {
                 report.relationshipsUnchanged++;
               } else {
-                await io.updateRelationshipInTx(tx, input, actor);
+                await io.updateRelationshipInTx(tx, input, actor, SYSTEM_SCOPE);
                 report.relationshipsUpdated++;
               }
             });

@@ -3,6 +3,7 @@ import type { ChangeFeed } from '../../kernel/changes.js';
 import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
 import type { Outbox } from '../../kernel/events.js';
+import { inScope, type Scope } from '../../kernel/scope.js';
 import { assertKnownTenant, type TenantDirectory } from '../../kernel/tenancy.js';
 import {
   createBoundariesInTx,
@@ -13,7 +14,7 @@ import {
 } from './boundary.entities.js';
 import { createHierarchyInTx, searchHierarchies, type HierarchySearchCriteria } from './boundary.hierarchies.js';
 import { createRelationshipInTx, updateRelationshipInTx } from './boundary.relationships.js';
-import { CHANGE_TOPIC, gather, type Actor, type WriteDeps } from './boundary.rules.js';
+import { CHANGE_TOPIC, gather, readableFrom, type Actor, type WriteDeps } from './boundary.rules.js';
 import type {
   Boundary,
   BoundaryHierarchy,
@@ -34,6 +35,7 @@ import {
 } from './boundary.treeindex.js';
 
 export type { Actor } from './boundary.rules.js';
+export { readableFrom } from './boundary.rules.js';
 export type { BoundarySearchCriteria } from './boundary.entities.js';
 export type { HierarchySearchCriteria } from './boundary.hierarchies.js';
 export type { BoundaryNode, RelationshipSearchCriteria } from './boundary.treeindex.js';
@@ -66,8 +68,12 @@ export function createBoundaryService({ database, store, clock, outbox, changes,
     return entry.value as T;
   };
   const reads = { store, cached };
-  const treeOf = (tenantId: string, hierarchyType: string) =>
-    trees.get(`${tenantId}\u0000${hierarchyType}`, () => loadTree(store, tenantId, hierarchyType));
+  // A hierarchy is one tenant's rows: cached once, as anyone may read them (readableFrom). A
+  // caller whose scope does not cover the tenant reads through that scope instead, finding nothing.
+  const treeOf = (tenantId: string, hierarchyType: string, scope: Scope) =>
+    inScope(scope, tenantId)
+      ? trees.get(`${tenantId}\u0000${hierarchyType}`, () => loadTree(store, tenantId, hierarchyType, readableFrom(tenantId)))
+      : loadTree(store, tenantId, hierarchyType, scope);
 
   /**
    * Before a transaction, never inside one: the tenant list is read outside it, and SQLite's one
@@ -77,64 +83,76 @@ export function createBoundaryService({ database, store, clock, outbox, changes,
     await gather([...new Set(tenantIds)].map((tenantId) => () => assertKnownTenant(tenants, tenantId)));
   }
 
+  // Writes take the caller's scope (request.scope; SYSTEM_SCOPE for the platform's own work);
+  // searches the scope of what they may read (readableFrom(tenantId) for any caller of the API).
   return {
-    async createBoundaries(inputs: readonly BoundaryInput[], actor: Actor): Promise<Boundary[]> {
+    async createBoundaries(inputs: readonly BoundaryInput[], actor: Actor, scope: Scope): Promise<Boundary[]> {
       await checkTenants(inputs.map((i) => i.tenantId));
-      return database.transaction((tx) => createBoundariesInTx(writes, tx, inputs, actor));
+      return database.transaction((tx) => createBoundariesInTx(writes, tx, inputs, actor, scope));
     },
 
-    async updateBoundaries(inputs: readonly BoundaryInput[], actor: Actor): Promise<Boundary[]> {
+    async updateBoundaries(inputs: readonly BoundaryInput[], actor: Actor, scope: Scope): Promise<Boundary[]> {
       await checkTenants(inputs.map((i) => i.tenantId));
-      return database.transaction((tx) => updateBoundariesInTx(writes, tx, inputs, actor));
+      return database.transaction((tx) => updateBoundariesInTx(writes, tx, inputs, actor, scope));
     },
 
-    async searchBoundaries(criteria: BoundarySearchCriteria): Promise<Boundary[]> {
+    async searchBoundaries(criteria: BoundarySearchCriteria, scope: Scope): Promise<Boundary[]> {
       await assertKnownTenant(tenants, criteria.tenantId);
-      return searchBoundaries(reads, criteria);
+      return searchBoundaries(reads, criteria, scope);
     },
 
-    async createHierarchy(input: BoundaryHierarchyInput, actor: Actor): Promise<BoundaryHierarchy> {
+    async createHierarchy(input: BoundaryHierarchyInput, actor: Actor, scope: Scope): Promise<BoundaryHierarchy> {
       await checkTenants([input.tenantId]);
-      return database.transaction((tx) => createHierarchyInTx(writes, tx, input, actor));
+      return database.transaction((tx) => createHierarchyInTx(writes, tx, input, actor, scope));
     },
 
-    async searchHierarchies(criteria: HierarchySearchCriteria): Promise<{ totalCount: number; hierarchies: BoundaryHierarchy[] }> {
+    async searchHierarchies(
+      criteria: HierarchySearchCriteria,
+      scope: Scope,
+    ): Promise<{ totalCount: number; hierarchies: BoundaryHierarchy[] }> {
       await assertKnownTenant(tenants, criteria.tenantId);
-      return searchHierarchies(reads, criteria);
+      return searchHierarchies(reads, criteria, scope);
     },
 
-    async createRelationship(input: BoundaryRelationInput, actor: Actor): Promise<BoundaryRelation> {
+    async createRelationship(input: BoundaryRelationInput, actor: Actor, scope: Scope): Promise<BoundaryRelation> {
       await checkTenants([input.tenantId]);
-      return database.transaction((tx) => createRelationshipInTx(writes, tx, input, actor));
+      return database.transaction((tx) => createRelationshipInTx(writes, tx, input, actor, scope));
     },
 
-    async updateRelationship(input: BoundaryRelationInput, actor: Actor): Promise<BoundaryRelation> {
+    async updateRelationship(input: BoundaryRelationInput, actor: Actor, scope: Scope): Promise<BoundaryRelation> {
       await checkTenants([input.tenantId]);
-      return database.transaction((tx) => updateRelationshipInTx(writes, tx, input, actor));
+      return database.transaction((tx) => updateRelationshipInTx(writes, tx, input, actor, scope));
     },
 
-    async searchRelationships(criteria: RelationshipSearchCriteria): Promise<TenantBoundary> {
+    async searchRelationships(criteria: RelationshipSearchCriteria, scope: Scope): Promise<TenantBoundary> {
       await assertKnownTenant(tenants, criteria.tenantId);
-      return searchRelationships(treeOf, criteria);
+      return searchRelationships(treeOf, criteria, scope);
     },
 
-    findNode(tenantId: string, hierarchyType: string, code: string): Promise<BoundaryNode | undefined> {
-      return findNode(treeOf, tenantId, hierarchyType, code);
+    findNode(tenantId: string, hierarchyType: string, code: string, scope: Scope): Promise<BoundaryNode | undefined> {
+      return findNode(treeOf, tenantId, hierarchyType, code, scope);
     },
 
     checkTenants,
 
     /** For the seed loader: several writes in the caller's transaction (tenants checked before it). */
     inTransaction: {
-      createBoundariesInTx: (tx: Tx, inputs: readonly BoundaryInput[], actor: Actor) => createBoundariesInTx(writes, tx, inputs, actor),
-      updateBoundariesInTx: (tx: Tx, inputs: readonly BoundaryInput[], actor: Actor) => updateBoundariesInTx(writes, tx, inputs, actor),
-      createHierarchyInTx: (tx: Tx, input: BoundaryHierarchyInput, actor: Actor) => createHierarchyInTx(writes, tx, input, actor),
-      createRelationshipInTx: (tx: Tx, input: BoundaryRelationInput, actor: Actor) => createRelationshipInTx(writes, tx, input, actor),
-      updateRelationshipInTx: (tx: Tx, input: BoundaryRelationInput, actor: Actor) => updateRelationshipInTx(writes, tx, input, actor),
-      findEntity: async (tx: Tx, tenantId: string, code: string) => (await store.findEntities(store.runner(tx), tenantId, [code]))[0],
-      findHierarchy: (tx: Tx, tenantId: string, hierarchyType: string) => store.findHierarchy(store.runner(tx), tenantId, hierarchyType),
-      findRelationship: (tx: Tx, tenantId: string, hierarchyType: string, code: string) =>
-        store.findRelationship(store.runner(tx), tenantId, hierarchyType, code),
+      createBoundariesInTx: (tx: Tx, inputs: readonly BoundaryInput[], actor: Actor, scope: Scope) =>
+        createBoundariesInTx(writes, tx, inputs, actor, scope),
+      updateBoundariesInTx: (tx: Tx, inputs: readonly BoundaryInput[], actor: Actor, scope: Scope) =>
+        updateBoundariesInTx(writes, tx, inputs, actor, scope),
+      createHierarchyInTx: (tx: Tx, input: BoundaryHierarchyInput, actor: Actor, scope: Scope) =>
+        createHierarchyInTx(writes, tx, input, actor, scope),
+      createRelationshipInTx: (tx: Tx, input: BoundaryRelationInput, actor: Actor, scope: Scope) =>
+        createRelationshipInTx(writes, tx, input, actor, scope),
+      updateRelationshipInTx: (tx: Tx, input: BoundaryRelationInput, actor: Actor, scope: Scope) =>
+        updateRelationshipInTx(writes, tx, input, actor, scope),
+      findEntity: async (tx: Tx, tenantId: string, code: string, scope: Scope) =>
+        (await store.findEntities(store.runner(tx), tenantId, [code], scope))[0],
+      findHierarchy: (tx: Tx, tenantId: string, hierarchyType: string, scope: Scope) =>
+        store.findHierarchy(store.runner(tx), tenantId, hierarchyType, scope),
+      findRelationship: (tx: Tx, tenantId: string, hierarchyType: string, code: string, scope: Scope) =>
+        store.findRelationship(store.runner(tx), tenantId, hierarchyType, code, scope),
     },
 
     close(): void {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BoundaryStore, HierarchyRow, RelationshipRow } from './boundary.store.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import { findNode, loadTree, searchRelationships, type TreeOf } from './boundary.treeindex.js';
 
 // The relationship search and node look-up on their own (issue #15: operations testable alone):
@@ -47,7 +48,7 @@ const store = {
     tenantId === 'pb.amritsar' && type === 'ADMIN' ? hierarchy : undefined,
   relationships: async () => rows,
 } as unknown as BoundaryStore;
-const treeOf: TreeOf = (tenantId, type) => loadTree(store, tenantId, type);
+const treeOf: TreeOf = (tenantId, type, scope) => loadTree(store, tenantId, type, scope);
 
 const codesOf = (tree: Array<{ code: string; children: unknown[] }>): string[] =>
   tree.flatMap((b) => [b.code, ...codesOf(b.children as Array<{ code: string; children: unknown[] }>)]);
@@ -55,7 +56,10 @@ const codesOf = (tree: Array<{ code: string; children: unknown[] }>): string[] =
 describe('relationship search from the tree index', () => {
   it('answers the roots, a subtree, or a node with its parents', async () => {
     const search = async (criteria: object) =>
-      codesOf((await searchRelationships(treeOf, { tenantId: 'pb.amritsar', hierarchyType: 'ADMIN', ...criteria })).boundary as never);
+      codesOf(
+        (await searchRelationships(treeOf, { tenantId: 'pb.amritsar', hierarchyType: 'ADMIN', ...criteria }, SYSTEM_SCOPE))
+          .boundary as never,
+      );
     expect(await search({})).toEqual(['CITY']);
     expect(await search({ codes: ['W1'], includeChildren: true })).toEqual(['W1', 'LOC1']);
     expect(await search({ codes: ['LOC2'], includeParents: true })).toEqual(['CITY', 'W2', 'LOC2']);
@@ -63,22 +67,22 @@ describe('relationship search from the tree index', () => {
   });
 
   it('refuses a bad hierarchy type and an undefined hierarchy with 400', async () => {
-    await expect(searchRelationships(treeOf, { tenantId: 'pb.amritsar', hierarchyType: 'A|B' })).rejects.toMatchObject({
+    await expect(searchRelationships(treeOf, { tenantId: 'pb.amritsar', hierarchyType: 'A|B' }, SYSTEM_SCOPE)).rejects.toMatchObject({
       code: 'INVALID_HIERARCHY_TYPE',
     });
-    await expect(searchRelationships(treeOf, { tenantId: 'pb.amritsar', hierarchyType: 'OTHER' })).rejects.toMatchObject({
+    await expect(searchRelationships(treeOf, { tenantId: 'pb.amritsar', hierarchyType: 'OTHER' }, SYSTEM_SCOPE)).rejects.toMatchObject({
       code: 'HIERARCHY_DEFINITION_DOES_NOT_EXIST_ERR',
     });
   });
 
   it('finds a node with its ancestors; nothing for unknown codes or hierarchies', async () => {
-    expect(await findNode(treeOf, 'pb.amritsar', 'ADMIN', 'LOC1')).toEqual({
+    expect(await findNode(treeOf, 'pb.amritsar', 'ADMIN', 'LOC1', SYSTEM_SCOPE)).toEqual({
       code: 'LOC1',
       boundaryType: 'Locality',
       parent: 'W1',
       ancestors: ['CITY', 'W1'],
     });
-    expect(await findNode(treeOf, 'pb.amritsar', 'ADMIN', 'NOPE')).toBeUndefined();
-    expect(await findNode(treeOf, 'pb.amritsar', 'OTHER', 'LOC1')).toBeUndefined();
+    expect(await findNode(treeOf, 'pb.amritsar', 'ADMIN', 'NOPE', SYSTEM_SCOPE)).toBeUndefined();
+    expect(await findNode(treeOf, 'pb.amritsar', 'OTHER', 'LOC1', SYSTEM_SCOPE)).toBeUndefined();
   });
 });

@@ -1,4 +1,5 @@
 import { DomainError } from '../../kernel/errors.js';
+import type { Scope } from '../../kernel/scope.js';
 import { orderOf } from './boundary.hierarchies.js';
 import { checkName, isCode, isTypeName, pathOf, push, splitCodes } from './boundary.rules.js';
 import type { TenantBoundary } from './boundary.schema.js';
@@ -39,10 +40,10 @@ export type TreeIndex = {
 };
 
 /** Reads one hierarchy's definition and nodes (newest first, DIGIT's answer order) into an index. */
-export async function loadTree(store: BoundaryStore, tenantId: string, hierarchyType: string): Promise<TreeIndex> {
+export async function loadTree(store: BoundaryStore, tenantId: string, hierarchyType: string, scope: Scope): Promise<TreeIndex> {
   const db = store.runner();
-  const order = await orderOf(store, db, tenantId, hierarchyType);
-  const rows = await store.relationships(db, tenantId, hierarchyType);
+  const order = await orderOf(store, db, tenantId, hierarchyType, scope);
+  const rows = await store.relationships(db, tenantId, hierarchyType, scope);
   const index: TreeIndex = { order, nodes: [], rank: new Map(), byCode: new Map(), byType: new Map(), children: new Map(), roots: [] };
   for (const row of rows) {
     const node: RelationNode = { id: row.id, code: row.code, boundaryType: row.boundary_type, parent: row.parent, path: pathOf(row) };
@@ -56,18 +57,18 @@ export async function loadTree(store: BoundaryStore, tenantId: string, hierarchy
   return index;
 }
 
-/** The hierarchy's index, from the service's cache. */
-export type TreeOf = (tenantId: string, hierarchyType: string) => Promise<TreeIndex>;
+/** The hierarchy's index as `scope` sees it (the service caches it). */
+export type TreeOf = (tenantId: string, hierarchyType: string, scope: Scope) => Promise<TreeIndex>;
 
 /**
  * DIGIT's relationship search: the nodes matching codes, boundary type and parent (the roots
  * when none is given), with all their ancestors (`includeParents`) and all their descendants
  * (`includeChildren`), answered as a tree from the highest level present.
  */
-export async function searchRelationships(treeOf: TreeOf, criteria: RelationshipSearchCriteria): Promise<TenantBoundary> {
+export async function searchRelationships(treeOf: TreeOf, criteria: RelationshipSearchCriteria, scope: Scope): Promise<TenantBoundary> {
   const { tenantId, hierarchyType } = criteria;
   checkName(hierarchyType, 'type', 'INVALID_HIERARCHY_TYPE', 'hierarchyType');
-  const index = await treeOf(tenantId, hierarchyType);
+  const index = await treeOf(tenantId, hierarchyType, scope);
   const codes = splitCodes(criteria.codes);
   const boundaryType = criteria.boundaryType || undefined;
   const parent = criteria.parent || undefined;
@@ -98,11 +99,17 @@ export async function searchRelationships(treeOf: TreeOf, criteria: Relationship
 }
 
 /** A boundary's place in a hierarchy, from memory; undefined when it is not in it. */
-export async function findNode(treeOf: TreeOf, tenantId: string, hierarchyType: string, code: string): Promise<BoundaryNode | undefined> {
+export async function findNode(
+  treeOf: TreeOf,
+  tenantId: string,
+  hierarchyType: string,
+  code: string,
+  scope: Scope,
+): Promise<BoundaryNode | undefined> {
   if (!isTypeName(hierarchyType) || !isCode(code)) return undefined;
   let index: TreeIndex;
   try {
-    index = await treeOf(tenantId, hierarchyType);
+    index = await treeOf(tenantId, hierarchyType, scope);
   } catch (error) {
     if (error instanceof DomainError && error.kind === 'invalid') return undefined;
     throw error;

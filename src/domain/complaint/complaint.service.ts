@@ -158,7 +158,7 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
 
   async function assertLocality(tenantId: string, code: string): Promise<void> {
     for (const tenant of tenantLineage(tenantId)) {
-      const hits = await boundary.service.searchBoundaries({ tenantId: tenant, codes: [code], limit: 1 }).catch(() => []);
+      const hits = await boundary.service.searchBoundaries({ tenantId: tenant, codes: [code], limit: 1 }, SYSTEM_SCOPE).catch(() => []);
       if (hits.length > 0) return;
     }
     throw invalid('INVALID_BOUNDARY', `service.address.locality.code "${code}" is not a boundary of tenant ${tenantId}`, ['service.address.locality.code']);

@@ -1,6 +1,6 @@
 import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
-import type { Scope } from '../../kernel/scope.js';
+import { SYSTEM_SCOPE, type Scope } from '../../kernel/scope.js';
 import { invalid } from '../../kernel/errors.js';
 import { newId } from '../../kernel/ids.js';
 import type { Outbox } from '../../kernel/events.js';
@@ -77,7 +77,7 @@ export function createHouseholdService({
       if (!seen.has(k)) {
         let found = false;
         for (const tenant of tenantLineage(tenantId)) {
-          const hits = await boundary.service.searchBoundaries({ tenantId: tenant, codes: [code], limit: 1 }).catch(() => []);
+          const hits = await boundary.service.searchBoundaries({ tenantId: tenant, codes: [code], limit: 1 }, SYSTEM_SCOPE).catch(() => []);
           if (hits.length > 0) {
             found = true;
             break;

@@ -1,3 +1,4 @@
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import { DomainError } from '../../kernel/errors.js';
 import type { Parsed, Refused } from '../../kernel/offline.batch.js';
 import { assertKnownTenant, stateTenantOf } from '../../kernel/tenancy.js';
@@ -130,7 +131,7 @@ export function individualValidation(
       const list = [...codes];
       for (let i = 0; i < list.length; i += 500) {
         const part = list.slice(i, i + 500);
-        for (const b of await boundary.searchBoundaries({ tenantId, codes: part, limit: part.length })) found.add(b.code);
+        for (const b of await boundary.searchBoundaries({ tenantId, codes: part, limit: part.length }, SYSTEM_SCOPE)) found.add(b.code);
       }
       existing.set(tenantId, found);
     }
