@@ -2,8 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, type Database } from '../src/kernel/db.js';
-import { ADMIN_PASSWORD, testDatabase, type TestDatabase } from './helpers.js';
-import { call, eventually, listeningPort, processEnv, runPlinth, type PlinthProcess } from './process.js';
+import { ADMIN_PASSWORD, eventually, testDatabase, type TestDatabase } from './helpers.js';
+import { call, listeningPort, processEnv, runPlinth, type PlinthProcess } from './process.js';
 
 /**
  * Issue #7: a complaint's SMS is sent from the outbox, so a Plinth process killed (-9) after a

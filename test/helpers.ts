@@ -168,3 +168,19 @@ export async function employeeAuth(
   if (status !== 200) throw new Error(`${userName} login failed: ${status} ${JSON.stringify(body)}`);
   return { authorization: `Bearer ${String(body['access_token'])}` };
 }
+
+/** Polls `probe` until it answers something truthy (or throws after `timeoutMs`). */
+export async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -16,7 +16,8 @@ export function runPlinth(args: string[], env: Record<string, string>): PlinthPr
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': by then the output has been read to its end.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return { child, exited, output: () => output };
 }
 
@@ -53,20 +54,4 @@ export function processEnv(db: TestDatabase): Record<string, string> {
     ...(db.config.adminPassword ? { PLINTH_ADMIN_PASSWORD: db.config.adminPassword } : {}),
     ...(db.config.databaseUrl ? { DATABASE_URL: db.config.databaseUrl } : {}),
   };
-}
-
-/** Polls `probe` until it answers something truthy (or throws after `timeoutMs`). */
-export async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }

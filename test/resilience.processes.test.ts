@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, testDatabase, type TestDatabase } from './helpers.js';
-import { call, eventually, listeningPort, processEnv, runPlinth, type CallResult, type PlinthProcess } from './process.js';
+import { ADMIN_PASSWORD, eventually, testDatabase, type TestDatabase } from './helpers.js';
+import { call, listeningPort, processEnv, runPlinth, type CallResult, type PlinthProcess } from './process.js';
 
 /**
  * Issue #14, finding 6: PostgreSQL connections dropped under Plinth (a restart, a failover, an idle
