@@ -1,6 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { TestDatabase } from './helpers.js';
 
+// The fast tier runs no child process (vitest.config.ts): a file that imports this belongs in a
+// *.processes.test.ts file, which the fast tier leaves out.
+if (process.env['PLINTH_TEST_TIER'] === 'fast') {
+  throw new Error('test/process.ts starts child processes: the test file importing it must be named *.processes.test.ts (README, "Tests")');
+}
+
 /** A `plinth` command running in a child process, as `npm start` runs it (compiled dist/). */
 export type PlinthProcess = {
   readonly child: ChildProcess;
