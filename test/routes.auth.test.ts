@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SignJWT, UnsecuredJWT, generateKeyPair } from 'jose';
 import { installAuth, type UserInfo } from '../src/kernel/auth.js';
@@ -14,7 +15,9 @@ import { isDigitError, testPlatform } from './helpers.js';
  * error shape) unless the route is marked `open` (public) or `anonymous` (DIGIT's mixed mode).
  */
 
-const platform = await testPlatform();
+// The web apps' routes exist only where they are built: a stand-in index.html, so that this test
+// does not depend on `npm run build:web` having run.
+const platform = await testPlatform({ config: { webDir: path.resolve('test/fixtures/web') } });
 afterAll(() => platform.drop());
 
 const routes = routeTable(platform.app);
