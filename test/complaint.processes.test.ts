@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, type Database } from '../src/kernel/db.js';
-import { ADMIN_PASSWORD, eventually, testDatabase, type TestDatabase } from './helpers.js';
+import { ADMIN_PASSWORD, demoDatabase, eventually, type TestDatabase } from './helpers.js';
 import { call, listeningPort, processEnv, runPlinth, type PlinthProcess } from './process.js';
 
 /**
@@ -75,7 +75,7 @@ describe('a complaint transition whose SMS is pending when plinth is killed with
 
   beforeAll(async () => {
     await new Promise<void>((resolve) => sms.server.listen(0, '127.0.0.1', resolve));
-    db = await testDatabase();
+    db = await demoDatabase();
     env = {
       ...processEnv(db),
       PLINTH_SMS_PROVIDER: 'http',

@@ -40,6 +40,15 @@ export async function testDatabase(overrides: Partial<Config> = {}, template?: D
   };
 }
 
+/**
+ * A database of its own holding a copy of the demo state (what a first start leaves: see
+ * template.ts), for a test that starts `plinth` processes on it: they skip the first start, seconds
+ * of CPU each. Tests of the first start itself take an empty testDatabase().
+ */
+export function demoDatabase(overrides: Partial<Config> = {}): Promise<TestDatabase> {
+  return testDatabase(overrides, inject('plinthDemoTemplate'));
+}
+
 export type TestPlatform = Platform & { drop(): Promise<void> };
 
 export type TestPlatformOptions = PlatformOptions & {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, eventually, testDatabase, type TestDatabase } from './helpers.js';
+import { ADMIN_PASSWORD, demoDatabase, eventually, type TestDatabase } from './helpers.js';
 import { call, listeningPort, processEnv, runPlinth, type CallResult, type PlinthProcess } from './process.js';
 
 /**
@@ -22,7 +22,7 @@ describe.skipIf(process.env['PLINTH_TEST_DB'] !== 'postgres')('a plinth process 
   let sqlClient: pg.Client;
 
   beforeAll(async () => {
-    db = await testDatabase();
+    db = await demoDatabase();
     dbName = new URL(db.config.databaseUrl!).pathname.slice(1);
     run = runPlinth(['start'], processEnv(db));
     port = await listeningPort(run);
