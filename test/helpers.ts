@@ -9,6 +9,12 @@ import { ADMIN_PASSWORD, SEED_DIR, adminQuery, baseConfig, copyDemoTemplate, dat
 
 export { ADMIN_PASSWORD, SEED_DIR };
 
+/**
+ * A stand-in for the built web apps (web/dist/): the platform adds the web apps' routes only where
+ * they are built, so tests that walk every route use this to see them without `npm run build:web`.
+ */
+export const WEB_STAND_IN = path.resolve('test/fixtures/web');
+
 export type TestDatabase = { config: Config; drop(): Promise<void> };
 
 /**

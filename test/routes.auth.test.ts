@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SignJWT, UnsecuredJWT, generateKeyPair } from 'jose';
 import { installAuth, type UserInfo } from '../src/kernel/auth.js';
 import { loadConfig } from '../src/kernel/config.js';
 import { createHttpApp, routeTable, type HttpApp, type RouteEntry } from '../src/kernel/http.js';
 import { createMetrics } from '../src/kernel/metrics.js';
-import { isDigitError, testPlatform } from './helpers.js';
+import { isDigitError, testPlatform, WEB_STAND_IN } from './helpers.js';
 
 /**
  * Every route of the platform is walked from its own route table, so a route added tomorrow is
@@ -15,9 +14,7 @@ import { isDigitError, testPlatform } from './helpers.js';
  * error shape) unless the route is marked `open` (public) or `anonymous` (DIGIT's mixed mode).
  */
 
-// The web apps' routes exist only where they are built: a stand-in index.html, so that this test
-// does not depend on `npm run build:web` having run.
-const platform = await testPlatform({ config: { webDir: path.resolve('test/fixtures/web') } });
+const platform = await testPlatform({ config: { webDir: WEB_STAND_IN } });
 afterAll(() => platform.drop());
 
 const routes = routeTable(platform.app);
