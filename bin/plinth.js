@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// The `plinth` command. The TypeScript sources are compiled to dist/ by `npm ci` (prepare) and `npm start` (prestart).
+// The `plinth` command. The TypeScript sources are compiled to dist/ by `npm run build`, which `npm start` runs first (prestart).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const entry = new URL('../dist/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(entry))) {
-  console.error('plinth: dist/ is missing; run `npm run build` (npm ci and npm start do it for you).');
+  console.error('plinth: dist/ is missing; run `npm run build` (npm start does it for you).');
   process.exit(1);
 }
 const { main } = await import(entry.href);

@@ -379,7 +379,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
     }
 
     await register(app, false);
-    // The citizen portal and the employee workbench, when built (npm ci builds them).
+    // The citizen portal and the employee workbench, when built (npm run build, which npm start runs first).
     if (!(await addWebApps(app, config.webDir))) app.log.debug({ webDir: config.webDir }, 'web apps not built: serving the API only');
     let internalApp: HttpApp | undefined;
     if (config.internalPort !== undefined) {

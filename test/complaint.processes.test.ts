@@ -2,8 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, type Database } from '../src/kernel/db.js';
-import { ADMIN_PASSWORD, testDatabase, type TestDatabase } from './helpers.js';
-import { call, eventually, listeningPort, processEnv, runPlinth, type PlinthProcess } from './process.js';
+import { ADMIN_PASSWORD, demoDatabase, eventually, type TestDatabase } from './helpers.js';
+import { call, listeningPort, processEnv, runPlinth, type PlinthProcess } from './process.js';
 
 /**
  * Issue #7: a complaint's SMS is sent from the outbox, so a Plinth process killed (-9) after a
@@ -75,7 +75,7 @@ describe('a complaint transition whose SMS is pending when plinth is killed with
 
   beforeAll(async () => {
     await new Promise<void>((resolve) => sms.server.listen(0, '127.0.0.1', resolve));
-    db = await testDatabase();
+    db = await demoDatabase();
     env = {
       ...processEnv(db),
       PLINTH_SMS_PROVIDER: 'http',

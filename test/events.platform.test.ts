@@ -1,23 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { systemClock } from '../src/kernel/clock.js';
-import { createOutbox, createEventAdmin, type CloudEvent } from '../src/kernel/events.js';
-import { deleteJetStream } from '../src/kernel/events.nats.js';
+import { createOutbox, createEventAdmin } from '../src/kernel/events.js';
 import { testPlatform, type TestPlatform } from './helpers.js';
 
-/** createPlatform picks the bus from EVENT_BUS_URL; modules see the same Dispatcher either way. */
-const NATS_URL = process.env['TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
-const streams: string[] = [];
-afterAll(async () => {
-  for (const stream of streams) await deleteJetStream(NATS_URL, stream);
-});
-
-function jetStreamOptions() {
-  const id = randomBytes(5).toString('hex');
-  const stream = `PLINTH_PLATFORM_${id}`;
-  streams.push(stream);
-  return { stream, subjectPrefix: `plinth.platform.${id}`, partitions: 2 };
-}
+// createPlatform picks the bus from EVENT_BUS_URL; modules see the same Dispatcher either way
+// (through JetStream: events.platform.nats.test.ts).
 
 async function append(platform: TestPlatform, type: string) {
   const outbox = createOutbox(platform.database, systemClock, () => platform.dispatcher.kick());
@@ -27,21 +14,6 @@ async function append(platform: TestPlatform, type: string) {
 }
 
 describe('the platform`s event bus', () => {
-  it('with EVENT_BUS_URL, delivers through JetStream to a subscriber registered on the platform', { timeout: 60_000 }, async () => {
-    const platform = await testPlatform({ config: { eventBusUrl: NATS_URL }, jetStream: jetStreamOptions() });
-    try {
-      expect(platform.dispatcher.mode).toBe('jetstream');
-      const seen: CloudEvent[] = [];
-      const type = 'plinth.test.platform.v1';
-      platform.dispatcher.subscribe({ name: 'platform-test', types: [type], handle: async (e) => void seen.push(e) });
-      const event = await append(platform, type);
-      await platform.dispatcher.settle();
-      expect(seen.map((e) => e.id)).toEqual([event.id]);
-    } finally {
-      await platform.drop();
-    }
-  });
-
   it('without it, delivers in-process; an api-role process only appends, a worker delivers', { timeout: 60_000 }, async () => {
     const api = await testPlatform({ config: { role: 'api' } });
     try {

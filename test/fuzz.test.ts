@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { routeTable, type RouteEntry } from '../src/kernel/http.js';
-import { ADMIN_PASSWORD, isDigitError, testPlatform } from './helpers.js';
+import { ADMIN_PASSWORD, isDigitError, testPlatform, WEB_STAND_IN } from './helpers.js';
 
 /**
  * Fuzzes every route of the platform, walked from its route table so new routes are covered
@@ -16,7 +16,7 @@ const RUNS = Number(process.env['FUZZ_RUNS'] ?? 50);
 const stats = process.env['FUZZ_STATS'] ? new Map<string, Map<string, number>>() : undefined;
 
 // 'error' so that a 5xx's stack is logged; the lines are caught below, not printed.
-const platform = await testPlatform({ config: { logLevel: 'error' } });
+const platform = await testPlatform({ config: { logLevel: 'error', webDir: WEB_STAND_IN } });
 
 /**
  * Server log lines by correlation id, caught from pino's destination so that a passing run prints

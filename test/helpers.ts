@@ -9,6 +9,12 @@ import { ADMIN_PASSWORD, SEED_DIR, adminQuery, baseConfig, copyDemoTemplate, dat
 
 export { ADMIN_PASSWORD, SEED_DIR };
 
+/**
+ * A stand-in for the built web apps (web/dist/): the platform adds the web apps' routes only where
+ * they are built, so tests that walk every route use this to see them without `npm run build:web`.
+ */
+export const WEB_STAND_IN = path.resolve('test/fixtures/web');
+
 export type TestDatabase = { config: Config; drop(): Promise<void> };
 
 /**
@@ -38,6 +44,15 @@ export async function testDatabase(overrides: Partial<Config> = {}, template?: D
       await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A database of its own holding a copy of the demo state (what a first start leaves: see
+ * template.ts), for a test that starts `plinth` processes on it: they skip the first start, seconds
+ * of CPU each. Tests of the first start itself take an empty testDatabase().
+ */
+export function demoDatabase(overrides: Partial<Config> = {}): Promise<TestDatabase> {
+  return testDatabase(overrides, inject('plinthDemoTemplate'));
 }
 
 export type TestPlatform = Platform & { drop(): Promise<void> };
@@ -167,4 +182,20 @@ export async function employeeAuth(
   const { status, body } = await login(platform, userName, password, tenantId);
   if (status !== 200) throw new Error(`${userName} login failed: ${status} ${JSON.stringify(body)}`);
   return { authorization: `Bearer ${String(body['access_token'])}` };
+}
+
+/** Polls `probe` until it answers something truthy (or throws after `timeoutMs`). */
+export async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }

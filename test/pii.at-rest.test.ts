@@ -6,9 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminAuth, login, post, requestInfo, testPlatform, type TestPlatform } from './helpers.js';
+import { adminAuth, eventually, login, post, requestInfo, testPlatform, type TestPlatform } from './helpers.js';
 import { multipart } from './fixtures/multipart.js';
-import { eventually } from './process.js';
 
 /**
  * Issue #14, "Done when": after the demo flows — a citizen files a complaint, employees are

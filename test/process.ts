@@ -1,6 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { TestDatabase } from './helpers.js';
 
+// The fast tier runs no child process (vitest.config.ts): a file that imports this belongs in a
+// *.processes.test.ts file, which the fast tier leaves out.
+if (process.env['PLINTH_TEST_TIER'] === 'fast') {
+  throw new Error('test/process.ts starts child processes: the test file importing it must be named *.processes.test.ts (README, "Tests")');
+}
+
 /** A `plinth` command running in a child process, as `npm start` runs it (compiled dist/). */
 export type PlinthProcess = {
   readonly child: ChildProcess;
@@ -16,7 +22,8 @@ export function runPlinth(args: string[], env: Record<string, string>): PlinthPr
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': by then the output has been read to its end.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return { child, exited, output: () => output };
 }
 
@@ -53,20 +60,4 @@ export function processEnv(db: TestDatabase): Record<string, string> {
     ...(db.config.adminPassword ? { PLINTH_ADMIN_PASSWORD: db.config.adminPassword } : {}),
     ...(db.config.databaseUrl ? { DATABASE_URL: db.config.databaseUrl } : {}),
   };
-}
-
-/** Polls `probe` until it answers something truthy (or throws after `timeoutMs`). */
-export async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 30_000, what = 'condition'): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }

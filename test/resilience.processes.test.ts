@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, testDatabase, type TestDatabase } from './helpers.js';
-import { call, eventually, listeningPort, processEnv, runPlinth, type CallResult, type PlinthProcess } from './process.js';
+import { ADMIN_PASSWORD, demoDatabase, eventually, type TestDatabase } from './helpers.js';
+import { call, listeningPort, processEnv, runPlinth, type CallResult, type PlinthProcess } from './process.js';
 
 /**
  * Issue #14, finding 6: PostgreSQL connections dropped under Plinth (a restart, a failover, an idle
@@ -22,7 +22,7 @@ describe.skipIf(process.env['PLINTH_TEST_DB'] !== 'postgres')('a plinth process 
   let sqlClient: pg.Client;
 
   beforeAll(async () => {
-    db = await testDatabase();
+    db = await demoDatabase();
     dbName = new URL(db.config.databaseUrl!).pathname.slice(1);
     run = runPlinth(['start'], processEnv(db));
     port = await listeningPort(run);

@@ -6,7 +6,7 @@ import { installAuth, type UserInfo } from '../src/kernel/auth.js';
 import { loadConfig } from '../src/kernel/config.js';
 import { createHttpApp, routeTable, type HttpApp, type RouteEntry } from '../src/kernel/http.js';
 import { createMetrics } from '../src/kernel/metrics.js';
-import { isDigitError, testPlatform } from './helpers.js';
+import { isDigitError, testPlatform, WEB_STAND_IN } from './helpers.js';
 
 /**
  * Every route of the platform is walked from its own route table, so a route added tomorrow is
@@ -14,7 +14,7 @@ import { isDigitError, testPlatform } from './helpers.js';
  * error shape) unless the route is marked `open` (public) or `anonymous` (DIGIT's mixed mode).
  */
 
-const platform = await testPlatform();
+const platform = await testPlatform({ config: { webDir: WEB_STAND_IN } });
 afterAll(() => platform.drop());
 
 const routes = routeTable(platform.app);

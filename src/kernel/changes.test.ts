@@ -1,7 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testDatabase, type TestDatabase } from '../../test/helpers.js';
-import { eventually } from '../../test/process.js';
+import { eventually, testDatabase, type TestDatabase } from '../../test/helpers.js';
 import { createChangeFeed, type ChangeFeed } from './changes.js';
 import { connectDatabase, type Database } from './db.js';
 

@@ -1,10 +1,10 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, testDatabase, type TestDatabase } from './helpers.js';
+import { ADMIN_PASSWORD, eventually, testDatabase, type TestDatabase } from './helpers.js';
 import { childClientReferenceId } from '../src/domain/immunization/index.js';
 import { deleteJetStream } from '../src/kernel/events.nats.js';
-import { call, eventually, listeningPort, processEnv, runPlinth, type PlinthProcess } from './process.js';
+import { call, listeningPort, processEnv, runPlinth, type PlinthProcess } from './process.js';
 
 /**
  * Issue #6's demo rule across two Plinth processes: the civil registry (`pb.civil-registry`)
@@ -85,7 +85,7 @@ function birth(): Json {
   };
 }
 
-const NATS = 'nats://127.0.0.1:4222';
+const NATS = process.env['TEST_NATS_URL'] ?? 'nats://127.0.0.1:4222';
 const run = `${process.pid}_${Date.now()}`;
 
 // Each agency's own events (outbox → subscriptions fan-out; received births → scheduler) go

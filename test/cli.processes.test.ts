@@ -1,45 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_DIR, testDatabase, type TestDatabase } from './helpers.js';
+import { call, listeningPort, runPlinth } from './process.js';
 
 // These tests run several `plinth` processes one after another: under a loaded suite they need longer than the default 30 s.
 const PROCESSES_TIMEOUT_MS = 120_000;
-
-/** Runs the compiled `plinth` command, as `npm start` does. */
-function plinth(args: string[], env: Record<string, string>) {
-  const child = spawn(process.execPath, ['bin/plinth.js', ...args], {
-    env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'info', HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exited, output: () => output };
-}
-
-async function listeningPort(run: ReturnType<typeof plinth>): Promise<number> {
-  for (let i = 0; i < 300; i++) {
-    const match = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(run.output());
-    if (match) return Number(match[1]);
-    if (run.child.exitCode !== null) throw new Error(`plinth exited early:\n${run.output()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`plinth did not start:\n${run.output()}`);
-}
-
-async function call(port: number, url: string, body?: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(`http://127.0.0.1:${port}${url}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
 
 /** The userNames of the demo employees in seed/user/. */
 function demoEmployees(): string[] {
@@ -80,7 +49,7 @@ describe('plinth start', () => {
   });
 
   it('serves the seeded platform, stops cleanly on SIGTERM, and keeps its data across a restart', { timeout: PROCESSES_TIMEOUT_MS }, async () => {
-    const first = plinth(['start'], envOf(db));
+    const first = runPlinth(['start'], envOf(db));
     running.push(first.child);
     const port = await listeningPort(first);
     expect((await call(port, '/health/ready')).status).toBe(200);
@@ -128,7 +97,7 @@ describe('plinth start', () => {
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
 
-    const second = plinth(['start'], envOf(db));
+    const second = runPlinth(['start'], envOf(db));
     running.push(second.child);
     const port2 = await listeningPort(second);
     expect(second.output()).not.toContain('shown only this once');
@@ -142,7 +111,7 @@ describe('plinth start', () => {
   });
 
   it('refuses to start with a bad variable, naming it', async () => {
-    const run = plinth(['start'], { ...envOf(db), PORT: 'eighty' });
+    const run = runPlinth(['start'], { ...envOf(db), PORT: 'eighty' });
     expect(await run.exited).toBe(1);
     expect(run.output()).toContain('PORT');
   });
@@ -150,7 +119,7 @@ describe('plinth start', () => {
   it('refuses to start when the database cannot be opened, saying where', async () => {
     const file = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'plinth-cli-')), 'not-a-dir');
     await fs.writeFile(file, 'x');
-    const run = plinth(['start'], { PORT: '0', DATA_DIR: file });
+    const run = runPlinth(['start'], { PORT: '0', DATA_DIR: file });
     expect(await run.exited).toBe(1);
     expect(run.output()).toMatch(/cannot open the SQLite database at .*not-a-dir/);
     expect(run.output()).not.toMatch(/^\s+at /m); // a message, not a stack trace
@@ -162,13 +131,13 @@ describe('plinth seed', () => {
     const db = await testDatabase();
     try {
       const env = envOf(db);
-      const once = plinth(['seed', db.config.seedDir], env);
+      const once = runPlinth(['seed', db.config.seedDir], env);
       expect(await once.exited).toBe(0);
       expect(once.output()).toMatch(/mdms: \d+ schemasCreated, [1-9]\d* recordsCreated/);
       const demo = demoEmployees();
       expect(once.output()).toContain(`user: ${demo.length} employeesCreated, 0 employeesExisting`);
       expect(printedEmployees(once.output()).map((e) => e.userName).sort()).toEqual(demo.sort());
-      const twice = plinth(['seed', db.config.seedDir], env);
+      const twice = runPlinth(['seed', db.config.seedDir], env);
       expect(await twice.exited).toBe(0);
       expect(twice.output()).toMatch(/mdms: 0 schemasCreated, 0 recordsCreated, 0 recordsUpdated, [1-9]\d* recordsUnchanged/);
       // Existing employees are left alone: nothing created, no password printed.
@@ -181,7 +150,7 @@ describe('plinth seed', () => {
         path.join(broken, 'mdms', 'common-masters.Department.json'),
         JSON.stringify({ tenantId: 'pb', schemaCode: 'common-masters.Department', data: [{ code: 'DEPT_NEW', name: 'ok', active: true }, { name: 'no code' }] }),
       );
-      const refused = plinth(['seed', broken], env);
+      const refused = runPlinth(['seed', broken], env);
       expect(await refused.exited).toBe(1);
       expect(refused.output()).toContain('mdms/common-masters.Department.json record 2');
       expect(refused.output()).toContain('data.code is required');
@@ -204,7 +173,7 @@ describe('plinth audit verify', () => {
       const second = pb[1];
       const env = envOf(db);
 
-      const intact = plinth(['audit', 'verify'], env);
+      const intact = runPlinth(['audit', 'verify'], env);
       expect(await intact.exited).toBe(0);
       // admin's creation and 3 logins on pb, and the creation of each demo employee on pb.amritsar.
       expect(intact.output()).toContain(`audit log intact: ${4 + demoEmployees().length} entries in 2 tenants`);
@@ -220,19 +189,19 @@ describe('plinth audit verify', () => {
         prevHash = hash;
       }
       await sql`update audit_head set hash = ${prevHash} where tenant_id = ${'pb'}`.execute(platform.database.kysely);
-      const rewritten = plinth(['audit', 'verify'], env);
+      const rewritten = runPlinth(['audit', 'verify'], env);
       expect(await rewritten.exited).toBe(1);
       expect(rewritten.output()).toContain(`audit log BROKEN: tenant pb, entry ${pb.length} (id ${pb.at(-1)!.id}): head-signature`);
       expect(rewritten.output()).toContain('not signed with this deployment');
 
       // Someone with database access rewrites who did it.
       await sql`update audit_log set actor_uuid = ${'a-third-person'} where id = ${second!.id}`.execute(platform.database.kysely);
-      const altered = plinth(['audit', 'verify'], env);
+      const altered = runPlinth(['audit', 'verify'], env);
       expect(await altered.exited).toBe(1);
       expect(altered.output()).toContain(`audit log BROKEN: tenant pb, entry ${second!.seq} (id ${second!.id}): hash-mismatch`);
 
       await sql`delete from audit_log where id = ${second!.id}`.execute(platform.database.kysely);
-      const deleted = plinth(['audit', 'verify'], env);
+      const deleted = runPlinth(['audit', 'verify'], env);
       expect(await deleted.exited).toBe(1);
       expect(deleted.output()).toMatch(new RegExp(`audit log BROKEN: tenant pb, entry ${second!.seq}\\b.*missing`));
       await platform.stop();

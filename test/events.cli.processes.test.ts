@@ -1,27 +1,20 @@
-import { spawn } from 'node:child_process';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectDatabase, type Database } from '../src/kernel/db.js';
 import { createDispatcher, createEventAdmin, createOutbox, eventMigrations } from '../src/kernel/events.js';
 import { migrate } from '../src/kernel/migrator.js';
 import { testDatabase, type TestDatabase } from './helpers.js';
+import { runPlinth } from './process.js';
 
 /** Runs the compiled `plinth events …` on the test's database. */
 async function plinth(db: TestDatabase, args: string[]): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['bin/plinth.js', ...args], {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      LOG_LEVEL: 'silent',
-      DATA_DIR: db.config.dataDir,
-      ...(db.config.databaseUrl ? { DATABASE_URL: db.config.databaseUrl } : {}),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const run = runPlinth(args, {
+    LOG_LEVEL: 'silent',
+    DATA_DIR: db.config.dataDir,
+    ...(db.config.databaseUrl ? { DATABASE_URL: db.config.databaseUrl } : {}),
   });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  return { code, output };
+  const code = await run.exited;
+  return { code, output: run.output() };
 }
 
 let db: TestDatabase;

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, testDatabase, type TestDatabase } from '../../../test/helpers.js';
+import { ADMIN_PASSWORD, demoDatabase, type TestDatabase } from '../../../test/helpers.js';
 
 /**
  * The issue's done-when: 1,000 concurrent `_generate` calls from two processes on one PostgreSQL
@@ -97,8 +97,7 @@ describe(`${CALLS} concurrent _generate calls (${postgres ? 'PostgreSQL, two pro
   let db: TestDatabase;
   const servers: Server[] = [];
   beforeAll(async () => {
-    db = await testDatabase();
-    // One after the other: the first start seeds the database, the second finds it seeded.
+    db = await demoDatabase();
     for (let i = 0; i < (postgres ? 2 : 1); i++) {
       const { child, port } = await start(db);
       servers.push({ child, port, token: '' });

@@ -1,0 +1,3 @@
+import { describeBus } from './events.bus.suite.js';
+
+describeBus('jetstream');
