@@ -153,14 +153,14 @@ describe('OTPs by e-mail', () => {
     expect(logLines.join('')).not.toContain(REFUSED);
   });
 
-  it('refuses an e-mail OTP where e-mail is not configured (503), and still sends SMS there', async () => {
+  it('refuses an e-mail OTP where e-mail is not configured (400), and still sends SMS there', async () => {
     const logger = pino({ level: 'silent' }) as unknown as FastifyBaseLogger;
     const provider = logSmsProvider(logger);
     const sender = createOtpSender({ sms: provider, email: undefined, logger });
     await expect(
       sender.send({ tenantId: 'pb', mobileNumber: 'a@example.org', purpose: 'register', code: '123456', expiresInMinutes: 5 }),
     ).rejects.toMatchObject({
-      kind: 'unavailable',
+      kind: 'invalid',
       code: 'EMAIL_NOT_CONFIGURED',
     });
     await sender.send({ tenantId: 'pb', mobileNumber: '9855500003', purpose: 'login', code: '654321', expiresInMinutes: 5 });

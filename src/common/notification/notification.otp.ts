@@ -42,9 +42,10 @@ export function createOtpSender(deps: { sms: SmsProvider; email: EmailSender | u
         background(() => sms.send({ mobileNumber: identity, message: text, tenantId: message.tenantId }), maskMobile(identity));
         return;
       }
-      // Known before anything is sent: no timing to read from it.
+      // Known before anything is sent: no timing to read from it. A 400, not a 503: retrying cannot
+      // help until the operator configures e-mail, and the caller can ask for an SMS instead.
       if (!email) {
-        throw new DomainError('unavailable', {
+        throw new DomainError('invalid', {
           code: 'EMAIL_NOT_CONFIGURED',
           message: 'E-mail is not configured here (PLINTH_SMTP_URL, PLINTH_MAIL_FROM): an OTP cannot be sent to an e-mail address',
         });
