@@ -45,6 +45,7 @@
 // To add a suite, add a file exporting { name, targets, afterLoad? } (an HTTP suite, see
 // harness/http-run.js) or { name, title, run() } and list it in SUITES; to add a goal, goals.js.
 
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -177,27 +178,14 @@ async function meta(names, http, httpRuns) {
   ].join('\n');
 }
 
-/** The commit checked out, read from .git (a worktree's .git is a file naming the real one). */
+/** The commit checked out (also in a worktree, whose refs live in the main repository). */
 function gitCommit() {
   try {
-    let gitDir = path.join(ROOT, '.git');
-    if (fs.statSync(gitDir).isFile()) {
-      gitDir = path.resolve(
-        ROOT,
-        fs
-          .readFileSync(gitDir, 'utf8')
-          .replace(/^gitdir:\s*/, '')
-          .trim(),
-      );
-    }
-    const head = fs.readFileSync(path.join(gitDir, 'HEAD'), 'utf8').trim();
-    if (!head.startsWith('ref: ')) return head.slice(0, 12);
-    const ref = head.slice(5);
-    const loose = path.join(gitDir, ref);
-    if (fs.existsSync(loose)) return fs.readFileSync(loose, 'utf8').trim().slice(0, 12);
-    const packed = fs.readFileSync(path.join(gitDir, 'packed-refs'), 'utf8');
-    const line = packed.split('\n').find((l) => l.endsWith(` ${ref}`));
-    return line ? line.slice(0, 12) : `${ref} (no commit yet)`;
+    return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return 'unknown';
   }
