@@ -20,11 +20,6 @@ const workers = Number(process.env['PLINTH_TEST_WORKERS']) || Math.max(2, os.ava
 
 const shared = {
   include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-  // A worker runs its files one after another in one process and one module graph, instead of a
-  // fresh process per file: that costs about 1.1 s of CPU a file (13 HTTP test files: 45.5 s of
-  // CPU isolated, 31.0 s not). So a test file stops what it starts (platforms, servers, timers)
-  // and puts back what it changes of the process (environment variables, spies on globals).
-  isolate: false,
   exclude: fast ? [...defaultExclude, ...notFast] : defaultExclude,
   globalSetup: ['test/global-setup.ts'],
   setupFiles: fast ? ['test/fast-tier.ts'] : [],
