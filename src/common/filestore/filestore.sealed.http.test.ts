@@ -169,8 +169,10 @@ describe('files encrypted at rest', () => {
   it('follows a key rotation: file keys are re-wrapped under the new key, files are not rewritten and still open', async () => {
     const before = await fs.readFile(await diskPath(pdfId));
     const { keyId } = await platform.encryption.service.rotateKey('pb');
-    const moved = await platform.encryption.service.reencrypt('pb');
-    expect(moved['filestore']).toBeGreaterThanOrEqual(3);
+    // The rotation's event may already have run the job in the background (CI saw 0 left to move
+    // here on PostgreSQL), so what is checked is where the keys end up, not who moved them.
+    await platform.encryption.service.reencrypt('pb');
+    await platform.dispatcher.settle({ timeoutMs: 60_000 });
     const keyIds = (await sql<{ data_key: string | null }>`select data_key from filestore_file`.execute(platform.database.kysely)).rows.map(
       (r) => r.data_key?.split('|')[0],
     );
