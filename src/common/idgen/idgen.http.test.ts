@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminAuth, post, requestInfo, testPlatform, type TestPlatform } from '../../../test/helpers.js';
 import { DomainError } from '../../kernel/errors.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import { createIdgenService } from './idgen.service.js';
 import { createIdgenStore } from './idgen.store.js';
 
@@ -161,7 +162,7 @@ describe('the service at a fixed time, against the seeded MDMS', () => {
     const [receipt, complaint] = await service.generate([
       { idName: 'watercharges.metered.receipt.id', tenantId: 'pb.jalandhar', count: 1 },
       { idName: '', tenantId: 'pb.jalandhar', format: '[cy:dd.MM.yyyy]/[city]' },
-    ]);
+    ], SYSTEM_SCOPE);
     expect(receipt).toMatch(/^MP\/1013\/2024-25\/\d{6}$/);
     expect(complaint).toBe('01.04.2024/1013');
   });

@@ -35,7 +35,7 @@ export function idgenRoutes(service: IdgenService) {
         },
       },
       async (request) => {
-        const ids = await service.generate(request.body.idRequests);
+        const ids = await service.generate(request.body.idRequests, request.scope);
         return { responseInfo: responseInfo(request.body.RequestInfo, request.id, SUCCESSFUL), idResponses: ids.map((id) => ({ id })) };
       },
     );
@@ -51,7 +51,7 @@ export function idgenRoutes(service: IdgenService) {
         },
       },
       async (request) => {
-        const { reservation, ids } = await service.reserve(request.body.reservation, actorOf(request));
+        const { reservation, ids } = await service.reserve(request.body.reservation, actorOf(request), request.scope);
         return {
           responseInfo: responseInfo(request.body.RequestInfo, request.id, SUCCESSFUL),
           reservation,
@@ -71,7 +71,7 @@ export function idgenRoutes(service: IdgenService) {
         },
       },
       async (request) => {
-        const reservations = await service.searchReservations(request.body.criteria);
+        const reservations = await service.searchReservations(request.body.criteria, request.scope);
         return { responseInfo: responseInfo(request.body.RequestInfo, request.id, SUCCESSFUL), reservations };
       },
     );

@@ -4,7 +4,7 @@ import type { Database, Tx } from '../../kernel/db.js';
 import { invalid } from '../../kernel/errors.js';
 import { newId } from '../../kernel/ids.js';
 import { assertKnownTenant, stateTenantOf, tenantLineage } from '../../kernel/tenancy.js';
-import { SYSTEM_SCOPE } from '../../kernel/scope.js';
+import { assertInScope, SYSTEM_SCOPE, type Scope } from '../../kernel/scope.js';
 import type { MdmsService } from '../mdms/index.js';
 import { localTime, paddingOf, parseFormat, renderIds, sequenceKeys, usesCity, DEFAULT_PADDING, type Token } from './idgen.format.js';
 import { MAX_IDS_PER_CALL, type Reservation } from './idgen.schema.js';
@@ -214,9 +214,12 @@ export function createIdgenService({ database, store, clock, mdms, timeZone }: I
   return {
     /**
      * DIGIT's `_generate`: every request's ids, in request order. Nothing is drawn unless every
-     * request is valid; numbers drawn are never issued again (a failure after drawing only leaves a gap).
+     * request is valid and its tenant inside `scope` (the caller's; SYSTEM_SCOPE for a module
+     * numbering its own records); numbers drawn are never issued again (a failure after drawing
+     * only leaves a gap).
      */
-    async generate(requests: readonly IdRequestInput[]): Promise<string[]> {
+    async generate(requests: readonly IdRequestInput[], scope: Scope): Promise<string[]> {
+      for (const request of requests) assertInScope(scope, request.tenantId);
       const total = requests.reduce((sum, r) => sum + (r.count ?? 1), 0);
       if (total > MAX_IDS_PER_CALL) {
         throw invalid('INVALID_COUNT', `At most ${MAX_IDS_PER_CALL} ids per call; ${total} were asked for`, [String(total)]);
@@ -231,7 +234,8 @@ export function createIdgenService({ database, store, clock, mdms, timeZone }: I
      * Draws a block of ids for an offline device and records who holds it until when. The block
      * comes from the same counters as `generate`, so no generated id can ever equal a reserved one.
      */
-    async reserve(request: ReservationRequest, actor: Actor): Promise<{ reservation: Reservation; ids: string[] }> {
+    async reserve(request: ReservationRequest, actor: Actor, scope: Scope): Promise<{ reservation: Reservation; ids: string[] }> {
+      assertInScope(scope, request.tenantId);
       if (!Number.isInteger(request.count) || request.count < 1 || request.count > MAX_IDS_PER_CALL) {
         throw invalid('INVALID_COUNT', `A reservation holds 1 to ${MAX_IDS_PER_CALL} ids`, [String(request.count)]);
       }
@@ -259,29 +263,34 @@ export function createIdgenService({ database, store, clock, mdms, timeZone }: I
       };
       const ids = await database.transaction(async (tx) => {
         const [drawn = []] = await draw(tx, [p]);
-        await store.insertReservation(store.runner(tx), row, drawn);
+        await store.insertReservation(store.runner(tx), row, drawn, scope);
         return drawn;
       });
       return { reservation: toReservation(row), ids };
     },
 
-    async searchReservations(criteria: ReservationSearch): Promise<Reservation[]> {
+    async searchReservations(criteria: ReservationSearch, scope: Scope): Promise<Reservation[]> {
       await assertKnownTenant(mdms.tenants, criteria.tenantId);
       const db = store.runner();
-      const rows = await store.searchReservations(db, {
-        tenantId: criteria.tenantId,
-        ids: criteria.ids ?? undefined,
-        idName: criteria.idName ?? undefined,
-        deviceId: criteria.deviceId ?? undefined,
-        reservedId: criteria.reservedId ?? undefined,
-        offset: criteria.offset ?? 0,
-        limit: criteria.limit ?? 10,
-      });
+      const rows = await store.searchReservations(
+        db,
+        {
+          tenantId: criteria.tenantId,
+          ids: criteria.ids ?? undefined,
+          idName: criteria.idName ?? undefined,
+          deviceId: criteria.deviceId ?? undefined,
+          reservedId: criteria.reservedId ?? undefined,
+          offset: criteria.offset ?? 0,
+          limit: criteria.limit ?? 10,
+        },
+        scope,
+      );
       if (!criteria.includeIds) return rows.map((row) => toReservation(row));
       const byReservation = new Map<string, string[]>();
       for (const r of await store.reservedIds(
         db,
         rows.map((row) => row.id),
+        scope,
       )) {
         let list = byReservation.get(r.reservation_id);
         if (!list) byReservation.set(r.reservation_id, (list = []));

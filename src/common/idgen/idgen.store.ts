@@ -1,5 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, Tx } from '../../kernel/db.js';
+import { assertInScope, type Scope } from '../../kernel/scope.js';
+import { tenantInScope } from '../../kernel/scope.sql.js';
 
 export type SequenceRow = { tenant_id: string; name: string; value: number; created_time: number; last_modified_time: number };
 
@@ -37,7 +39,11 @@ export type ReservationQuery = {
 // Rows per INSERT: 4 parameters each stays far below SQLite's and PostgreSQL's parameter limits.
 const CHUNK = 1000;
 
-/** Kysely queries for counters and reservations; the numbering rules live in idgen.service.ts. */
+/**
+ * Kysely queries for counters and reservations; the numbering rules live in idgen.service.ts.
+ * Reservations are read only inside a Scope and written only at a tenant inside it. Counters are
+ * the state's, drawn for any caller the service let through (it checks the request's tenant).
+ */
 export function createIdgenStore(database: Database) {
   return {
     runner(tx?: Tx): Runner {
@@ -103,7 +109,8 @@ export function createIdgenStore(database: Database) {
       return Number(result.numUpdatedRows) === 1;
     },
 
-    async insertReservation(db: Runner, row: ReservationRow, ids: readonly string[]): Promise<void> {
+    async insertReservation(db: Runner, row: ReservationRow, ids: readonly string[], scope: Scope): Promise<void> {
+      assertInScope(scope, row.tenant_id);
       await db.insertInto('idgen_reservation').values(row).execute();
       for (let start = 0; start < ids.length; start += CHUNK) {
         const rows = ids
@@ -113,8 +120,8 @@ export function createIdgenStore(database: Database) {
       }
     },
 
-    async searchReservations(db: Runner, query: ReservationQuery): Promise<ReservationRow[]> {
-      let q = db.selectFrom('idgen_reservation').selectAll().where('tenant_id', '=', query.tenantId);
+    async searchReservations(db: Runner, query: ReservationQuery, scope: Scope): Promise<ReservationRow[]> {
+      let q = db.selectFrom('idgen_reservation').selectAll().where('tenant_id', '=', query.tenantId).where(tenantInScope(scope, 'tenant_id'));
       if (query.ids?.length) q = q.where('id', 'in', query.ids);
       if (query.idName !== undefined) q = q.where('id_name', '=', query.idName);
       if (query.deviceId !== undefined) q = q.where('device_id', '=', query.deviceId);
@@ -131,12 +138,13 @@ export function createIdgenStore(database: Database) {
       return q.orderBy('created_time', 'desc').orderBy('id', 'desc').offset(query.offset).limit(query.limit).execute();
     },
 
-    async reservedIds(db: Runner, reservationIds: readonly string[]): Promise<ReservedIdRow[]> {
+    async reservedIds(db: Runner, reservationIds: readonly string[], scope: Scope): Promise<ReservedIdRow[]> {
       if (reservationIds.length === 0) return [];
       return db
         .selectFrom('idgen_reserved_id')
         .selectAll()
         .where('reservation_id', 'in', reservationIds)
+        .where(tenantInScope(scope, 'tenant_id'))
         .orderBy('reservation_id')
         .orderBy('position')
         .execute();

@@ -294,7 +294,7 @@ export function createComplaintService(deps: ComplaintServiceDeps) {
       await assertFiles(input.tenantId, documents, caller);
       const citizen = await citizenOf(caller, input, origin);
 
-      const [serviceRequestId] = await idgen.service.generate([{ idName: ID_NAME, tenantId: input.tenantId }]);
+      const [serviceRequestId] = await idgen.service.generate([{ idName: ID_NAME, tenantId: input.tenantId }], SYSTEM_SCOPE);
       if (!serviceRequestId) throw new Error('idgen answered no id');
       const now = clock.now();
       const extra = input.additionalDetail && typeof input.additionalDetail === 'object' && !Array.isArray(input.additionalDetail) ? input.additionalDetail : {};

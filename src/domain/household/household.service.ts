@@ -167,7 +167,7 @@ export function createHouseholdService({
         database,
         clock,
         byClientRef: (tx, tenantId, refs) => store.householdsByClientRef(store.runner(tx), tenantId, refs),
-        drawIds: (tenantId, count) => idgen.service.generate([{ idName: ID_NAME, tenantId, count }]),
+        drawIds: (tenantId, count) => idgen.service.generate([{ idName: ID_NAME, tenantId, count }], SYSTEM_SCOPE),
         async insert(tx, fresh, now) {
           const out = new Map<number, Outcome<HouseholdRow>>();
           for (const { index, record, id } of fresh) {

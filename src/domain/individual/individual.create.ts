@@ -2,6 +2,7 @@ import { newId } from '../../kernel/ids.js';
 import { firstOfEachKey } from '../../kernel/offline.js';
 import { batchKey, toErrors, type Refused } from '../../kernel/offline.batch.js';
 import { createEach } from '../../kernel/offline.write.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import type { TenantKeys } from '../../common/encryption/index.js';
 import { eventData, personOf, type RowCodec } from './individual.rows.js';
 import type { IndividualRow } from './individual.store.js';
@@ -54,7 +55,7 @@ export function individualCreate(
       clock,
       byClientRef: (tx, tenantId, refs) => store.byClientReferenceIds(store.runner(tx), tenantId, refs),
       // The numbers drawn are DIGIT's individualId (format individual.id); the row's own id is a uuid.
-      drawIds: (tenantId, count) => idgen.generate([{ idName: ID_NAME, tenantId, count }]),
+      drawIds: (tenantId, count) => idgen.generate([{ idName: ID_NAME, tenantId, count }], SYSTEM_SCOPE),
       async insert(tx, fresh, now) {
         const tenantId = fresh[0]!.record.tenantId;
         const tenantKeys = keys.get(tenantId)!;

@@ -1,6 +1,6 @@
 import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
-import type { Scope } from '../../kernel/scope.js';
+import { SYSTEM_SCOPE, type Scope } from '../../kernel/scope.js';
 import { auditDetailsOf } from '../../kernel/envelope.js';
 import type { Outbox } from '../../kernel/events.js';
 import { newId } from '../../kernel/ids.js';
@@ -191,7 +191,7 @@ export function createTaskService({ database, store, clock, outbox, tenants, idg
         database,
         clock,
         byClientRef: (tx, tenantId, refs) => store.byClientRef(store.runner(tx), tenantId, refs),
-        drawIds: (tenantId, count) => idgen.service.generate([{ idName: ID_NAME, tenantId, count }]),
+        drawIds: (tenantId, count) => idgen.service.generate([{ idName: ID_NAME, tenantId, count }], SYSTEM_SCOPE),
         async insert(tx, fresh, now) {
           const out = new Map<number, Outcome<TaskRow>>();
           for (const { index, record, id } of fresh) {
