@@ -70,7 +70,7 @@ export function hrmsRoutes(service: HrmsService) {
         const employees =
           q.isActive === false
             ? []
-            : await service.search({ tenantId: q.tenantId, codes: split(q.codes), names: split(q.names), uuids: split(q.uuids), roles: split(q.roles), phone: q.phone, limit: q.limit, offset: q.offset });
+            : await service.search({ tenantId: q.tenantId, codes: split(q.codes), names: split(q.names), uuids: split(q.uuids), roles: split(q.roles), phone: q.phone, limit: q.limit, offset: q.offset }, request.scope);
         // DIGIT lets citizens search employees; they get names and roles, not contact details.
         const shown = request.userInfo?.type === 'CITIZEN' ? employees.map((e) => ({ ...e, user: { ...e.user, mobileNumber: null, emailId: null } })) : employees;
         return { ResponseInfo: responseInfo(request.body?.RequestInfo, request.id), Employees: shown };

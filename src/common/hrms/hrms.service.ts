@@ -1,4 +1,5 @@
 import { invalid } from '../../kernel/errors.js';
+import type { Scope } from '../../kernel/scope.js';
 import { assertKnownTenant, tenantCovers, type TenantDirectory } from '../../kernel/tenancy.js';
 import type { UserService } from '../user/index.js';
 
@@ -88,7 +89,8 @@ function employeeOf(user: DigitUser): Employee {
 
 export function createHrmsService({ users, tenants }: { users: UserService; tenants: TenantDirectory }) {
   return {
-    async search(criteria: EmployeeCriteria): Promise<Employee[]> {
+    /** Only employees on tenants inside `scope` (the caller's request.scope; SYSTEM_SCOPE for the platform). */
+    async search(criteria: EmployeeCriteria, scope: Scope): Promise<Employee[]> {
       await assertKnownTenant(tenants, criteria.tenantId);
       const limit = criteria.limit ?? DEFAULT_LIMIT;
       const offset = criteria.offset ?? 0;
@@ -100,6 +102,8 @@ export function createHrmsService({ users, tenants }: { users: UserService; tena
         u.active && u.type === 'EMPLOYEE' && u.tenantId === criteria.tenantId && (!names || (u.name !== null && names.has(u.name))) && (!roles || u.roles.some((r) => roles.has(r.code) && tenantCovers(r.tenantId, criteria.tenantId)));
       const base = {
         tenantId: criteria.tenantId,
+        // The user store reads only users on these tenants or below them.
+        ...(scope.system ? {} : { tenantRoots: scope.tenants }),
         type: 'EMPLOYEE' as const,
         active: true,
         ...(roles ? { roleCodes: [...roles] } : {}),

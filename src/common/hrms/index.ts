@@ -1,4 +1,5 @@
 import { defineModule } from '../../kernel/module.js';
+import type { Scope } from '../../kernel/scope.js';
 import type { TenantDirectory } from '../../kernel/tenancy.js';
 import type { UserApi } from '../user/index.js';
 import { hrmsRoutes } from './hrms.routes.js';
@@ -7,8 +8,11 @@ import { createHrmsService, type Employee, type EmployeeCriteria } from './hrms.
 export type { Employee, EmployeeCriteria } from './hrms.service.js';
 
 export type HrmsApi = {
-  /** Active employees of a tenant, filtered as DIGIT's `/egov-hrms/employees/_search` filters them. */
-  search(criteria: EmployeeCriteria): Promise<Employee[]>;
+  /**
+   * Active employees of a tenant, filtered as DIGIT's `/egov-hrms/employees/_search` filters them,
+   * among the users on tenants inside `scope` (SYSTEM_SCOPE for the platform's own reads).
+   */
+  search(criteria: EmployeeCriteria, scope: Scope): Promise<Employee[]>;
 };
 
 /**
@@ -20,6 +24,6 @@ export const hrmsModule = defineModule<HrmsApi, { users: UserApi; tenants: Tenan
   migrations: [],
   create(_context, { users, tenants }) {
     const service = createHrmsService({ users: users.service, tenants });
-    return { api: { search: (criteria) => service.search(criteria) }, routes: hrmsRoutes(service) };
+    return { api: { search: (criteria, scope) => service.search(criteria, scope) }, routes: hrmsRoutes(service) };
   },
 });
