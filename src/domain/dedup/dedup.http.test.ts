@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminAuth, isDigitError, login, post, requestInfo, testPlatform, type TestPlatform } from '../../../test/helpers.js';
 import { DEFAULT_THRESHOLD, TERMS, base64ToBytes, createEncoder, encodingFrom, type PersonForLinkage } from './clk.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import { createLinkageIndex } from './linkage.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -149,7 +150,7 @@ describe('dedup through the registry API and HTTP', () => {
     expect(reviews.body['TotalCount']).toBe(1);
 
     await platform.database.transaction((tx) => platform.dedup.service.forget(tx, tenantId, 'r-1'));
-    const check = await platform.dedup.service.check(tenantId, gurpreet);
+    const check = await platform.dedup.service.check(tenantId, gurpreet, undefined, SYSTEM_SCOPE);
     expect(check.candidates.map((c) => c.recordId)).toEqual(['r-3']);
   });
 
@@ -160,7 +161,7 @@ describe('dedup through the registry API and HTTP', () => {
         throw new Error('registry failed');
       }),
     ).rejects.toThrow('registry failed');
-    const check = await platform.dedup.service.check(tenantId, { ...ramesh, locality: 'SUN12' });
+    const check = await platform.dedup.service.check(tenantId, { ...ramesh, locality: 'SUN12' }, undefined, SYSTEM_SCOPE);
     expect(check.candidates.map((c) => c.recordId)).not.toContain('r-ghost');
   });
 

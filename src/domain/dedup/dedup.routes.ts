@@ -46,7 +46,7 @@ export function dedupRoutes(service: DedupServiceImpl) {
         },
       },
       async (request) => {
-        const { reviews, totalCount } = await service.searchReviews(request.body.ReviewSearch);
+        const { reviews, totalCount } = await service.searchReviews(request.body.ReviewSearch, request.scope);
         return { ResponseInfo: responseInfo(request.body.RequestInfo, request.id), TotalCount: totalCount, Reviews: reviews };
       },
     );
@@ -62,7 +62,7 @@ export function dedupRoutes(service: DedupServiceImpl) {
         },
       },
       async (request) => {
-        const { review, linkId } = await service.decide(request.body.Review, actorOf(request));
+        const { review, linkId } = await service.decide(request.body.Review, actorOf(request), request.scope);
         return { ResponseInfo: responseInfo(request.body.RequestInfo, request.id), Review: review, linkId };
       },
     );
@@ -79,7 +79,7 @@ export function dedupRoutes(service: DedupServiceImpl) {
       },
       async (request) => {
         const { Individual, program } = request.body;
-        const result = await service.check(Individual.tenantId, personOfIndividual(Individual), program);
+        const result = await service.check(Individual.tenantId, personOfIndividual(Individual), program, request.scope);
         return {
           ResponseInfo: responseInfo(request.body.RequestInfo, request.id),
           program: result.program,
@@ -100,7 +100,7 @@ export function dedupRoutes(service: DedupServiceImpl) {
         },
       },
       async (request) => {
-        const result = await service.searchEncodings(request.body.EncodingSearch);
+        const result = await service.searchEncodings(request.body.EncodingSearch, request.scope);
         return {
           ResponseInfo: responseInfo(request.body.RequestInfo, request.id),
           TotalCount: result.totalCount,
@@ -123,7 +123,7 @@ export function dedupRoutes(service: DedupServiceImpl) {
         },
       },
       async (request) => {
-        const result = await service.issueKey(request.body.tenantId, request.body.program, actorOf(request));
+        const result = await service.issueKey(request.body.tenantId, request.body.program, actorOf(request), request.scope);
         return { ResponseInfo: responseInfo(request.body.RequestInfo, request.id), scheme: service.scheme, ...result };
       },
     );

@@ -4,7 +4,7 @@ import { DomainError, invalid } from '../../kernel/errors.js';
 import type { Outbox } from '../../kernel/events.js';
 import { newId } from '../../kernel/ids.js';
 import { assertKnownTenant, tenantLineage } from '../../kernel/tenancy.js';
-import { SYSTEM_SCOPE } from '../../kernel/scope.js';
+import { assertInScope, SYSTEM_SCOPE, type Scope } from '../../kernel/scope.js';
 import type { EncryptionService } from '../../common/encryption/index.js';
 import type { MdmsService } from '../../common/mdms/index.js';
 import {
@@ -146,7 +146,9 @@ export function createDedupService({ database, store, clock, outbox, encryption,
     }
     if (state.version < upTo) {
       const from = state.version;
-      for (const row of await store.changedSince(db, tenantId, program, from)) if (row.version <= upTo) apply(state, row);
+      // The index is the platform's, one per tenant and program, shared by every caller: it reads the
+      // whole tenant; check() decides whether a caller may match against it.
+      for (const row of await store.changedSince(db, tenantId, program, from, SYSTEM_SCOPE)) if (row.version <= upTo) apply(state, row);
       state.version = Math.max(state.version, upTo);
     }
     return state;
@@ -312,8 +314,10 @@ export function createDedupService({ database, store, clock, outbox, encryption,
     async check(
       tenantId: string,
       person: PersonForLinkage,
-      program?: string | null,
+      program: string | null | undefined,
+      scope: Scope,
     ): Promise<{ program: string; threshold: number; candidates: DuplicateCandidate[] }> {
+      assertInScope(scope, tenantId);
       await assertKnownTenant(mdms.tenants, tenantId);
       const config = await programOf(tenantId, program);
       const encoder = await encoderOf(tenantId, config.program);
@@ -323,25 +327,32 @@ export function createDedupService({ database, store, clock, outbox, encryption,
       return { ...config, candidates: best(matches) };
     },
 
-    async searchReviews(criteria: {
-      tenantId: string;
-      program?: string | null;
-      status?: ReviewStatus | null;
-      ids?: readonly string[] | null;
-      recordIds?: readonly string[] | null;
-      offset?: number | null;
-      limit?: number | null;
-    }): Promise<{ reviews: Review[]; totalCount: number }> {
+    async searchReviews(
+      criteria: {
+        tenantId: string;
+        program?: string | null;
+        status?: ReviewStatus | null;
+        ids?: readonly string[] | null;
+        recordIds?: readonly string[] | null;
+        offset?: number | null;
+        limit?: number | null;
+      },
+      scope: Scope,
+    ): Promise<{ reviews: Review[]; totalCount: number }> {
       await assertKnownTenant(mdms.tenants, criteria.tenantId);
-      const { rows, total } = await store.searchReviews(store.runner(), {
-        tenantId: criteria.tenantId,
-        program: criteria.program ?? undefined,
-        status: criteria.status ?? undefined,
-        ids: criteria.ids ?? undefined,
-        recordIds: criteria.recordIds ?? undefined,
-        offset: criteria.offset ?? 0,
-        limit: criteria.limit ?? 100,
-      });
+      const { rows, total } = await store.searchReviews(
+        store.runner(),
+        {
+          tenantId: criteria.tenantId,
+          program: criteria.program ?? undefined,
+          status: criteria.status ?? undefined,
+          ids: criteria.ids ?? undefined,
+          recordIds: criteria.recordIds ?? undefined,
+          offset: criteria.offset ?? 0,
+          limit: criteria.limit ?? 100,
+        },
+        scope,
+      );
       return { reviews: rows.map(toReview), totalCount: total };
     },
 
@@ -353,19 +364,18 @@ export function createDedupService({ database, store, clock, outbox, encryption,
     async decide(
       input: { tenantId: string; id: string; status: 'DUPLICATE' | 'NOT_DUPLICATE'; comment?: string | null },
       actor: Actor,
+      scope: Scope,
     ): Promise<{ review: Review; linkId: string | null }> {
       await assertKnownTenant(mdms.tenants, input.tenantId);
       return database.transaction(async (tx) => {
         const db = store.runner(tx);
+        // The STORED review's tenant must be in the caller's scope (403), whatever the body names.
+        await store.reviewTenant(db, input.id, scope);
         const now = clock.now();
-        const row = await store.decide(db, input.tenantId, input.id, {
-          status: input.status,
-          decidedBy: actor.uuid,
-          comment: input.comment ?? null,
-          now,
-        });
+        const change = { status: input.status, decidedBy: actor.uuid, comment: input.comment ?? null, now };
+        const row = await store.decide(db, input.tenantId, input.id, change, scope);
         if (!row) {
-          const { rows } = await store.searchReviews(db, { tenantId: input.tenantId, ids: [input.id], offset: 0, limit: 1 });
+          const { rows } = await store.searchReviews(db, { tenantId: input.tenantId, ids: [input.id], offset: 0, limit: 1 }, scope);
           const existing = rows[0];
           if (!existing)
             throw new DomainError('not_found', {
@@ -407,15 +417,18 @@ export function createDedupService({ database, store, clock, outbox, encryption,
     },
 
     /** Encodings of some localities, for a field device: record ids, locality, CLK and blocking keys (base64); no names or numbers. */
-    async searchEncodings(criteria: {
-      tenantId: string;
-      program?: string | null;
-      localities: readonly string[];
-      lastChangedSince?: number | null;
-      includeDeleted?: boolean | null;
-      offset?: number | null;
-      limit?: number | null;
-    }) {
+    async searchEncodings(
+      criteria: {
+        tenantId: string;
+        program?: string | null;
+        localities: readonly string[];
+        lastChangedSince?: number | null;
+        includeDeleted?: boolean | null;
+        offset?: number | null;
+        limit?: number | null;
+      },
+      scope: Scope,
+    ) {
       await assertKnownTenant(mdms.tenants, criteria.tenantId);
       const config = await programOf(criteria.tenantId, criteria.program);
       const db = store.runner();
@@ -431,6 +444,7 @@ export function createDedupService({ database, store, clock, outbox, encryption,
           limit: criteria.limit ?? 1000,
         },
         database.toBool(false),
+        scope,
       );
       return {
         program: config.program,
@@ -452,7 +466,8 @@ export function createDedupService({ database, store, clock, outbox, encryption,
      * (derived from the state's keys), so it opens only that program's encodings; each hand-out is
      * recorded as an event with the caller.
      */
-    async issueKey(tenantId: string, program: string | null | undefined, actor: Actor) {
+    async issueKey(tenantId: string, program: string | null | undefined, actor: Actor, scope: Scope) {
+      assertInScope(scope, tenantId);
       await assertKnownTenant(mdms.tenants, tenantId);
       const config = await programOf(tenantId, program);
       const { stateTenant, key } = await programKey(tenantId, config.program);

@@ -2,6 +2,8 @@ import { sql, type Kysely } from 'kysely';
 import type { Clock } from '../../kernel/clock.js';
 import type { Database, Tx } from '../../kernel/db.js';
 import { feedMarker } from '../../kernel/offline.feed.js';
+import { assertInScope, type Scope } from '../../kernel/scope.js';
+import { tenantInScope } from '../../kernel/scope.sql.js';
 
 export type ProgramStateRow = { tenant_id: string; program: string; version: number; created_time: number; last_modified_time: number };
 
@@ -87,7 +89,12 @@ export type EncodingQuery = {
 // 12 parameters per encoding row: 500 rows stay far below both engines' parameter limits.
 const CHUNK = 500;
 
-/** Kysely queries for encodings, the review queue and links; the matching rules live in dedup.service.ts. */
+/**
+ * Kysely queries for encodings, the review queue and links; the matching rules live in
+ * dedup.service.ts. Searches take a Scope and read only rows inside it; a decision is taken only on
+ * a review inside it. Writes made for a registry's transaction (register, forget) are the
+ * platform's own: the registry has checked its caller.
+ */
 export function createDedupStore(database: Database, clock: Clock) {
   // A device pulls encodings by change: what a transaction writes moves in the feed (one program's rows).
   const changed = feedMarker(clock, 'dedup_encoding', ['change_time'], 'record_id');
@@ -131,11 +138,12 @@ export function createDedupStore(database: Database, clock: Clock) {
     },
 
     /** Rows written after `version` (tombstones included), oldest first. */
-    async changedSince(db: Runner, tenantId: string, program: string, version: number): Promise<EncodingRow[]> {
+    async changedSince(db: Runner, tenantId: string, program: string, version: number, scope: Scope): Promise<EncodingRow[]> {
       const rows = await db
         .selectFrom('dedup_encoding')
         .selectAll()
         .where('tenant_id', '=', tenantId)
+        .where(tenantInScope(scope, 'tenant_id'))
         .where('program', '=', program)
         .where('version', '>', version)
         .orderBy('version')
@@ -187,10 +195,11 @@ export function createDedupStore(database: Database, clock: Clock) {
       return tombstoned;
     },
 
-    async searchEncodings(db: Runner, query: EncodingQuery, notDeleted: unknown): Promise<{ rows: EncodingRow[]; total: number }> {
+    async searchEncodings(db: Runner, query: EncodingQuery, notDeleted: unknown, scope: Scope): Promise<{ rows: EncodingRow[]; total: number }> {
       let q = db
         .selectFrom('dedup_encoding')
         .where('tenant_id', '=', query.tenantId)
+        .where(tenantInScope(scope, 'tenant_id'))
         .where('program', '=', query.program)
         .where('locality', 'in', query.localities);
       if (query.lastChangedSince !== undefined) q = q.where('change_time', '>=', query.lastChangedSince);
@@ -218,8 +227,8 @@ export function createDedupStore(database: Database, clock: Clock) {
       return inserted;
     },
 
-    async searchReviews(db: Runner, query: ReviewQuery): Promise<{ rows: ReviewRow[]; total: number }> {
-      let q = db.selectFrom('dedup_review').where('tenant_id', '=', query.tenantId);
+    async searchReviews(db: Runner, query: ReviewQuery, scope: Scope): Promise<{ rows: ReviewRow[]; total: number }> {
+      let q = db.selectFrom('dedup_review').where('tenant_id', '=', query.tenantId).where(tenantInScope(scope, 'tenant_id'));
       if (query.program !== undefined) q = q.where('program', '=', query.program);
       if (query.status !== undefined) q = q.where('status', '=', query.status);
       if (query.ids?.length) q = q.where('id', 'in', query.ids);
@@ -241,12 +250,20 @@ export function createDedupStore(database: Database, clock: Clock) {
       };
     },
 
-    /** Decides a PENDING review; undefined when it is not pending any more (or does not exist). */
+    /** The tenant of review `id` as stored; 403 when it lies outside the scope, undefined when there is none. */
+    async reviewTenant(db: Runner, id: string, scope: Scope): Promise<string | undefined> {
+      const row = await db.selectFrom('dedup_review').select('tenant_id').where('id', '=', id).executeTakeFirst();
+      if (row) assertInScope(scope, row.tenant_id);
+      return row?.tenant_id;
+    },
+
+    /** Decides a PENDING review inside the scope; undefined when it is not pending any more (or does not exist). */
     async decide(
       db: Runner,
       tenantId: string,
       id: string,
       change: { status: ReviewStatus; decidedBy: string | null; comment: string | null; now: number },
+      scope: Scope,
     ): Promise<ReviewRow | undefined> {
       const row = await db
         .updateTable('dedup_review')
@@ -259,6 +276,7 @@ export function createDedupStore(database: Database, clock: Clock) {
           last_modified_time: change.now,
         })
         .where('tenant_id', '=', tenantId)
+        .where(tenantInScope(scope, 'tenant_id'))
         .where('id', '=', id)
         .where('status', '=', 'PENDING')
         .returningAll()
