@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compactVerify, decodeProtectedHeader, importJWK } from 'jose';
 import type { CloudEvent } from '../../kernel/events.js';
 import { newId } from '../../kernel/ids.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import { testPlatform, type TestPlatform } from '../../../test/helpers.js';
 import type { TrustApi, VerifiedMessage } from '../trust/index.js';
 import {
@@ -113,6 +114,7 @@ const subscribe = (path: string) =>
       webhookUrl: `${receiver.url}${path}`,
     },
     { uuid: null },
+    SYSTEM_SCOPE,
   );
 
 const ns = (path: string) =>
@@ -142,7 +144,7 @@ describe('delivery worker', () => {
     receiver.refuse = undefined;
     await w.deliverPending();
     expect(ns('/a').slice(-3)).toEqual([1, 2, 4]);
-    const { deliveries } = await service.searchDeliveries({ tenantId: 'pb', subscriptionId: a.id });
+    const { deliveries } = await service.searchDeliveries({ tenantId: 'pb', subscriptionId: a.id }, SYSTEM_SCOPE);
     expect(deliveries.map((d) => [d.status, d.attempts])).toEqual([
       ['DELIVERED', tries + 1],
       ['DELIVERED', 1],
@@ -165,7 +167,7 @@ describe('delivery worker', () => {
     const jtis = receiver.received.filter((r) => r.path === '/c').map((r) => r.payload['jti']);
     expect(jtis).toHaveLength(20);
     expect(new Set(jtis).size).toBe(20);
-    const { deliveries } = await service.searchDeliveries({ tenantId: 'pb', subscriptionId: c.id, limit: 100 });
+    const { deliveries } = await service.searchDeliveries({ tenantId: 'pb', subscriptionId: c.id, limit: 100 }, SYSTEM_SCOPE);
     expect(deliveries.every((d) => d.status === 'DELIVERED' && d.attempts === 1)).toBe(true);
     // Per subject, in event order.
     for (let s = 0; s < 5; s++) {
@@ -179,7 +181,7 @@ describe('delivery worker', () => {
     receiver.modes.set('/d', 'forged-receipt');
     await service.fanOut(event('s9', 9));
     await worker().deliverPending();
-    const { deliveries } = await service.searchDeliveries({ tenantId: 'pb', subscriptionId: d.id });
+    const { deliveries } = await service.searchDeliveries({ tenantId: 'pb', subscriptionId: d.id }, SYSTEM_SCOPE);
     expect(deliveries[0]).toMatchObject({ status: 'PENDING', receipt: null, deliveredTime: null });
     expect(deliveries[0]!.attempts).toBeGreaterThanOrEqual(1);
     expect(deliveries[0]!.lastError).toMatch(/^BAD_RECEIPT/);
@@ -190,14 +192,14 @@ describe('delivery worker', () => {
     receiver.modes.set('/huge', 'huge-answer');
     await service.fanOut(event('s-huge', 11));
     await worker().deliverPending();
-    const { deliveries } = await service.searchDeliveries({ tenantId: 'pb', subscriptionId: h.id });
+    const { deliveries } = await service.searchDeliveries({ tenantId: 'pb', subscriptionId: h.id }, SYSTEM_SCOPE);
     expect(deliveries[0]).toMatchObject({ status: 'PENDING', receipt: null, deliveredTime: null, lastStatusCode: 200 });
     expect(deliveries[0]!.lastError).toMatch(/^ANSWER_TOO_LARGE/);
     // Sent, so the receiver took it; only the answer was refused.
     expect(ns('/huge')).toContain(11);
     receiver.modes.set('/huge', 'ok');
     await worker().deliverPending();
-    expect((await service.searchDeliveries({ tenantId: 'pb', subscriptionId: h.id })).deliveries[0]!.status).toBe('DELIVERED');
+    expect((await service.searchDeliveries({ tenantId: 'pb', subscriptionId: h.id }, SYSTEM_SCOPE)).deliveries[0]!.status).toBe('DELIVERED');
   });
 
   it("keeps the start of a failing answer as printable text only", async () => {
@@ -205,14 +207,14 @@ describe('delivery worker', () => {
     receiver.modes.set('/garbled', 'garbled-error');
     await service.fanOut(event('s-garbled', 12));
     await worker({ backoff: () => 3_600_000 }).deliverPending();
-    const [delivery] = (await service.searchDeliveries({ tenantId: 'pb', subscriptionId: g.id })).deliveries;
+    const [delivery] = (await service.searchDeliveries({ tenantId: 'pb', subscriptionId: g.id }, SYSTEM_SCOPE)).deliveries;
     expect(delivery).toMatchObject({ status: 'PENDING', lastStatusCode: 503 });
     const error = delivery!.lastError!;
     expect(error.startsWith('[31mDOWN for maintenance z')).toBe(true);
     expect(error).not.toMatch(/\p{C}/u);
     expect(error.length).toBeLessThanOrEqual(1000);
     expect(GARBLED_BODY.length).toBeGreaterThan(1000);
-    await service.update({ ...g, conditions: [], status: 'PAUSED' }, { uuid: null });
+    await service.update({ ...g, conditions: [], status: 'PAUSED' }, { uuid: null }, SYSTEM_SCOPE);
   });
 
   it("one receiver's backlog backing off never holds back another subscription's deliveries", async () => {
@@ -223,7 +225,7 @@ describe('delivery worker', () => {
     const w = worker({ batchSize: 5, backoff: () => 3_600_000 });
     await w.deliverPending();
     await w.deliverPending();
-    const backlog = (await service.searchDeliveries({ tenantId: 'pb', subscriptionId: down.id, limit: 100 })).deliveries;
+    const backlog = (await service.searchDeliveries({ tenantId: 'pb', subscriptionId: down.id, limit: 100 }, SYSTEM_SCOPE)).deliveries;
     expect(backlog).toHaveLength(10);
     expect(backlog.every((d) => d.status === 'PENDING' && d.attempts === 1)).toBe(true);
 
@@ -231,10 +233,10 @@ describe('delivery worker', () => {
     await service.fanOut(event('up-1', 300));
     await w.deliverPending();
     expect(ns('/up')).toEqual([300]);
-    expect((await service.searchDeliveries({ tenantId: 'pb', subscriptionId: up.id })).deliveries[0]!.status).toBe('DELIVERED');
+    expect((await service.searchDeliveries({ tenantId: 'pb', subscriptionId: up.id }, SYSTEM_SCOPE)).deliveries[0]!.status).toBe('DELIVERED');
     // The backlog was not tried again before its time.
     expect(ns('/down').filter((n) => n >= 200 && n < 210)).toHaveLength(10);
-    await service.update({ ...down, conditions: [], status: 'PAUSED' }, { uuid: null });
+    await service.update({ ...down, conditions: [], status: 'PAUSED' }, { uuid: null }, SYSTEM_SCOPE);
   });
 });
 
@@ -322,7 +324,7 @@ describe('payload retention (PLINTH_EXCHANGE_PAYLOAD_RETENTION_DAYS)', () => {
     const stored = await raw();
     expect(stored.message).not.toContain('"n":77');
     expect(stored.message).toMatch(/pb:data:\d+\|/);
-    const shown = async () => (await timed.searchDeliveries({ tenantId: 'pb', subscriptionId: p.id })).deliveries[0]!;
+    const shown = async () => (await timed.searchDeliveries({ tenantId: 'pb', subscriptionId: p.id }, SYSTEM_SCOPE)).deliveries[0]!;
     expect((await shown()).event).toMatchObject({ data: { n: 77 } });
 
     // One day short of the retention: kept.
@@ -343,7 +345,7 @@ describe('payload retention (PLINTH_EXCHANGE_PAYLOAD_RETENTION_DAYS)', () => {
     expect(after.event).toBeNull();
     expect(after.status).toBe('DELIVERED');
     // A replay has nothing to send again for a purged delivery.
-    const replayed = await timed.replay('pb', p.id, 0);
+    const replayed = await timed.replay('pb', p.id, 0, SYSTEM_SCOPE);
     expect(replayed.deliveries).toHaveLength(0);
   });
 });

@@ -33,7 +33,7 @@ export function subscriptionRoutes(service: SubscriptionService) {
         },
       },
       async (request) => {
-        const created = await service.create(request.body.Subscription, actorOf(request));
+        const created = await service.create(request.body.Subscription, actorOf(request), request.scope);
         return { ResponseInfo: responseInfo(request.body.RequestInfo, request.id), Subscriptions: [created] };
       },
     );
@@ -49,7 +49,7 @@ export function subscriptionRoutes(service: SubscriptionService) {
         },
       },
       async (request) => {
-        const updated = await service.update(request.body.Subscription, actorOf(request));
+        const updated = await service.update(request.body.Subscription, actorOf(request), request.scope);
         return { ResponseInfo: responseInfo(request.body.RequestInfo, request.id), Subscriptions: [updated] };
       },
     );
@@ -65,7 +65,7 @@ export function subscriptionRoutes(service: SubscriptionService) {
         },
       },
       async (request) => {
-        const { total, subscriptions } = await service.search(request.body.SubscriptionCriteria);
+        const { total, subscriptions } = await service.search(request.body.SubscriptionCriteria, request.scope);
         return { ResponseInfo: responseInfo(request.body.RequestInfo, request.id), TotalCount: total, Subscriptions: subscriptions };
       },
     );
@@ -82,7 +82,7 @@ export function subscriptionRoutes(service: SubscriptionService) {
       },
       async (request) => {
         const { tenantId, id, fromTime } = request.body;
-        const { replayId, deliveries } = await service.replay(tenantId, id, fromTime);
+        const { replayId, deliveries } = await service.replay(tenantId, id, fromTime, request.scope);
         return { ResponseInfo: responseInfo(request.body.RequestInfo, request.id), replayId, Deliveries: deliveries };
       },
     );
@@ -98,7 +98,7 @@ export function subscriptionRoutes(service: SubscriptionService) {
         },
       },
       async (request) => {
-        const { total, deliveries } = await service.searchDeliveries(request.body.DeliveryCriteria);
+        const { total, deliveries } = await service.searchDeliveries(request.body.DeliveryCriteria, request.scope);
         return { ResponseInfo: responseInfo(request.body.RequestInfo, request.id), TotalCount: total, Deliveries: deliveries };
       },
     );
@@ -115,7 +115,7 @@ export function subscriptionRoutes(service: SubscriptionService) {
       },
       async (request) => {
         const { tenantId, ids, subscriptionId } = request.body;
-        const deliveries = await service.retry(tenantId, { ids: ids ?? undefined, subscriptionId: subscriptionId ?? undefined });
+        const deliveries = await service.retry(tenantId, { ids: ids ?? undefined, subscriptionId: subscriptionId ?? undefined }, request.scope);
         return { ResponseInfo: responseInfo(request.body.RequestInfo, request.id), Deliveries: deliveries };
       },
     );

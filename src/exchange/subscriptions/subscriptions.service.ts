@@ -5,6 +5,7 @@ import { auditDetailsOf } from '../../kernel/envelope.js';
 import { DomainError, invalid, type ErrorDetail } from '../../kernel/errors.js';
 import type { CloudEvent } from '../../kernel/events.js';
 import { newId } from '../../kernel/ids.js';
+import { assertInScope, SYSTEM_SCOPE, type Scope } from '../../kernel/scope.js';
 import { isTenantIdSyntax, tenantCovers, type TenantDirectory } from '../../kernel/tenancy.js';
 import type { IndividualLookup } from '../../domain/individual/index.js';
 import { isPath, matches, project, type Condition } from './subscriptions.rules.js';
@@ -209,21 +210,26 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
 
   const notFound = (id: string) => invalid('SUBSCRIPTION_NOT_FOUND', `No subscription "${id}" in this tenant`, [id]);
 
-  /** The subscription, if it exists and belongs to `tenantId` or one of its cities. */
-  async function owned(tenantId: string, id: string): Promise<SubscriptionRow> {
-    const row = await store.subscriptionById(store.runner(), id);
+  /**
+   * The subscription, if it exists and belongs to `tenantId` or one of its cities; 403 when it is
+   * stored outside the caller's scope, whatever tenant the request names.
+   */
+  async function owned(tenantId: string, id: string, scope: Scope): Promise<SubscriptionRow> {
+    const row = await store.subscriptionById(store.runner(), id, scope);
     if (!row || !tenantCovers(tenantId, row.tenant_id)) throw notFound(id);
     return row;
   }
 
-  /** As stored (json columns come back as the engine hands them). */
-  async function reread(id: string): Promise<Subscription> {
-    const row = await store.subscriptionById(store.runner(), id);
+  /** As stored (json columns come back as the engine hands them); the caller has just written it. */
+  async function reread(id: string, scope: Scope): Promise<Subscription> {
+    const row = await store.subscriptionById(store.runner(), id, scope);
     if (!row) throw notFound(id);
     return toSubscription(row);
   }
 
-  async function create(input: SubscriptionInput, actor: Actor): Promise<Subscription> {
+  /** `scope`: the caller's (request.scope); the subscription's tenant must lie inside it. */
+  async function create(input: SubscriptionInput, actor: Actor, scope: Scope): Promise<Subscription> {
+    assertInScope(scope, input.tenantId);
     const normalized = await normalize(input);
     const now = clock.now();
     const row: SubscriptionRow = {
@@ -235,11 +241,11 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
       last_modified_time: now,
     };
     await store.insertSubscription(store.runner(), row);
-    return reread(row.id);
+    return reread(row.id, scope);
   }
 
-  async function update(input: SubscriptionUpdateInput, actor: Actor): Promise<Subscription> {
-    const existing = await owned(input.tenantId, input.id);
+  async function update(input: SubscriptionUpdateInput, actor: Actor, scope: Scope): Promise<Subscription> {
+    const existing = await owned(input.tenantId, input.id, scope);
     if (existing.tenant_id !== input.tenantId) {
       throw invalid('TENANT_MISMATCH', `Subscription "${input.id}" belongs to tenant "${existing.tenant_id}"; its tenant cannot change`, ['tenantId']);
     }
@@ -248,10 +254,10 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
     await store.updateSubscription(store.runner(), existing.id, changes);
     // A subscription resumed (or given a new URL) may have deliveries waiting.
     onQueued();
-    return reread(existing.id);
+    return reread(existing.id, scope);
   }
 
-  async function search(criteria: SubscriptionCriteria) {
+  async function search(criteria: SubscriptionCriteria, scope: Scope) {
     const { total, rows } = await store.searchSubscriptions(
       {
         tenantId: criteria.tenantId,
@@ -260,6 +266,7 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
         status: criteria.status ?? undefined,
       },
       { offset: criteria.offset ?? 0, limit: criteria.limit ?? 100 },
+      scope,
     );
     return { total, subscriptions: rows.map(toSubscription) };
   }
@@ -302,7 +309,8 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
    * exist, so an event handed over twice queues nothing new. Answers how many were queued.
    */
   async function fanOut(event: CloudEvent): Promise<number> {
-    const candidates = (await store.activeSubscriptions())
+    // The platform's own fan-out: every tenant's subscriptions.
+    const candidates = (await store.activeSubscriptions(SYSTEM_SCOPE))
       .map(activeOf)
       .filter((s) => s.eventTypes.includes(event.type) && s.tenantIds.some((t) => tenantCovers(t, event.tenantid)));
     if (candidates.length === 0) return 0;
@@ -334,7 +342,7 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
 
   // ---- deliveries --------------------------------------------------------------------------------
 
-  async function searchDeliveries(criteria: DeliveryCriteria) {
+  async function searchDeliveries(criteria: DeliveryCriteria, scope: Scope) {
     const { total, rows } = await store.searchDeliveries(
       {
         tenantId: criteria.tenantId,
@@ -346,6 +354,7 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
         toTime: criteria.toTime ?? undefined,
       },
       { offset: criteria.offset ?? 0, limit: criteria.limit ?? 100 },
+      scope,
     );
     return { total, deliveries: await Promise.all(rows.map(async (r) => ({ ...toDelivery(r), event: await payloads.open(r.tenant_id, r.message) }))) };
   }
@@ -354,8 +363,8 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
    * Sends the subscription's events from `fromTime` on again, as new deliveries (new message
    * ids), cut to the subscription's current fields: a narrowed agreement is never widened by a replay.
    */
-  async function replay(tenantId: string, id: string, fromTime: number): Promise<{ replayId: string; deliveries: Delivery[] }> {
-    const subscription = await owned(tenantId, id);
+  async function replay(tenantId: string, id: string, fromTime: number, scope: Scope): Promise<{ replayId: string; deliveries: Delivery[] }> {
+    const subscription = await owned(tenantId, id, scope);
     const fields = decode<string[]>(subscription.fields);
     const replayId = newId();
     const now = clock.now();
@@ -391,15 +400,15 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
   }
 
   /** Puts DEAD deliveries (by id, or all of a subscription) back in the queue with fresh attempts. */
-  async function retry(tenantId: string, request: { ids?: readonly string[] | undefined; subscriptionId?: string | undefined }) {
+  async function retry(tenantId: string, request: { ids?: readonly string[] | undefined; subscriptionId?: string | undefined }, scope: Scope) {
     if ((!request.ids || request.ids.length === 0) && !request.subscriptionId) {
       throw invalid('INVALID_RETRY', 'Name the DEAD deliveries (ids) or their subscription (subscriptionId)', ['ids']);
     }
     let subscriptionIds: string[];
     if (request.subscriptionId) {
-      subscriptionIds = [(await owned(tenantId, request.subscriptionId)).id];
+      subscriptionIds = [(await owned(tenantId, request.subscriptionId, scope)).id];
     } else {
-      const { rows } = await store.searchSubscriptions({ tenantId }, { offset: 0, limit: 1_000_000 });
+      const { rows } = await store.searchSubscriptions({ tenantId }, { offset: 0, limit: 1_000_000 }, scope);
       subscriptionIds = rows.map((r) => r.id);
     }
     if (subscriptionIds.length === 0) return [];
@@ -412,7 +421,7 @@ export function createSubscriptionService(deps: SubscriptionServiceDeps) {
     });
     if (ids.length === 0) return [];
     onQueued();
-    return (await searchDeliveries({ tenantId, ids, limit: 1000 })).deliveries;
+    return (await searchDeliveries({ tenantId, ids, limit: 1000 }, scope)).deliveries;
   }
 
   return { create, update, search, fanOut, searchDeliveries, replay, retry };

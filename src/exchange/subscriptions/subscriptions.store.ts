@@ -1,5 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { Database, Tx } from '../../kernel/db.js';
+import { assertInScope, type Scope } from '../../kernel/scope.js';
+import { tenantInScope } from '../../kernel/scope.sql.js';
 import type { DeliveryStatus, SubscriptionStatus } from './subscriptions.schema.js';
 
 export type SubscriptionRow = {
@@ -64,7 +66,11 @@ export type DeliveryFilter = {
 const covered = (column: string, tenantId: string) =>
   sql<boolean>`(${sql.ref(column)} = ${tenantId} or substr(${sql.ref(column)}, 1, ${tenantId.length + 1}) = ${`${tenantId}.`})`;
 
-/** Kysely queries only; the rules live in the service and the worker. */
+/**
+ * Kysely queries only; the rules live in the service and the worker. Subscription and delivery
+ * reads for a caller take a Scope (rows of subscriptions inside it only); reading one subscription
+ * refuses (403) one stored outside it. The worker's queue reads are the platform's own.
+ */
 export function createSubscriptionStore(database: Database) {
   const root = database.kysely.withTables<Tables>();
   const runner = (tx?: Tx): Kysely<Tables> => (tx ? (tx.kysely as unknown as Kysely<Tables>) : root);
@@ -77,16 +83,22 @@ export function createSubscriptionStore(database: Database) {
     updateSubscription: (db: Kysely<Tables>, id: string, changes: Partial<SubscriptionRow>) =>
       db.updateTable('exchange_subscription').set(changes).where('id', '=', id).execute(),
 
-    subscriptionById: (db: Kysely<Tables>, id: string) =>
-      db.selectFrom('exchange_subscription').selectAll().where('id', '=', id).executeTakeFirst(),
+    /** The subscription with this id; 403 when it is stored outside the scope. */
+    async subscriptionById(db: Kysely<Tables>, id: string, scope: Scope) {
+      const row = await db.selectFrom('exchange_subscription').selectAll().where('id', '=', id).executeTakeFirst();
+      if (row) assertInScope(scope, row.tenant_id);
+      return row;
+    },
 
     async searchSubscriptions(
       criteria: { tenantId: string; ids?: readonly string[] | undefined; agencyId?: string | undefined; status?: SubscriptionStatus | undefined },
       page: { offset: number; limit: number },
+      scope: Scope,
     ) {
       let query = root
         .selectFrom('exchange_subscription')
-        .where(covered('tenant_id', criteria.tenantId));
+        .where(covered('tenant_id', criteria.tenantId))
+        .where(tenantInScope(scope, 'tenant_id'));
       if (criteria.ids && criteria.ids.length > 0) query = query.where('id', 'in', [...criteria.ids]);
       if (criteria.agencyId) query = query.where('agency_id', '=', criteria.agencyId);
       if (criteria.status) query = query.where('status', '=', criteria.status);
@@ -95,8 +107,9 @@ export function createSubscriptionStore(database: Database) {
       return { total: Number(total.n), rows };
     },
 
-    /** Every ACTIVE subscription to this event type (tenants and conditions are checked by the caller). */
-    activeSubscriptions: () => root.selectFrom('exchange_subscription').selectAll().where('status', '=', 'ACTIVE').execute(),
+    /** Every ACTIVE subscription inside the scope (event types, tenants and conditions are checked by the caller). */
+    activeSubscriptions: (scope: Scope) =>
+      root.selectFrom('exchange_subscription').selectAll().where('status', '=', 'ACTIVE').where(tenantInScope(scope, 'tenant_id')).execute(),
 
     /** Insert-or-ignore on (subscription, event, origin): an event handed over again creates nothing. */
     async insertDeliveries(db: Kysely<Tables>, rows: readonly DeliveryRow[]): Promise<number> {
@@ -187,11 +200,12 @@ export function createSubscriptionStore(database: Database) {
 
     deliveryById: (id: string) => root.selectFrom('exchange_delivery').selectAll().where('id', '=', id).executeTakeFirst(),
 
-    async searchDeliveries(filter: DeliveryFilter, page: { offset: number; limit: number }) {
+    async searchDeliveries(filter: DeliveryFilter, page: { offset: number; limit: number }, scope: Scope) {
       let query = root
         .selectFrom('exchange_delivery as d')
         .innerJoin('exchange_subscription as s', 's.id', 'd.subscription_id')
-        .where(covered('s.tenant_id', filter.tenantId));
+        .where(covered('s.tenant_id', filter.tenantId))
+        .where(tenantInScope(scope, 's.tenant_id'));
       if (filter.subscriptionId) query = query.where('d.subscription_id', '=', filter.subscriptionId);
       if (filter.ids && filter.ids.length > 0) query = query.where('d.id', 'in', [...filter.ids]);
       if (filter.status) query = query.where('d.status', '=', filter.status);
