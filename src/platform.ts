@@ -248,7 +248,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
     const workflow = workflowModule.create(context, { mdms: mdms.api, users: users.api });
     const filestore = filestoreModule.create(context, { access: access.api, encryption: encryption.api });
     const shortUrl = shortUrlModule.create(context, {});
-    const userEvent = userEventModule.create(context, {});
+    const userEvent = userEventModule.create(context, { encryption: encryption.api });
     const notification = notificationModule.create(context, {
       localization: localization.api,
       shortUrl: shortUrl.api,

@@ -10,14 +10,14 @@ import { adminAuth, eventually, login, post, requestInfo, testPlatform, type Tes
 import { multipart } from './fixtures/multipart.js';
 
 /**
- * Issue #14, "Done when": after the demo flows — a citizen files a complaint, employees are
- * created, individuals and households are registered, a birth is exchanged between two agencies —
- * no marker name, mobile number, e-mail or identifier of this run is found in plain text at rest:
- * not in the SQLite file nor its WAL (read as bytes), not in a `pg_dump` of the PostgreSQL database,
- * not in the uploaded files on disk (the citizen's photo of a document names them too).
- * Markers are unique per run, so nothing else can hold them. Then the state's key is rotated: once
- * the re-encryption has run, no row anywhere holds a ciphertext under the old key, and reads
- * answer the same before, during and after it.
+ * Issue #14, "Done when": after the demo flows — a citizen files a complaint and is sent an in-app
+ * message naming them, employees are created, individuals and households are registered, a birth
+ * is exchanged between two agencies — no marker name, mobile number, e-mail or identifier of this
+ * run is found in plain text at rest: not in the SQLite file nor its WAL (read as bytes), not in a
+ * `pg_dump` of the PostgreSQL database, not in the uploaded files on disk (the citizen's photo of a
+ * document names them too). Markers are unique per run, so nothing else can hold them. Then the
+ * state's key is rotated: once the re-encryption has run, no row anywhere holds a ciphertext under
+ * the old key, and reads answer the same before, during and after it.
  */
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -126,7 +126,7 @@ async function citizen(platform: TestPlatform, admin: Record<string, string>) {
   expect(created.status, JSON.stringify(created.body)).toBe(200);
   const { status, body } = await login(platform, MARK.mobile, PASSWORD, 'pb', 'CITIZEN');
   expect(status, JSON.stringify(body)).toBe(200);
-  return { authorization: `Bearer ${String(body['access_token'])}` };
+  return { auth: { authorization: `Bearer ${String(body['access_token'])}` }, uuid: String((body['UserRequest'] as Json)['uuid']) };
 }
 
 beforeAll(async () => {
@@ -142,7 +142,7 @@ afterAll(async () => {
 describe('personal data at rest after the demo flows', () => {
   it('holds no marker name, mobile, e-mail or identifier in clear, on either agency', async () => {
     // 1. A citizen uploads a scan naming them, and files a complaint (their name, mobile and e-mail; the address and description name them too).
-    const citizenAuth = await citizen(civil, civilAdmin);
+    const { auth: citizenAuth, uuid: citizenUuid } = await citizen(civil, civilAdmin);
     const letter = Buffer.from(`%PDF-1.4\n% ${Object.values(MARK).join(' ')}\n${'x'.repeat(70_000)}\n% ${MARK.name} ${MARK.mobile}\n%%EOF\n`);
     const form = multipart({ tenantId: 'pb.amritsar', module: 'PGR' }, [{ fileName: 'scan.pdf', contentType: 'application/pdf', bytes: letter }]);
     const uploaded = await civil.app.inject({ method: 'POST', url: '/filestore/v1/files', payload: form.payload, headers: { ...form.headers, ...citizenAuth } });
@@ -171,6 +171,34 @@ describe('personal data at rest after the demo flows', () => {
     expect(byMobile.status, JSON.stringify(byMobile.body)).toBe(200);
     expect((byMobile.body['ServiceWrappers'] as Json[]).map((w) => w.service.serviceRequestId)).toEqual([complaintId]);
     expect((byMobile.body['ServiceWrappers'] as Json[])[0]!.service.address.landmark).toBe(`${MARK.name} house`);
+
+    // An in-app message to the citizen names them (egov-user-event keeps its own copy); they read it,
+    // found by its title.
+    const title = `For ${MARK.name}`;
+    const notice = await post(
+      civil,
+      '/egov-user-event/v1/events/_create',
+      {
+        RequestInfo: requestInfo,
+        events: [
+          {
+            tenantId: 'pb.amritsar',
+            eventType: 'SYSTEMGENERATED',
+            eventCategory: 'PGR',
+            name: title,
+            description: `${MARK.name}, we will call you on ${MARK.mobile} about ${complaintId}`,
+            source: 'WEBAPP',
+            recepient: { toUsers: [citizenUuid], toRoles: [] },
+            eventDetails: { organizer: `${MARK.name} (citizen)`, address: `${MARK.name} street` },
+          },
+        ],
+      },
+      civilAdmin,
+    );
+    expect(notice.status, JSON.stringify(notice.body)).toBe(200);
+    const inbox = await post(civil, `/egov-user-event/v1/events/_search?tenantId=pb.amritsar&name=${encodeURIComponent(title)}`, { RequestInfo: requestInfo }, citizenAuth);
+    expect(inbox.status, JSON.stringify(inbox.body)).toBe(200);
+    expect((inbox.body['events'] as Json[]).map((e) => [e.name, e.eventDetails?.address])).toEqual([[title, `${MARK.name} street`]]);
 
     // 2. An employee is created.
     const employee = await post(

@@ -298,7 +298,7 @@ export function createNotificationService(deps: NotificationServiceDeps) {
           referenceId: data.referenceId.slice(0, 64),
           recepient: { toUsers: [address], toRoles: [] },
         } as unknown as EventInput;
-        await userEvent.create([inApp], { uuid: null });
+        await userEvent.create([inApp], { uuid: null }, SYSTEM_SCOPE);
       }
     } catch (error) {
       await mark(data.tenantId, id, 'failed', { last_error: error instanceof Error ? error.message.slice(0, 1000) : String(error).slice(0, 1000) });

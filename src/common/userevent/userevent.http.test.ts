@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminAuth, employeeAuth, isDigitError, login, post, requestInfo, testPlatform, type TestPlatform } from '../../../test/helpers.js';
+import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 
 type Json = Record<string, unknown>;
 let platform: TestPlatform;
@@ -98,7 +99,7 @@ describe('egov-user-event over HTTP', () => {
     expect(seen.body).toMatchObject({ status: 'successful' });
     expect((await count(asha.auth)).body).toMatchObject({ totalCount: 4, unreadCount: 0 });
     now += 1000;
-    await platform.userEvent.create([event({ name: 'New one', recepient: { toUsers: [asha.uuid] } }) as never], { uuid: null });
+    await platform.userEvent.create([event({ name: 'New one', recepient: { toUsers: [asha.uuid] } }) as never], { uuid: null }, SYSTEM_SCOPE);
     expect((await count(asha.auth)).body).toMatchObject({ totalCount: 5, unreadCount: 1 });
     // Ravi's own clock is untouched by Asha's.
     expect((await count(ravi.auth)).body).toMatchObject({ totalCount: 4, unreadCount: 3 });

@@ -31,7 +31,7 @@ export function userEventRoutes(service: UserEventService) {
       { schema: { tags, summary: 'Create in-app events (all or none)', body: EventRequest, response: { 200: EventResponse } } },
       async (request) => {
         const user = callerOf(request);
-        const events = await service.create(request.body.events, { uuid: user.uuid });
+        const events = await service.create(request.body.events, { uuid: user.uuid }, request.scope);
         return { ResponseInfo: responseInfo(envelope(request.body), request.id), events };
       },
     );
@@ -41,7 +41,7 @@ export function userEventRoutes(service: UserEventService) {
       { schema: { tags, summary: 'Update in-app events by id (all or none)', body: EventRequest, response: { 200: EventResponse } } },
       async (request) => {
         const user = callerOf(request);
-        const events = await service.update(request.body.events, { uuid: user.uuid });
+        const events = await service.update(request.body.events, { uuid: user.uuid }, request.scope);
         return { ResponseInfo: responseInfo(envelope(request.body), request.id), events };
       },
     );
@@ -78,6 +78,7 @@ export function userEventRoutes(service: UserEventService) {
         const found = await service.search(
           Object.fromEntries(Object.entries(criteria).filter(([, v]) => v !== undefined)) as typeof criteria,
           user,
+          request.scope,
         );
         return { ResponseInfo: responseInfo(envelope(request.body), request.id), events: found.events, totalCount: found.totalCount };
       },
@@ -90,7 +91,7 @@ export function userEventRoutes(service: UserEventService) {
       },
       async (request) => {
         const user = callerOf(request);
-        const counts = await service.count(request.query.tenantId, user);
+        const counts = await service.count(request.query.tenantId, user, request.scope);
         return { ResponseInfo: responseInfo(envelope(request.body), request.id), ...counts };
       },
     );

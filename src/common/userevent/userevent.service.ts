@@ -3,6 +3,7 @@ import type { Clock } from '../../kernel/clock.js';
 import type { Database } from '../../kernel/db.js';
 import { DomainError, type ErrorDetail } from '../../kernel/errors.js';
 import { newId } from '../../kernel/ids.js';
+import { assertInScope, type Scope } from '../../kernel/scope.js';
 import { isTenantIdSyntax } from '../../kernel/tenancy.js';
 import type { Action, Event, EventDetails, EventInput, Recepient } from './userevent.schema.js';
 import type { Criteria, EventRow, Reader, RecipientRow, UserEventStore, Visibility } from './userevent.store.js';
@@ -117,9 +118,15 @@ export function createUserEventService(deps: { database: Database; store: UserEv
   };
 
   return {
-    /** Stores the events in one transaction (all or none); answers them with ids and audit. */
-    async create(events: readonly EventInput[], actor: Actor): Promise<Event[]> {
+    /**
+     * Stores the events in one transaction (all or none); answers them with ids and audit. Every
+     * event's tenant must lie inside `scope` (the caller's; SYSTEM_SCOPE for another module).
+     */
+    async create(events: readonly EventInput[], actor: Actor, scope: Scope): Promise<Event[]> {
       refuseProblems(events);
+      for (const event of events) assertInScope(scope, event.tenantId);
+      // Keys before the transaction: on SQLite a key load inside it would wait for its one connection.
+      for (const tenantId of new Set(events.map((e) => e.tenantId))) await store.ready(tenantId);
       const now = clock.now();
       const rows = events.map((event) => {
         const id = newId();
@@ -128,15 +135,16 @@ export function createUserEventService(deps: { database: Database; store: UserEv
         return { row: rowOf(id, event, actor, now, { by: actor.uuid, time: now, postedBy }), recipients: recipientsOf(id, event) };
       });
       await database.transaction(async (tx) => {
-        for (const { row, recipients } of rows) await store.insert(tx, row, recipients);
+        for (const { row, recipients } of rows) await store.insert(tx, row, recipients, scope);
       });
       return rows.map(({ row }) => toEvent(row));
     },
 
-    async update(events: readonly EventInput[], actor: Actor): Promise<Event[]> {
+    /** Changes events by id; an event STORED outside `scope` is refused (403), whatever tenant the body names. */
+    async update(events: readonly EventInput[], actor: Actor, scope: Scope): Promise<Event[]> {
       const problems: ErrorDetail[] = events.flatMap(problemsOf);
       const ids = events.map((e) => e.id ?? '');
-      const existing = new Map((await store.findByIds(ids.filter((id) => id !== ''))).map((row) => [row.id, row]));
+      const existing = new Map((await store.findByIds(ids.filter((id) => id !== ''), scope)).map((row) => [row.id, row]));
       events.forEach((event, i) => {
         const found = existing.get(ids[i] ?? '');
         if (!found) problems.push({ code: 'INVALID_EVENT_ID', message: `events[${i}]: no event with this id`, params: [`events[${i}].id`] });
@@ -144,6 +152,7 @@ export function createUserEventService(deps: { database: Database; store: UserEv
       });
       if (new Set(ids).size !== ids.length) problems.push({ code: 'INVALID_EVENT_ID', message: 'the same event is updated twice in one request', params: ['events'] });
       if (problems.length > 0) throw new DomainError('invalid', problems);
+      for (const tenantId of new Set(events.map((e) => e.tenantId))) await store.ready(tenantId);
       const now = clock.now();
       const rows = events.map((event, i) => {
         const before = existing.get(ids[i]!)!;
@@ -151,12 +160,13 @@ export function createUserEventService(deps: { database: Database; store: UserEv
         return { row, recipients: recipientsOf(before.id, event) };
       });
       await database.transaction(async (tx) => {
-        for (const { row, recipients } of rows) await store.update(tx, row, recipients);
+        for (const { row, recipients } of rows) await store.update(tx, row, recipients, scope);
       });
       return rows.map(({ row }) => toEvent(row));
     },
 
-    async search(criteria: SearchCriteria, user: UserInfo): Promise<{ events: Event[]; totalCount: number }> {
+    /** The events the caller may see (visibilityOf), on the tenants of `scope` and above them. */
+    async search(criteria: SearchCriteria, user: UserInfo, scope: Scope): Promise<{ events: Event[]; totalCount: number }> {
       const citizen = user.type === 'CITIZEN';
       const { offset, limit, ...filters } = criteria;
       const effective: Criteria = {
@@ -166,14 +176,14 @@ export function createUserEventService(deps: { database: Database; store: UserEv
         status: filters.status && filters.status.length > 0 ? filters.status : ['ACTIVE', 'INACTIVE'],
         activeBroadcastsOnly: citizen,
       };
-      const { rows, total } = await store.search(effective, readerOf(user), visibilityOf(user), { offset: offset ?? 0, limit: limit ?? DEFAULT_LIMIT });
+      const { rows, total } = await store.search(effective, readerOf(user), visibilityOf(user), { offset: offset ?? 0, limit: limit ?? DEFAULT_LIMIT }, scope);
       return { events: rows.map(toEvent), totalCount: total };
     },
 
     /** All events addressed to the user, and the ACTIVE ones changed since they last looked. */
-    async count(tenantId: string, user: UserInfo): Promise<{ totalCount: number; unreadCount: number }> {
+    async count(tenantId: string, user: UserInfo, scope: Scope): Promise<{ totalCount: number; unreadCount: number }> {
       const since = await store.lastAccess(user.uuid);
-      const { total, unread } = await store.count({ tenantId }, readerOf(user), since);
+      const { total, unread } = await store.count({ tenantId }, readerOf(user), since, scope);
       return { totalCount: total, unreadCount: unread };
     },
 

@@ -1,6 +1,9 @@
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
 import type { Database, Tx } from '../../kernel/db.js';
+import { assertInScope, outOfScope, type Scope } from '../../kernel/scope.js';
+import { scopeRoots, tenantInScope } from '../../kernel/scope.sql.js';
 import { tenantLineage } from '../../kernel/tenancy.js';
+import { personalFields, sealStoredRows, type EncryptionService, type PersonalFieldSpec } from '../encryption/index.js';
 
 export type EventRow = {
   id: string;
@@ -23,7 +26,22 @@ export type EventRow = {
 };
 export type RecipientRow = { event_id: string; tenant_id: string; kind: 'user' | 'role'; value: string };
 type LastAccessRow = { user_id: string; tenant_id: string | null; last_access_time: number };
-export type UserEventTables = { user_event: EventRow; user_event_recipient: RecipientRow; user_event_last_access: LastAccessRow };
+/** As stored: the name's blind index besides the row (the service never sees it). */
+type StoredEvent = EventRow & { name_bidx: string | null };
+export type UserEventTables = { user_event: StoredEvent; user_event_recipient: RecipientRow; user_event_last_access: LastAccessRow };
+
+/**
+ * What an event may say about a person, encrypted at rest under the state's key: its title and
+ * text (a notification's in-app copy names the citizen, their complaint, their mobile) and its
+ * details (organizer, address, place). The title is searched by blind index. Filters (type,
+ * status, source, reference, dates) and recipients (uuids, role codes) stay in clear.
+ */
+export const EVENT_PII: PersonalFieldSpec<EventRow> = {
+  name: 'userevent',
+  text: ['name', 'description'],
+  json: ['event_details'],
+  indexes: { name_bidx: (row) => row.name },
+};
 
 /** Who reads: a user's uuid and role grants. Role-addressed events reach a grant on the event's tenant, an ancestor or a descendant. */
 export type Reader = { uuid: string; roles: readonly { code: string; tenantId: string }[] };
@@ -58,8 +76,38 @@ function related(column: string, tenantId: string) {
   return sql<SqlBool>`(${sql.ref(column)} IN (${sql.join(tenantLineage(tenantId))}) OR ${within(column, tenantId)})`;
 }
 
-export function createUserEventStore(database: Database) {
+/**
+ * Events a caller may read: those on the tenants of their scope and below, and those posted above
+ * them (a state's events reach its cities' users, as `related` reads them), each still subject to
+ * the audience filter.
+ */
+function inScopeOrAbove(scope: Scope, column: string): Expression<SqlBool> {
+  if (scope.system) return sql<SqlBool>`1 = 1`;
+  const above = [...new Set(scopeRoots(scope).flatMap((root) => tenantLineage(root).slice(1)))];
+  if (above.length === 0) return tenantInScope(scope, column);
+  return sql<SqlBool>`(${tenantInScope(scope, column)} OR ${sql.ref(column)} IN (${sql.join(above)}))`;
+}
+
+/**
+ * Kysely queries for in-app events. Reads take a Scope (see inScopeOrAbove); a write refuses (403)
+ * an event outside it. Personal fields are sealed on write and opened on read (EVENT_PII).
+ */
+export function createUserEventStore(database: Database, encryption: EncryptionService) {
   const db = (tx?: Tx) => (tx ? tx.kysely : database.kysely).withTables<UserEventTables>() as unknown as Kysely<UserEventTables>;
+  const pii = personalFields(encryption, EVENT_PII);
+  // event_details is json text on the way in (the service encodes it) and a json column at rest.
+  const decodeDetails = (value: unknown): unknown => (value === null || value === undefined ? null : database.fromJson(value));
+  const seal = async (row: EventRow, tx: Tx): Promise<StoredEvent> => {
+    const sealed = await pii.seal(row.tenant_id, { ...row, event_details: decodeDetails(row.event_details) }, tx);
+    return { ...(sealed as StoredEvent), event_details: sealed.event_details === null ? null : database.toJson(sealed.event_details) };
+  };
+  const open = async (stored: StoredEvent): Promise<EventRow> => {
+    // The blind index is the store's own: the service never sees it.
+    const row: EventRow & { name_bidx?: string | null } = { ...stored };
+    delete row.name_bidx;
+    const opened = await pii.open(row.tenant_id, { ...row, event_details: decodeDetails(row.event_details) });
+    return { ...opened, created_time: Number(opened.created_time), last_modified_time: Number(opened.last_modified_time) };
+  };
 
   const audience = (eb: Eb, reader: Reader): Expression<SqlBool> => {
     const sub = eb
@@ -75,19 +123,23 @@ export function createUserEventStore(database: Database) {
     return eb('user_event.id', 'in', sub);
   };
 
-  const filtered = (criteria: Criteria, reader: Reader, visibility: Visibility, tx?: Tx) =>
+  /** The blind indexes of the names a search asks for (the state's key: related tenants share a state). */
+  const nameIndexes = async (criteria: Criteria): Promise<string[] | undefined> =>
+    criteria.name && criteria.name.length > 0 ? Promise.all(criteria.name.map((name) => pii.blindIndex(criteria.tenantId, 'name_bidx', name))) : undefined;
+
+  const filtered = (criteria: Criteria, reader: Reader, visibility: Visibility, scope: Scope, names: string[] | undefined, tx?: Tx) =>
     db(tx)
       .selectFrom('user_event')
       .where((eb) => {
-        const ands: Expression<SqlBool>[] = [related('user_event.tenant_id', criteria.tenantId)];
+        const ands: Expression<SqlBool>[] = [related('user_event.tenant_id', criteria.tenantId), inScopeOrAbove(scope, 'user_event.tenant_id')];
         if (visibility === 'addressed') ands.push(audience(eb, reader));
         if (visibility === 'addressedOrPosted') ands.push(eb.or([audience(eb, reader), eb('user_event.posted_by', '=', reader.uuid)]));
-        const inList = (column: 'id' | 'posted_by' | 'name' | 'reference_id' | 'source' | 'status' | 'event_type', values?: string[]) => {
+        const inList = (column: 'id' | 'posted_by' | 'name_bidx' | 'reference_id' | 'source' | 'status' | 'event_type', values?: string[]) => {
           if (values && values.length > 0) ands.push(eb(`user_event.${column}`, 'in', values));
         };
         inList('id', criteria.ids);
         inList('posted_by', criteria.postedBy);
-        inList('name', criteria.name);
+        inList('name_bidx', names);
         inList('reference_id', criteria.referenceIds);
         inList('source', criteria.source);
         inList('status', criteria.status);
@@ -102,44 +154,62 @@ export function createUserEventStore(database: Database) {
         return eb.and(ands);
       });
 
-  const toRow = (row: EventRow): EventRow => ({ ...row, created_time: Number(row.created_time), last_modified_time: Number(row.last_modified_time) });
-
   return {
-    async search(criteria: Criteria, reader: Reader, visibility: Visibility, page: { offset: number; limit: number }) {
-      const rows = await filtered(criteria, reader, visibility)
+    /** Loads the state's keys; call before a transaction that writes events (see PersonalFields.ready). */
+    ready: (tenantId: string) => pii.ready(tenantId),
+
+    /** Encrypts the events written before their personal fields were encrypted (run at start). */
+    sealStored: () =>
+      sealStoredRows(database, encryption, {
+        table: 'user_event',
+        id: 'id',
+        tenant: 'tenant_id',
+        read: (raw) => ({ ...(raw as EventRow), event_details: decodeDetails(raw['event_details']) }),
+        fields: pii,
+        spec: EVENT_PII,
+      }),
+
+    async search(criteria: Criteria, reader: Reader, visibility: Visibility, page: { offset: number; limit: number }, scope: Scope) {
+      const names = await nameIndexes(criteria);
+      const rows = await filtered(criteria, reader, visibility, scope, names)
         .selectAll('user_event')
         .orderBy('user_event.created_time', 'desc')
         .orderBy('user_event.id', 'desc')
         .limit(page.limit)
         .offset(page.offset)
         .execute();
-      const total = await filtered(criteria, reader, visibility).select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirst();
-      return { rows: rows.map(toRow), total: Number(total?.n ?? 0) };
+      const total = await filtered(criteria, reader, visibility, scope, names).select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirst();
+      return { rows: await Promise.all(rows.map(open)), total: Number(total?.n ?? 0) };
     },
 
-    async count(criteria: Criteria, reader: Reader, since: number) {
-      const total = await filtered(criteria, reader, 'addressed').select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirst();
-      const unread = await filtered({ ...criteria, status: ['ACTIVE'] }, reader, 'addressed')
+    async count(criteria: Criteria, reader: Reader, since: number, scope: Scope) {
+      const names = await nameIndexes(criteria);
+      const total = await filtered(criteria, reader, 'addressed', scope, names).select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirst();
+      const unread = await filtered({ ...criteria, status: ['ACTIVE'] }, reader, 'addressed', scope, names)
         .where('user_event.last_modified_time', '>', since)
         .select((eb) => eb.fn.countAll<string | number>().as('n'))
         .executeTakeFirst();
       return { total: Number(total?.n ?? 0), unread: Number(unread?.n ?? 0) };
     },
 
-    async findByIds(ids: readonly string[], tx?: Tx): Promise<EventRow[]> {
+    /** The events with these ids as stored; 403 when one of them lies outside the scope. */
+    async findByIds(ids: readonly string[], scope: Scope, tx?: Tx): Promise<EventRow[]> {
       if (ids.length === 0) return [];
       const rows = await db(tx).selectFrom('user_event').selectAll().where('id', 'in', [...ids]).execute();
-      return rows.map(toRow);
+      for (const row of rows) assertInScope(scope, row.tenant_id);
+      return Promise.all(rows.map(open));
     },
 
-    async insert(tx: Tx, row: EventRow, recipients: readonly RecipientRow[]) {
-      await db(tx).insertInto('user_event').values(row).execute();
+    async insert(tx: Tx, row: EventRow, recipients: readonly RecipientRow[], scope: Scope) {
+      assertInScope(scope, row.tenant_id);
+      await db(tx).insertInto('user_event').values(await seal(row, tx)).execute();
       if (recipients.length > 0) await db(tx).insertInto('user_event_recipient').values([...recipients]).execute();
     },
 
-    async update(tx: Tx, row: EventRow, recipients: readonly RecipientRow[]) {
-      const { id, ...rest } = row;
-      await db(tx).updateTable('user_event').set(rest).where('id', '=', id).execute();
+    async update(tx: Tx, row: EventRow, recipients: readonly RecipientRow[], scope: Scope) {
+      const { id, ...rest } = await seal(row, tx);
+      const result = await db(tx).updateTable('user_event').set(rest).where('id', '=', id).where(tenantInScope(scope, 'tenant_id')).executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) throw outOfScope();
       await db(tx).deleteFrom('user_event_recipient').where('event_id', '=', id).execute();
       if (recipients.length > 0) await db(tx).insertInto('user_event_recipient').values([...recipients]).execute();
     },
