@@ -9,19 +9,19 @@ module.exports = {
       name: 'kernel-knows-no-service',
       severity: 'error',
       from: { path: '^src/kernel/' },
-      to: { path: '^src/(common|domain|exchange|cli)/|^src/(platform|seed)\\.ts$' },
+      to: { path: '^src/(common|domain|exchange|cli)/|^src/(platform|seed|modules)\\.ts$' },
     },
     {
       name: 'common-knows-no-registry',
       severity: 'error',
       from: { path: '^src/common/' },
-      to: { path: '^src/(domain|exchange|cli)/|^src/(platform|seed)\\.ts$' },
+      to: { path: '^src/(domain|exchange|cli)/|^src/(platform|seed|modules)\\.ts$' },
     },
     {
       name: 'domain-below-exchange',
       severity: 'error',
       from: { path: '^src/domain/' },
-      to: { path: '^src/(exchange|cli)/|^src/(platform|seed)\\.ts$' },
+      to: { path: '^src/(exchange|cli)/|^src/(platform|seed|modules)\\.ts$' },
     },
     {
       name: 'modules-meet-at-index',
@@ -36,7 +36,7 @@ module.exports = {
     {
       name: 'outside-reaches-modules-at-index',
       severity: 'error',
-      from: { path: '^src/(cli/|platform\\.ts|seed\\.ts)' },
+      from: { path: '^src/(cli/|platform\\.ts|seed\\.ts|modules\\.ts)' },
       to: { path: '^src/(common|domain|exchange)/[^/]+/', pathNot: '^src/(common|domain|exchange)/[^/]+/index\\.ts$' },
     },
   ],

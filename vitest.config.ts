@@ -20,7 +20,8 @@ const workers = Number(process.env['PLINTH_TEST_WORKERS']) || Math.max(2, os.ava
 
 const shared = {
   include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-  exclude: fast ? [...defaultExclude, ...notFast] : defaultExclude,
+  // The template of `plinth new-module` is tested as the module it makes (test/new-module.processes.test.ts).
+  exclude: [...defaultExclude, 'src/cli/template/**', ...(fast ? notFast : [])],
   globalSetup: ['test/global-setup.ts'],
   setupFiles: fast ? ['test/fast-tier.ts'] : [],
   testTimeout: 30_000,

@@ -15,20 +15,16 @@ import type { JetStreamOptions } from './kernel/events.nats.js';
 import { createHttpApp, loggableUrl, type HttpApp, type HttpAppOptions } from './kernel/http.js';
 import { createMetrics, type Metrics } from './kernel/metrics.js';
 import { migrate } from './kernel/migrator.js';
-import type { ModuleContext, ModuleInstance, SeedCounts, SeededLogin, SeedResult } from './kernel/module.js';
+import type { AnyModule, ModuleContext, ModuleInstance, SeedCounts, SeededLogin, SeedResult } from './kernel/module.js';
 import { createSettings, settingsMigrations, type Settings } from './kernel/settings.js';
 import { changeClockMigrations } from './kernel/offline.feed.js';
+import { createModules, resolveModules, type ApiOf, type ModuleListItem } from './kernel/module.registry.js';
+import { loadModuleMasters } from './kernel/module.masters.js';
+import { MODULES, type ModuleWiring } from './modules.js';
 import { mdmsModule, type MdmsApi } from './common/mdms/index.js';
 import { auditModule, type AuditApi } from './common/audit/index.js';
 import { accessModule, type AccessApi } from './common/access/index.js';
-import {
-  defaultUserSettings,
-  userModule,
-  type OtpSink,
-  type UserApi,
-  type UserMasters,
-  type UserSettings,
-} from './common/user/index.js';
+import { userModule, type OtpSink, type UserApi, type UserSettings } from './common/user/index.js';
 import { boundaryModule, type BoundaryApi } from './common/boundary/index.js';
 import { localizationModule, type LocalizationApi } from './common/localization/index.js';
 import { idgenModule, type IdgenApi } from './common/idgen/index.js';
@@ -38,7 +34,6 @@ import { filestoreModule, type FilestoreApi } from './common/filestore/index.js'
 import { shortUrlModule, type ShortUrlApi } from './common/shorturl/index.js';
 import { userEventModule, type UserEventApi } from './common/userevent/index.js';
 import { notificationModule, type NotificationApi } from './common/notification/index.js';
-import { hrmsModule } from './common/hrms/index.js';
 import { complaintModule, type ComplaintApi } from './domain/complaint/index.js';
 import { dedupModule, type DedupApi } from './domain/dedup/index.js';
 import { individualModule, type IndividualApi } from './domain/individual/index.js';
@@ -46,14 +41,9 @@ import { householdModule, type HouseholdApi } from './domain/household/index.js'
 import { taskModule, type TaskApi } from './domain/task/index.js';
 import { immunizationModule, type ImmunizationApi } from './domain/immunization/index.js';
 import { exchangeTrustModule, type TrustApi } from './exchange/trust/index.js';
-import {
-  exchangeSubscriptionsModule,
-  type DeliveryWorkerOptions,
-  type SubscriptionsApi,
-} from './exchange/subscriptions/index.js';
+import { exchangeSubscriptionsModule, type DeliveryWorkerOptions, type SubscriptionsApi } from './exchange/subscriptions/index.js';
 import { readSeedDir } from './seed.js';
 import { addWebApps } from './kernel/webapp.js';
-import { SYSTEM_SCOPE } from './kernel/scope.js';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -66,6 +56,8 @@ export type Platform = {
   readonly dispatcher: Dispatcher;
   readonly changes: ChangeFeed;
   readonly settings: Settings;
+  /** The API of a module of the list (e.g. `platform.module(taskModule)`); throws for one not listed. */
+  module<M extends AnyModule>(definition: M): ApiOf<M>;
   readonly mdms: MdmsApi;
   readonly audit: AuditApi;
   readonly access: AccessApi;
@@ -122,35 +114,12 @@ export type PlatformOptions = {
   subscriptionWorker?: Partial<DeliveryWorkerOptions>;
   /** Where the HTTP apps log (stdout by default); tests read it. */
   logStream?: HttpAppOptions['logStream'];
+  /** The module list (src/modules.ts by default); tests of the list itself pass their own. */
+  modules?: ReadonlyArray<ModuleListItem<ModuleWiring>>;
 };
 
 const SEEDED = 'seed.loaded_time';
 
-/** Role names and the mobile number rule, read from MDMS at the state tenant. */
-function userMasters(mdms: MdmsApi): UserMasters {
-  const master = async (tenantId: string, moduleName: string, name: string) =>
-    (await mdms.service.searchV1({ tenantId, moduleDetails: [{ moduleName, masterDetails: [{ name }] }] }, SYSTEM_SCOPE))[moduleName]?.[name] ?? [];
-  return {
-    async roleNames(stateTenantId) {
-      const roles = (await master(stateTenantId, 'ACCESSCONTROL-ROLES', 'roles')) as Array<{ code?: string; name?: string }>;
-      return new Map(roles.filter((r) => typeof r.code === 'string').map((r) => [r.code!, r.name ?? r.code!]));
-    },
-    async mobilePattern(stateTenantId) {
-      type Rule = { pattern?: string; mobileNumberRegex?: string; rules?: { pattern?: string }; default?: boolean; isDefault?: boolean };
-      const rules = (await master(stateTenantId, 'common-masters', 'MobileNumberValidation')) as Rule[];
-      const rule = rules.find((r) => r.default === true || r.isDefault === true) ?? rules[0];
-      // DIGIT's egov-user shape (rules.pattern) and the flat one of our seed.
-      const pattern = rule?.rules?.pattern ?? rule?.mobileNumberRegex ?? rule?.pattern;
-      return typeof pattern === 'string' ? new RegExp(pattern) : undefined;
-    },
-    async dataSecurity(stateTenantId) {
-      const read = await mdms.service.searchV1({ tenantId: stateTenantId, moduleDetails: [{ moduleName: 'DataSecurity', masterDetails: [{ name: 'SecurityPolicy' }, { name: 'MaskingPatterns' }] }] }, SYSTEM_SCOPE);
-      return { policies: read['DataSecurity']?.['SecurityPolicy'] ?? [], patterns: read['DataSecurity']?.['MaskingPatterns'] ?? [] };
-    },
-  };
-}
-
-/** Opens the database, migrates it, wires the modules and the HTTP app(s); listens nowhere yet. */
 /** The internal caller's secret, compared in constant time; no secret configured trusts nobody. */
 function internalSecretMatches(sent: unknown, expected: string | undefined): boolean {
   if (expected === undefined || typeof sent !== 'string') return false;
@@ -158,39 +127,20 @@ function internalSecretMatches(sent: unknown, expected: string | undefined): boo
   return timingSafeEqual(digest(sent), digest(expected));
 }
 
+/** Opens the database, migrates it, wires the modules and the HTTP app(s); listens nowhere yet. */
 export async function createPlatform(config: Config, options: PlatformOptions = {}): Promise<Platform> {
   // loadConfig refuses this too; checked again for configurations built in code.
   if (config.internalPort !== undefined && config.internalSecret === undefined) {
     throw new ConfigError('PLINTH_INTERNAL_SECRET', 'must be set when INTERNAL_PORT is: internal callers prove themselves with it');
   }
   const clock = options.clock ?? systemClock;
+  // Resolved once, before anything runs: migration, creation, seeding and start-up follow this order.
+  const entries = resolveModules(options.modules ?? MODULES);
   const database = await connectDatabase(config);
   try {
     await migrate(database, [
       { module: 'kernel', migrations: [...eventMigrations, ...settingsMigrations, ...changeClockMigrations] },
-      ...[
-        mdmsModule,
-        auditModule,
-        accessModule,
-        userModule,
-        boundaryModule,
-        localizationModule,
-        idgenModule,
-        workflowModule,
-        encryptionModule,
-        filestoreModule,
-        shortUrlModule,
-        userEventModule,
-        notificationModule,
-        dedupModule,
-        individualModule,
-        householdModule,
-        complaintModule,
-        taskModule,
-        immunizationModule,
-        exchangeTrustModule,
-        exchangeSubscriptionsModule,
-      ].map((m) => ({ module: m.name, migrations: m.migrations })),
+      ...entries.map(({ module }) => ({ module: module.name, migrations: module.migrations })),
     ]);
 
     const metrics = createMetrics({ defaultMetrics: options.defaultMetrics ?? false });
@@ -216,114 +166,23 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
     const settings = createSettings(database);
     const context: ModuleContext = { config, database, clock, outbox, dispatcher, changes, logger: app.log };
 
-    const audit = auditModule.create(context, {});
-    const mdms = mdmsModule.create(context, { audit: audit.api });
-    const access = accessModule.create(context, { mdms: mdms.api });
-    const encryption = encryptionModule.create(context, { audit: audit.api });
-    // OTPs go out through the notification module's SMS and e-mail channels; it is made after users (it reads them).
-    const channels: { otp?: OtpSink } = {};
-    const otpSink: OtpSink = options.otpSink ?? { send: (message) => channels.otp!.send(message) };
-    const users = userModule.create(context, {
-      audit: audit.api.log,
-      masters: userMasters(mdms.api),
-      tenants: mdms.api.service.tenants,
-      grants: access.api.grants,
-      encryption: encryption.api,
-      otpSink,
-      settings: {
-        ...defaultUserSettings,
-        rateLimits: { login: { max: config.loginRateLimit, timeWindow: 60_000 }, otp: { max: config.otpRateLimit, timeWindow: 60_000 } },
-        lockout: {
-          maxFailures: config.lockoutMaxFailures,
-          windowMs: config.lockoutWindowMinutes * 60_000,
-          coolDownMs: config.lockoutCoolDownMinutes * 60_000,
-        },
-        accessTokenTtlMs: config.accessTokenMinutes * 60_000,
-        ...options.users,
-      },
-    });
-    const boundary = boundaryModule.create(context, { mdms: mdms.api });
-    const localization = localizationModule.create(context, { mdms: mdms.api });
-    const idgen = idgenModule.create(context, { mdms: mdms.api });
-    const workflow = workflowModule.create(context, { mdms: mdms.api, users: users.api });
-    const filestore = filestoreModule.create(context, { access: access.api, encryption: encryption.api });
-    const shortUrl = shortUrlModule.create(context, {});
-    const userEvent = userEventModule.create(context, { encryption: encryption.api });
-    const notification = notificationModule.create(context, {
-      localization: localization.api,
-      shortUrl: shortUrl.api,
-      userEvent: userEvent.api,
-      users: users.api,
-      encryption: encryption.api,
-      mdms: mdms.api,
-      audit: audit.api,
-    });
-    channels.otp = notification.api.otp;
-    const hrms = hrmsModule.create(context, { users: users.api, tenants: mdms.api.service.tenants });
-    const dedup = dedupModule.create(context, { encryption: encryption.api, mdms: mdms.api });
-    const individual = individualModule.create(context, {
-      mdms: mdms.api,
-      audit: audit.api,
-      boundary: boundary.api,
-      idgen: idgen.api,
-      encryption: encryption.api,
-      dedup: dedup.api,
-    });
-    const household = householdModule.create(context, {
-      mdms: mdms.api,
-      boundary: boundary.api,
-      idgen: idgen.api,
-      individual: individual.api,
-      encryption: encryption.api,
-    });
-    const complaint = complaintModule.create(context, {
-      mdms: mdms.api,
-      idgen: idgen.api,
-      workflow: workflow.api,
-      boundary: boundary.api,
-      users: users.api,
-      filestore: filestore.api,
-      notification: notification.api,
-      encryption: encryption.api,
-      audit: audit.api,
-    });
-    const task = taskModule.create(context, { mdms: mdms.api, idgen: idgen.api });
-    const immunization = immunizationModule.create(context, { mdms: mdms.api, individual: individual.api, task: task.api });
-    const exchangeTrust = exchangeTrustModule.create(context, { audit: audit.api, encryption: encryption.api });
-    const subscriptions = exchangeSubscriptionsModule.create(context, {
-      trust: exchangeTrust.api,
-      individual: individual.api,
-      audit: audit.api,
-      mdms: mdms.api,
-      worker: options.subscriptionWorker,
-      encryption: encryption.api,
-    });
-    // In dependency order: seeding and start follow it, stopping reverses it.
-    const instances: Array<[string, ModuleInstance<unknown>]> = [
-      [mdmsModule.name, mdms],
-      [auditModule.name, audit],
-      [accessModule.name, access],
-      [userModule.name, users],
-      [boundaryModule.name, boundary],
-      [localizationModule.name, localization],
-      [idgenModule.name, idgen],
-      [workflowModule.name, workflow],
-      [encryptionModule.name, encryption],
-      [filestoreModule.name, filestore],
-      [shortUrlModule.name, shortUrl],
-      [userEventModule.name, userEvent],
-      [notificationModule.name, notification],
-      [hrmsModule.name, hrms],
-      [dedupModule.name, dedup],
-      [individualModule.name, individual],
-      [householdModule.name, household],
-      [complaintModule.name, complaint],
-      [taskModule.name, task],
-      [immunizationModule.name, immunization],
-      [exchangeTrustModule.name, exchangeTrust],
-      [exchangeSubscriptionsModule.name, subscriptions],
-    ];
-    await users.api.init();
+    let instances: Array<[string, ModuleInstance<unknown>]> = [];
+    const module = <M extends AnyModule>(definition: M): ApiOf<M> => {
+      const found = instances.find(([name]) => name === definition.name);
+      if (!found) throw new Error(`module "${definition.name}" is not in this platform's module list`);
+      return found[1].api as ApiOf<M>;
+    };
+    instances = createModules(entries, context, {
+      config,
+      module,
+      otpSink: options.otpSink,
+      users: options.users,
+      subscriptionWorker: options.subscriptionWorker,
+    } satisfies ModuleWiring);
+    const users = module(userModule);
+    const access = module(accessModule);
+    const mdms = module(mdmsModule);
+    await users.init();
 
     const register = async (target: HttpApp, trustUserInfo: boolean) => {
       await target.register(formbody);
@@ -334,7 +193,12 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
         if (route.config?.anonymous !== true || route.config.rateLimit !== undefined) return;
         route.config = {
           ...route.config,
-          rateLimit: { max: config.anonymousRateLimit, timeWindow: 60_000, hook: 'preHandler', allowList: (request) => request.userInfo !== null },
+          rateLimit: {
+            max: config.anonymousRateLimit,
+            timeWindow: 60_000,
+            hook: 'preHandler',
+            allowList: (request) => request.userInfo !== null,
+          },
         };
       });
       // Per client address, in this process's memory: a first line against guessing; lockout is per account.
@@ -348,8 +212,8 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
           }),
       });
       installAuth(target, {
-        authenticator: users.api.authenticator,
-        authorizer: access.api.authorizer,
+        authenticator: users.authenticator,
+        authorizer: access.authorizer,
         ...(trustUserInfo ? { trustRequestUserInfo: (request, claimed) => trustedUser(request, claimed) } : {}),
       });
       for (const [, instance] of instances) instance.routes?.(target);
@@ -362,7 +226,7 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       if (!internalSecretMatches(request.headers['x-plinth-internal-secret'], config.internalSecret)) return undefined;
       const uuid = claimed['uuid'];
       if (typeof uuid !== 'string') return undefined;
-      const [user] = await users.api.service.search({ uuids: [uuid], active: true }, { pageSize: 1 });
+      const [user] = await users.service.search({ uuids: [uuid], active: true }, { pageSize: 1 });
       if (!user) return undefined;
       request.log.info({ internalCaller: uuid, url: loggableUrl(request.url) }, 'internal call on behalf of a DIGIT module');
       return {
@@ -409,15 +273,25 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
           report[name] = result as SeedCounts;
         }
       }
-      return report;
+      return { ...report, ...(await loadMasters()) };
     };
     let seededLogins: SeededLogin[] = [];
+
+    /** The masters modules declare, at every state tenant, when they changed (see loadModuleMasters). */
+    async function loadMasters(): Promise<Record<string, SeedCounts>> {
+      const load = instances.find(([name]) => name === mdmsModule.name)?.[1].seed;
+      if (!load) return {};
+      const states = [...(await mdms.service.tenants.knownTenants())].filter((t) => !t.includes('.'));
+      return loadModuleMasters({ modules: entries.map((e) => e.module), states, settings, load: (files) => load(files, { uuid: null }) });
+    }
 
     if (options.seedOnFirstStart && (await settings.get(SEEDED)) === undefined) {
       const report = await seed(config.seedDir);
       await settings.set(SEEDED, String(clock.now()));
       app.log.info({ seedDir: config.seedDir, ...report }, 'demo state loaded');
     }
+    const masters = await loadMasters();
+    if (Object.keys(masters).length > 0) app.log.info(masters, 'module masters loaded');
     await app.ready();
     await internalApp?.ready();
 
@@ -430,27 +304,28 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
       dispatcher,
       changes,
       settings,
-      mdms: mdms.api,
-      audit: audit.api,
-      access: access.api,
-      users: users.api,
-      boundary: boundary.api,
-      localization: localization.api,
-      idgen: idgen.api,
-      workflow: workflow.api,
-      encryption: encryption.api,
-      filestore: filestore.api,
-      shortUrl: shortUrl.api,
-      userEvent: userEvent.api,
-      notification: notification.api,
-      complaint: complaint.api,
-      dedup: dedup.api,
-      individual: individual.api,
-      household: household.api,
-      task: task.api,
-      immunization: immunization.api,
-      exchangeTrust: exchangeTrust.api,
-      subscriptions: subscriptions.api,
+      module,
+      mdms,
+      audit: module(auditModule),
+      access,
+      users,
+      boundary: module(boundaryModule),
+      localization: module(localizationModule),
+      idgen: module(idgenModule),
+      workflow: module(workflowModule),
+      encryption: module(encryptionModule),
+      filestore: module(filestoreModule),
+      shortUrl: module(shortUrlModule),
+      userEvent: module(userEventModule),
+      notification: module(notificationModule),
+      complaint: module(complaintModule),
+      dedup: module(dedupModule),
+      individual: module(individualModule),
+      household: module(householdModule),
+      task: module(taskModule),
+      immunization: module(immunizationModule),
+      exchangeTrust: module(exchangeTrustModule),
+      subscriptions: module(exchangeSubscriptionsModule),
       seed,
       takeSeededLogins() {
         const taken = seededLogins;
@@ -458,10 +333,10 @@ export async function createPlatform(config: Config, options: PlatformOptions = 
         return taken;
       },
       async bootstrapAdmin() {
-        const states = [...(await mdms.api.service.tenants.knownTenants())].filter((t) => !t.includes('.')).sort();
+        const states = [...(await mdms.service.tenants.knownTenants())].filter((t) => !t.includes('.')).sort();
         const tenantId = states[0];
         if (!tenantId) return undefined;
-        const result = await users.api.service.bootstrapAdmin(tenantId, config.adminPassword);
+        const result = await users.service.bootstrapAdmin(tenantId, config.adminPassword);
         return result.created ? { tenantId, password: result.password } : undefined;
       },
       async start() {

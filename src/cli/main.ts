@@ -9,7 +9,9 @@ import { migrate } from '../kernel/migrator.js';
 import type { SeededLogin } from '../kernel/module.js';
 import { DomainError } from '../kernel/errors.js';
 import { MigrationError } from '../kernel/migrator.js';
+import { ModuleListError } from '../kernel/module.registry.js';
 import { createPlatform } from '../platform.js';
+import { newModule, NewModuleError } from './new-module.js';
 import { formatVerifyReport } from '../common/audit/index.js';
 
 const USAGE = `Usage: plinth <command>
@@ -30,13 +32,21 @@ Commands:
                                   send dead-lettered events back to delivery
   events replay --since <ISO time|epoch ms> [--subscriber NAME] [--type T]
                                   deliver again the events created since then (a running worker delivers)
+  new-module <name>               make a registry in src/domain/<name>/ and add it to src/modules.ts
+                                  (run in the project's folder; see docs/modules.md)
   help                            show this text
 
 Configuration comes from the environment: see README.md.`;
 
 function describe(error: unknown): string {
   if (error instanceof ConfigError) return `configuration error: ${error.message}`;
-  if (error instanceof DatabaseOpenError || error instanceof MigrationError) return error.message;
+  if (
+    error instanceof DatabaseOpenError ||
+    error instanceof MigrationError ||
+    error instanceof ModuleListError ||
+    error instanceof NewModuleError
+  )
+    return error.message;
   if (error instanceof DomainError) return error.details.map((d) => `  ${d.code}: ${d.message}`).join('\n');
   return (error as Error)?.stack ?? String(error);
 }
@@ -330,6 +340,19 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'events':
         return await eventsCommand(rest);
+      case 'new-module': {
+        const [name, ...extra] = rest;
+        if (!name || extra.length > 0) {
+          console.error('plinth new-module: name the module, e.g. `plinth new-module license`');
+          return 2;
+        }
+        const made = await newModule(process.cwd(), name);
+        console.log(
+          `made ${made.folder}/ (${made.files.length} files; API actions from id ${made.firstId}) and added ${made.definition} to src/modules.ts.\n` +
+            `Next: npx tsc --noEmit -p tsconfig.json, npx vitest run ${made.folder}, then rename the fields to your registry's (docs/modules.md).`,
+        );
+        return 0;
+      }
       case undefined:
       case 'help':
       case '--help':

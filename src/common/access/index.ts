@@ -1,6 +1,6 @@
 import type { Authorizer } from '../../kernel/auth.js';
 import { defineModule } from '../../kernel/module.js';
-import type { MdmsApi } from '../mdms/index.js';
+import { mdmsModule, type MdmsApi } from '../mdms/index.js';
 import { createGrantPolicy, type GrantPolicy } from './access.grants.js';
 import { accessRoutes } from './access.routes.js';
 import { createAccessService, type AccessService } from './access.service.js';
@@ -9,6 +9,7 @@ export type { AccessService, ActionCriteria, RoleCriteria } from './access.servi
 export type { Action, Role, RoleInput } from './access.schema.js';
 export type { GrantPolicy, GrantRule, GrantTarget } from './access.grants.js';
 export { grantRefusal } from './access.grants.js';
+export { accessMasters, type AccessDeclaration, type ApiActionDeclaration, type RoleDeclaration } from './access.masters.js';
 
 export type AccessApi = {
   /** For the kernel's auth hook: the gateway's role-action check. */
@@ -21,6 +22,7 @@ export type AccessApi = {
 /** DIGIT's egov-accesscontrol: roles, actions and role-actions as MDMS masters at the state tenant. */
 export const accessModule = defineModule<AccessApi, { mdms: MdmsApi }>({
   name: 'access',
+  requires: { mdms: mdmsModule },
   // Everything lives in MDMS, as in DIGIT; the module has no tables of its own.
   migrations: [],
   create({ changes }, { mdms }) {

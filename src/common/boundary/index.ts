@@ -1,5 +1,5 @@
 import { defineModule } from '../../kernel/module.js';
-import type { MdmsApi } from '../mdms/index.js';
+import { mdmsModule, type MdmsApi } from '../mdms/index.js';
 import { init } from './migrations/0001_init.js';
 import { boundaryRoutes } from './boundary.routes.js';
 import { seedBoundaries } from './boundary.seed.js';
@@ -36,6 +36,7 @@ export type BoundaryApi = {
 /** Where things are: hierarchies, boundaries and their relationships (DIGIT's boundary v2). */
 export const boundaryModule = defineModule<BoundaryApi, { mdms: MdmsApi }>({
   name: 'boundary',
+  requires: { mdms: mdmsModule },
   migrations: [init],
   create({ database, clock, outbox, changes }, { mdms }) {
     const store = createBoundaryStore(database);

@@ -1,6 +1,6 @@
 import { registerEventSealer } from '../../kernel/events.js';
 import { defineModule } from '../../kernel/module.js';
-import type { AuditApi } from '../audit/index.js';
+import { auditModule, type AuditApi } from '../audit/index.js';
 import { encryptionRoutes } from './encryption.routes.js';
 import { createEncryptionService, KEY_ROTATED } from './encryption.service.js';
 import { createEncryptionStore } from './encryption.store.js';
@@ -26,6 +26,7 @@ export type { DataSecurityMasters, DecryptionContext, Privacy, PrivacyModels, Re
  */
 export const encryptionModule = defineModule<EncryptionApi, { audit: AuditApi }>({
   name: 'encryption',
+  requires: { audit: auditModule },
   migrations: [init],
   create({ config, database, clock, outbox, dispatcher, changes, logger }, { audit }) {
     const service = createEncryptionService({

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { defineModule } from '../../kernel/module.js';
 import type { Tx } from '../../kernel/db.js';
-import type { AccessApi } from '../access/index.js';
-import type { EncryptionApi } from '../encryption/index.js';
+import { accessModule, type AccessApi } from '../access/index.js';
+import { encryptionModule, type EncryptionApi } from '../encryption/index.js';
 import type { FilestoreS3Config } from '../../kernel/config.js';
 import { diskBlobStore, type BlobStore } from './filestore.blob.js';
 import { filestoreRoutes } from './filestore.routes.js';
@@ -41,6 +41,7 @@ const HOUR = 3_600_000;
 /** DIGIT's egov-filestore: uploads checked by their bytes, thumbnails, expiring links; files encrypted at rest. */
 export const filestoreModule = defineModule<FilestoreApi, { access: AccessApi; encryption: EncryptionApi }>({
   name: 'filestore',
+  requires: { access: accessModule, encryption: encryptionModule },
   migrations: [init, sealed],
   create({ config, database, clock, logger }, { access, encryption }) {
     // A bucket configured: S3 (every process of the deployment sees the same files); else the local disk.

@@ -1,5 +1,5 @@
 import { defineModule } from '../../kernel/module.js';
-import type { MdmsApi } from '../mdms/index.js';
+import { mdmsModule, type MdmsApi } from '../mdms/index.js';
 import { assertTimeZone } from './idgen.format.js';
 import { idgenRoutes } from './idgen.routes.js';
 import { seedSequences } from './idgen.seed.js';
@@ -16,6 +16,7 @@ export type IdgenApi = { readonly service: IdgenService };
 /** Human-readable numbers (DIGIT's egov-idgen), plus blocks reserved for offline devices. */
 export const idgenModule = defineModule<IdgenApi, { mdms: MdmsApi }>({
   name: 'idgen',
+  requires: { mdms: mdmsModule },
   migrations: [init],
   create({ database, clock, config }, { mdms }) {
     // DIGIT's `id.timezone`: the calendar of `[cy:…]` and `[fy:…]` (PLINTH_TIME_ZONE).

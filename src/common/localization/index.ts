@@ -1,5 +1,5 @@
 import { defineModule } from '../../kernel/module.js';
-import type { MdmsApi } from '../mdms/index.js';
+import { mdmsModule, type MdmsApi } from '../mdms/index.js';
 import { init } from './migrations/0001_init.js';
 import { localizationRoutes } from './localization.routes.js';
 import { seedMessages } from './localization.seed.js';
@@ -15,6 +15,7 @@ export type LocalizationApi = { readonly service: LocalizationService };
 /** Messages in every language (DIGIT's egov-localization). */
 export const localizationModule = defineModule<LocalizationApi, { mdms: MdmsApi }>({
   name: 'localization',
+  requires: { mdms: mdmsModule },
   migrations: [init],
   create({ database, clock, outbox, changes }, { mdms }) {
     const store = createLocalizationStore(database);

@@ -1,5 +1,5 @@
 import { defineModule } from '../../kernel/module.js';
-import type { AuditApi } from '../audit/index.js';
+import { auditModule, type AuditApi } from '../audit/index.js';
 import { init } from './migrations/0001_init.js';
 import { mdmsRoutes } from './mdms.routes.js';
 import { createMdmsService, type MdmsService } from './mdms.service.js';
@@ -15,6 +15,7 @@ export type MdmsApi = { readonly service: MdmsService };
 /** Master data (DIGIT MDMS v2 and v1 search): JSON Schema–validated records per tenant. */
 export const mdmsModule = defineModule<MdmsApi, { audit: AuditApi }>({
   name: 'mdms',
+  requires: { audit: auditModule },
   migrations: [init],
   create({ database, clock, outbox, changes }, { audit }) {
     const store = createMdmsStore(database);

@@ -1,13 +1,13 @@
 import { SYSTEM_SCOPE } from '../../kernel/scope.js';
 import { defineModule } from '../../kernel/module.js';
 import type { Tx } from '../../kernel/db.js';
-import type { LocalizationApi } from '../localization/index.js';
-import type { ShortUrlApi } from '../shorturl/index.js';
-import type { UserEventApi } from '../userevent/index.js';
-import type { UserApi } from '../user/index.js';
-import { dataSecurityMasters, type EncryptionApi } from '../encryption/index.js';
-import type { AuditApi } from '../audit/index.js';
-import type { MdmsApi } from '../mdms/index.js';
+import { localizationModule, type LocalizationApi } from '../localization/index.js';
+import { shortUrlModule, type ShortUrlApi } from '../shorturl/index.js';
+import { userEventModule, type UserEventApi } from '../userevent/index.js';
+import { userModule, type UserApi } from '../user/index.js';
+import { encryptionModule, dataSecurityMasters, type EncryptionApi } from '../encryption/index.js';
+import { auditModule, type AuditApi } from '../audit/index.js';
+import { mdmsModule, type MdmsApi } from '../mdms/index.js';
 import { httpSmsProvider, logSmsProvider, smtpSender, type LogSmsProvider, type SmsProvider } from './notification.channels.js';
 import { init } from './migrations/0001_init.js';
 import { notificationRoutes } from './notification.routes.js';
@@ -48,6 +48,7 @@ export type NotificationDeps = {
 /** SMS, email and in-app messages from localized templates, sent from the outbox. */
 export const notificationModule = defineModule<NotificationApi, NotificationDeps>({
   name: 'notification',
+  requires: { localization: localizationModule, shortUrl: shortUrlModule, userEvent: userEventModule, users: userModule, encryption: encryptionModule, mdms: mdmsModule, audit: auditModule },
   migrations: [init],
   create({ config, database, clock, outbox, dispatcher, logger }, deps) {
     const sms = config.smsProvider === 'http' && config.smsUrl ? httpSmsProvider(config.smsUrl) : logSmsProvider(logger);

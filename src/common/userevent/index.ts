@@ -1,6 +1,6 @@
 import { defineModule } from '../../kernel/module.js';
 import type { Scope } from '../../kernel/scope.js';
-import type { EncryptionApi } from '../encryption/index.js';
+import { encryptionModule, type EncryptionApi } from '../encryption/index.js';
 import { init } from './migrations/0001_init.js';
 import { personalEncrypted } from './migrations/0002_personal_encrypted.js';
 import { userEventRoutes } from './userevent.routes.js';
@@ -23,6 +23,7 @@ export type UserEventApi = {
 /** DIGIT's egov-user-event: in-app notifications and events for citizens and employees. */
 export const userEventModule = defineModule<UserEventApi, { encryption: EncryptionApi }>({
   name: 'userevent',
+  requires: { encryption: encryptionModule },
   migrations: [init, personalEncrypted],
   create({ database, clock, logger }, { encryption }) {
     const store = createUserEventStore(database, encryption.service);

@@ -1,6 +1,6 @@
 import { defineModule } from '../../kernel/module.js';
-import type { MdmsApi } from '../mdms/index.js';
-import type { UserApi } from '../user/index.js';
+import { mdmsModule, type MdmsApi } from '../mdms/index.js';
+import { userModule, type UserApi } from '../user/index.js';
 import { init } from './migrations/0001_init.js';
 import { createEscalationService, createWorker, type EscalationService } from './workflow.escalation.js';
 import { workflowRoutes } from './workflow.routes.js';
@@ -29,6 +29,7 @@ const ESCALATION_INTERVAL_MS = 10 * 60_000;
 /** Who may do what, in which state, within which time (DIGIT's egov-workflow-v2). */
 export const workflowModule = defineModule<WorkflowApi, { mdms: MdmsApi; users: UserApi }>({
   name: 'workflow',
+  requires: { mdms: mdmsModule, users: userModule },
   migrations: [init],
   create({ config, database, clock, outbox, changes, logger }, { mdms, users }) {
     const store = createWorkflowStore(database);

@@ -1,13 +1,13 @@
 import { defineModule } from '../../kernel/module.js';
-import type { AuditApi } from '../../common/audit/index.js';
-import type { BoundaryApi } from '../../common/boundary/index.js';
-import type { EncryptionApi } from '../../common/encryption/index.js';
-import type { FilestoreApi } from '../../common/filestore/index.js';
-import type { IdgenApi } from '../../common/idgen/index.js';
-import type { MdmsApi } from '../../common/mdms/index.js';
-import type { NotificationApi } from '../../common/notification/index.js';
-import type { UserApi } from '../../common/user/index.js';
-import type { WorkflowApi } from '../../common/workflow/index.js';
+import { auditModule, type AuditApi } from '../../common/audit/index.js';
+import { boundaryModule, type BoundaryApi } from '../../common/boundary/index.js';
+import { encryptionModule, type EncryptionApi } from '../../common/encryption/index.js';
+import { filestoreModule, type FilestoreApi } from '../../common/filestore/index.js';
+import { idgenModule, type IdgenApi } from '../../common/idgen/index.js';
+import { mdmsModule, type MdmsApi } from '../../common/mdms/index.js';
+import { notificationModule, type NotificationApi } from '../../common/notification/index.js';
+import { userModule, type UserApi } from '../../common/user/index.js';
+import { workflowModule, type WorkflowApi } from '../../common/workflow/index.js';
 import { complaintRoutes } from './complaint.routes.js';
 import { complaintInboxRoutes } from './complaint.inbox.js';
 import { dashboardRoutes } from './complaint.dashboard.js';
@@ -41,6 +41,7 @@ export type ComplaintDeps = {
 /** DIGIT's PGR: citizen complaints driven by the PGR workflow. */
 export const complaintModule = defineModule<ComplaintApi, ComplaintDeps>({
   name: 'complaint',
+  requires: { mdms: mdmsModule, idgen: idgenModule, workflow: workflowModule, boundary: boundaryModule, users: userModule, filestore: filestoreModule, notification: notificationModule, encryption: encryptionModule, audit: auditModule },
   migrations: [init, citizenEncrypted],
   create({ config, database, clock, outbox, logger }, deps) {
     const store = createComplaintStore(database, deps.encryption.service);

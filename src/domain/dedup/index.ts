@@ -1,7 +1,7 @@
 import { defineModule } from '../../kernel/module.js';
 import type { Tx } from '../../kernel/db.js';
-import type { EncryptionApi } from '../../common/encryption/index.js';
-import type { MdmsApi } from '../../common/mdms/index.js';
+import { encryptionModule, type EncryptionApi } from '../../common/encryption/index.js';
+import { mdmsModule, type MdmsApi } from '../../common/mdms/index.js';
 import type { PersonForLinkage } from './clk.js';
 import { dedupRoutes } from './dedup.routes.js';
 import { createDedupService, type Actor, type DedupServiceImpl, type DuplicateCandidate } from './dedup.service.js';
@@ -49,6 +49,7 @@ export type DedupApi = { readonly service: DedupService };
 /** Privacy-preserving duplicate detection: keyed field-level Bloom filters compared by Dice and weighed Fellegi–Sunter style. */
 export const dedupModule = defineModule<DedupApi, { encryption: EncryptionApi; mdms: MdmsApi }>({
   name: 'dedup',
+  requires: { encryption: encryptionModule, mdms: mdmsModule },
   migrations: [init, changeTime],
   create({ database, clock, outbox }, { encryption, mdms }) {
     const store = createDedupStore(database, clock);

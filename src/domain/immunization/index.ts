@@ -1,8 +1,8 @@
 import { defineModule } from '../../kernel/module.js';
 import { SYSTEM_SCOPE } from '../../kernel/scope.js';
-import type { MdmsApi } from '../../common/mdms/index.js';
-import type { IndividualApi } from '../individual/index.js';
-import type { Task, TaskApi } from '../task/index.js';
+import { mdmsModule, type MdmsApi } from '../../common/mdms/index.js';
+import { individualModule, type IndividualApi } from '../individual/index.js';
+import { taskModule, type Task, type TaskApi } from '../task/index.js';
 import { childClientReferenceId, RECEIVED_EVENT } from './immunization.schedule.js';
 import { createScheduler } from './immunization.scheduler.js';
 
@@ -25,6 +25,7 @@ const BIRTH_SCHEDULER = 'immunization.schedule-received-births';
 /** A child's vaccination schedule, made from MDMS when a birth arrives from the civil registry. */
 export const immunizationModule = defineModule<ImmunizationApi, ImmunizationDeps>({
   name: 'immunization',
+  requires: { mdms: mdmsModule, individual: individualModule, task: taskModule },
   migrations: [],
   create({ config, dispatcher, logger }, { mdms, individual, task }) {
     const scheduler = createScheduler({ mdms, individual, task, timeZone: config.timeZone, logger });

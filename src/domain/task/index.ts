@@ -1,8 +1,8 @@
 import { defineModule } from '../../kernel/module.js';
 import type { OfflineSearchParams } from '../../kernel/offline.js';
 import type { Scope } from '../../kernel/scope.js';
-import type { IdgenApi } from '../../common/idgen/index.js';
-import type { MdmsApi } from '../../common/mdms/index.js';
+import { idgenModule, type IdgenApi } from '../../common/idgen/index.js';
+import { mdmsModule, type MdmsApi } from '../../common/mdms/index.js';
 import { init } from './migrations/0001_init.js';
 import { changeTime } from './migrations/0002_change_time.js';
 import { taskRoutes } from './task.routes.js';
@@ -32,6 +32,7 @@ export type TaskDeps = { mdms: MdmsApi; idgen: IdgenApi };
 /** DIGIT's project task registry (`/project/task/v1/…`): what a program does for a beneficiary. */
 export const taskModule = defineModule<TaskApi, TaskDeps>({
   name: 'task',
+  requires: { mdms: mdmsModule, idgen: idgenModule },
   migrations: [init, changeTime],
   create({ database, clock, outbox }, { mdms, idgen }) {
     const store = createTaskStore(database, clock);

@@ -1,6 +1,6 @@
 import { defineModule } from '../../kernel/module.js';
-import type { AuditApi } from '../../common/audit/index.js';
-import type { EncryptionApi } from '../../common/encryption/index.js';
+import { auditModule, type AuditApi } from '../../common/audit/index.js';
+import { encryptionModule, type EncryptionApi } from '../../common/encryption/index.js';
 import { signJws, verifyJws, type ExchangeJwsType, type Jwks } from './trust.jws.js';
 import { createKeyRing, type Actor } from './trust.keys.js';
 import { createReceiver, type InboxMessage, type InboxSearch, type Refusal } from './trust.receive.js';
@@ -67,6 +67,7 @@ export type TrustDeps = {
  */
 export const exchangeTrustModule = defineModule<TrustApi, TrustDeps>({
   name: 'exchange-trust',
+  requires: { audit: auditModule, encryption: encryptionModule },
   migrations: [init, jwksSetTime, inboxPayload],
   create({ config, database, clock, outbox, changes, logger }, { audit, encryption, fetchJwks }) {
     const store = createTrustStore(database);
